@@ -1,0 +1,66 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Entente",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Entente", targets: ["Entente"]),
+        .executable(name: "entente", targets: ["entente"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        // C glue: the system libsodium, found with pkg-config.
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
+        ),
+        // Pure CRDT core: ids, HLC, values, registers, objects, operations, authority, audiences. No I/O, no crypto.
+        .target(name: "EntenteCore", swiftSettings: strict),
+        // Safe Swift over the libsodium calls Entente uses.
+        .target(name: "EntenteCrypto", dependencies: ["CSodium"], swiftSettings: strict),
+        // Byte formats: operation batches, envelopes, partner cards.
+        .target(name: "EntenteWire", dependencies: ["EntenteCore", "EntenteCrypto"], swiftSettings: strict),
+        // SQLite persistence through GRDB.
+        .target(
+            name: "EntenteStore",
+            dependencies: ["EntenteCore", "EntenteWire", "EntenteCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // Transport-independent sync: summaries and bundle files.
+        .target(name: "EntenteSync", dependencies: ["EntenteCore", "EntenteWire", "EntenteCrypto"], swiftSettings: strict),
+        // Ecosystem objects: types, fields, default visibilities.
+        .target(name: "EntenteDomain", dependencies: ["EntenteCore"], swiftSettings: strict),
+        // The public face: Node.
+        .target(
+            name: "Entente",
+            dependencies: ["EntenteCore", "EntenteCrypto", "EntenteWire", "EntenteStore", "EntenteSync", "EntenteDomain"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "entente",
+            dependencies: ["Entente", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .target(name: "EntenteTestSupport", dependencies: ["EntenteCore"], path: "Tests/EntenteTestSupport"),
+        .testTarget(name: "EntenteCoreTests", dependencies: ["EntenteCore", "EntenteTestSupport"]),
+        .testTarget(name: "EntenteCryptoTests", dependencies: ["EntenteCrypto"]),
+        .testTarget(name: "EntenteWireTests", dependencies: ["EntenteWire", "EntenteCore", "EntenteCrypto", "EntenteTestSupport"]),
+        .testTarget(name: "EntenteStoreTests", dependencies: ["EntenteStore", "EntenteWire", "EntenteCore", "EntenteCrypto", "EntenteTestSupport"]),
+        .testTarget(name: "EntenteSyncTests", dependencies: ["EntenteSync", "EntenteWire", "EntenteCore", "EntenteCrypto"]),
+        .testTarget(name: "EntenteDomainTests", dependencies: ["EntenteDomain", "EntenteCore"]),
+        .testTarget(name: "EntenteTests", dependencies: ["Entente", "EntenteWire", "EntenteSync", "EntenteCrypto", "EntenteCore"]),
+        .testTarget(name: "EntenteCLITests", dependencies: ["entente"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,36 @@
+/// One field name and the value to write.
+public struct FieldValue: Hashable, Sendable {
+    /// The field name.
+    public var name: String
+    /// The value.
+    public var value: Value
+
+    /// Creates a field value.
+    public init(_ name: String, _ value: Value) {
+        self.name = name
+        self.value = value
+    }
+
+    /// Creates a string field value.
+    public init(_ name: String, _ text: String) {
+        self.init(name, Value.string(text))
+    }
+}
+
+/// The field writes of one `create` or `update` call.
+public struct Changes: Hashable, Sendable {
+    /// Joint fields: co-edited, visible to every participant.
+    public var joint: [FieldValue] = []
+    /// This company's own fields, shared with `sharedWith` (or every participant if it is empty).
+    public var shared: [FieldValue] = []
+    /// The partners the `shared` fields go to; empty means every participant.
+    public var sharedWith: [CompanyID] = []
+    /// This company's private fields: they never leave the company.
+    public var privateFields: [FieldValue] = []
+
+    /// No changes.
+    public init() {}
+
+    /// True if nothing is written.
+    public var isEmpty: Bool { joint.isEmpty && shared.isEmpty && privateFields.isEmpty }
+}

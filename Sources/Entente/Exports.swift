@@ -1,0 +1,12 @@
+@_exported public import struct EntenteCore.CompanyID
+@_exported public import struct EntenteCore.ObjectID
+@_exported public import struct EntenteCore.ReplicaID
+@_exported public import struct EntenteCore.Timestamp
+@_exported public import enum EntenteCore.Value
+@_exported public import enum EntenteCore.Visibility
+@_exported public import enum EntenteCore.Hex
+@_exported public import struct EntenteWire.PartnerCard
+@_exported public import struct EntenteSync.Summary
+@_exported public import struct EntenteSync.Bundle
+@_exported public import struct EntenteDomain.ObjectKind
+@_exported public import enum EntenteDomain.Catalog

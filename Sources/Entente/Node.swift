@@ -1,0 +1,196 @@
+import EntenteCore
+import EntenteCrypto
+import EntenteDomain
+import EntenteStore
+import EntenteSync
+import EntenteWire
+public import Foundation
+
+/// A company's replica: its keys, its SQLite store, and the operations on shared objects.
+///
+/// `Node` is the one entry point of the library: a CLI call, an embedding server or a test creates or
+/// opens a node directory, writes objects, and exchanges bundles with partners. Every method that changes
+/// state does so in one SQLite transaction: it either happens completely or not at all.
+///
+/// ```swift
+/// let globex = try Node.create(at: URL(filePath: "globex"), companyName: "Globex")
+/// try await globex.addPartner(initechCard)
+/// var changes = Changes()
+/// changes.joint = [FieldValue("title", "Acme data platform")]
+/// changes.privateFields = [FieldValue("deal_size", "1200000")]
+/// let id = try await globex.create(type: "opportunity", changes: changes, with: [initechCard.company])
+/// let bundle = try await globex.exportBundle(to: initechCard.company)
+/// ```
+public actor Node {
+    /// Options for opening a node.
+    public struct Options: Sendable {
+        /// Milliseconds since the Unix epoch; injected so tests and simulations control time.
+        public var now: @Sendable () -> UInt64
+        /// How far (ms) in the future a partner's timestamp may be before its envelope is refused.
+        public var maxClockDrift: UInt64
+
+        /// Wall-clock time and a ten-minute drift bound.
+        public init(
+            now: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) },
+            maxClockDrift: UInt64 = HybridClock.defaultMaxDrift
+        ) {
+            self.now = now
+            self.maxClockDrift = maxClockDrift
+        }
+    }
+
+    /// The node directory.
+    public nonisolated let directory: URL
+    /// This node's company.
+    public nonisolated let company: CompanyID
+    /// This node's replica.
+    public nonisolated let replica: ReplicaID
+    /// This company's partner card.
+    public nonisolated let card: PartnerCard
+
+    let store: Store
+    let encryptionKey: BoxKeyPair
+    let credentials: ReplicaCredentials
+    let options: Options
+    var clock: HybridClock
+
+    static let databaseName = "entente.sqlite"
+
+    /// The path of the node's SQLite database.
+    public nonisolated var databasePath: String { directory.appendingPathComponent(Self.databaseName).path }
+
+    private init(directory: URL, store: Store, card: PartnerCard, encryptionKey: BoxKeyPair, credentials: ReplicaCredentials, clock: HybridClock, options: Options) {
+        self.directory = directory
+        self.store = store
+        self.card = card
+        self.company = card.company
+        self.replica = credentials.replica
+        self.encryptionKey = encryptionKey
+        self.credentials = credentials
+        self.clock = clock
+        self.options = options
+    }
+
+    /// Creates a node directory: a company signing key, an encryption key, a replica key certified by the
+    /// company key (all written 0600 under `keys/`), and the database.
+    /// - Throws: `EntenteError` `.alreadyExists` if the directory already holds a node.
+    public static func create(at directory: URL, companyName: String, address: String? = nil, options: Options = Options()) throws(EntenteError) -> Node {
+        let name = companyName.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.utf8.count <= PartnerCard.maxNameBytes else {
+            throw EntenteError(.invalidArgument, "company name must be 1 to \(PartnerCard.maxNameBytes) bytes")
+        }
+        let manager = FileManager.default
+        if manager.fileExists(atPath: directory.appendingPathComponent(databaseName).path) {
+            throw EntenteError(.alreadyExists, "\(directory.path) already holds an Entente node")
+        }
+        let keys = directory.appendingPathComponent("keys")
+        do {
+            try manager.createDirectory(at: keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
+        } catch {
+            throw EntenteError(.keys, "cannot create node directory \(directory.path): \(error.localizedDescription)")
+        }
+        do { try Sodium.ensureReady() } catch { throw EntenteError(.keys, "libsodium is unavailable", cause: error) }
+        let companyKey = SigningKeyPair.generate()
+        let encryptionKey = BoxKeyPair.generate()
+        let replicaKey = SigningKeyPair.generate()
+        try KeyFiles.write(companyKey.exportSecretKey(), kind: "company-signing", to: keys.appendingPathComponent("company.sign.key"))
+        try KeyFiles.write(encryptionKey.exportSecretKey(), kind: "company-encryption", to: keys.appendingPathComponent("company.box.key"))
+        try KeyFiles.write(replicaKey.exportSecretKey(), kind: "replica-signing", to: keys.appendingPathComponent("replica.sign.key"))
+        let certificate = ReplicaCertificate.issue(companyKey: companyKey, replicaKey: replicaKey.publicKey)
+        let card = PartnerCard.issue(name: name, companyKey: companyKey, encryptionKey: encryptionKey.publicKey, address: address)
+        let store = try openStore(directory)
+        do {
+            try store.write { tx in
+                try tx.setMeta("certificate", certificate.signature)
+                try tx.saveCompany(card, isSelf: true)
+            }
+        } catch { throw EntenteError(.storage, "cannot initialise the database", cause: error) }
+        return try open(at: directory, options: options)
+    }
+
+    /// Opens an existing node directory.
+    /// - Throws: `EntenteError` `.notFound` if there is no node there, `.keys` if a key file is bad.
+    public static func open(at directory: URL, options: Options = Options()) throws(EntenteError) -> Node {
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(databaseName).path) else {
+            throw EntenteError(.notFound, "no Entente node in \(directory.path); run `entente init --company NAME` first")
+        }
+        do { try Sodium.ensureReady() } catch { throw EntenteError(.keys, "libsodium is unavailable", cause: error) }
+        let keys = directory.appendingPathComponent("keys")
+        let companyKey: SigningKeyPair
+        let encryptionKey: BoxKeyPair
+        let replicaKey: SigningKeyPair
+        do {
+            companyKey = try SigningKeyPair(secretKey: try KeyFiles.read(kind: "company-signing", from: keys.appendingPathComponent("company.sign.key")))
+            encryptionKey = try BoxKeyPair(secretKey: try KeyFiles.read(kind: "company-encryption", from: keys.appendingPathComponent("company.box.key")))
+            replicaKey = try SigningKeyPair(secretKey: try KeyFiles.read(kind: "replica-signing", from: keys.appendingPathComponent("replica.sign.key")))
+        } catch let error as EntenteError {
+            throw error
+        } catch {
+            throw EntenteError(.keys, "a key file in \(keys.path) holds an invalid key", cause: error)
+        }
+        let store = try openStore(directory)
+        let company = Derivation.companyID(for: companyKey.publicKey)
+        let loaded: (card: PartnerCard, signature: [UInt8], clock: [UInt8]?)
+        do {
+            loaded = try store.read { tx in
+                guard let me = try tx.company(company), me.isSelf, let signature = try tx.meta("certificate") else {
+                    throw EntenteError(.keys, "the database in \(directory.path) belongs to another company than its keys")
+                }
+                return (me.card, signature, try tx.meta("clock"))
+            }
+        } catch let error as EntenteError {
+            throw error
+        } catch {
+            throw EntenteError(.storage, "cannot read the node's identity", cause: error)
+        }
+        let certificate = ReplicaCertificate(company: company, replicaKey: replicaKey.publicKey, signature: loaded.signature)
+        guard certificate.isValid(companyKey: companyKey.publicKey) else {
+            throw EntenteError(.keys, "the replica certificate does not match the company key")
+        }
+        var clock = HybridClock(replica: certificate.replica, maxDrift: options.maxClockDrift)
+        if let bytes = loaded.clock, let saved = try? StorageCoding.decodeTimestamp(bytes) {
+            clock.observe(saved)
+        }
+        return Node(
+            directory: directory,
+            store: store,
+            card: loaded.card,
+            encryptionKey: encryptionKey,
+            credentials: ReplicaCredentials(key: replicaKey, certificate: certificate),
+            clock: clock,
+            options: options
+        )
+    }
+
+    private static func openStore(_ directory: URL) throws(EntenteError) -> Store {
+        do { return try Store.open(path: directory.appendingPathComponent(databaseName).path) } catch {
+            throw EntenteError(.storage, error.message, cause: error)
+        }
+    }
+
+    /// Runs a store transaction, turning lower-level errors into `EntenteError`.
+    func transaction<T>(_ body: (StoreTransaction) throws -> T) throws(EntenteError) -> T {
+        do { return try store.write(body) } catch { throw Self.translate(error) }
+    }
+
+    func reading<T>(_ body: (StoreTransaction) throws -> T) throws(EntenteError) -> T {
+        do { return try store.read(body) } catch { throw Self.translate(error) }
+    }
+
+    static func translate(_ error: any Error) -> EntenteError {
+        switch error {
+        case let error as EntenteError: error
+        case let error as WireError: EntenteError(.badInput, error.message, cause: error)
+        case let error as AuthorityError: EntenteError(.rejected, error.message, cause: error)
+        case let error as StoreError where error.code == .equivocation: EntenteError(.rejected, error.message, cause: error)
+        case let error as StoreError: EntenteError(.storage, error.message, cause: error)
+        default: EntenteError(.storage, "\(error)", cause: error)
+        }
+    }
+
+    func saveClock(_ tx: StoreTransaction) throws {
+        let latest = clock.latest
+        try tx.setMeta("clock", StorageCoding.encode(Timestamp(physical: latest.physical, counter: latest.counter, replica: replica)))
+    }
+}

@@ -1,0 +1,105 @@
+package import EntenteCore
+package import EntenteWire
+import EntenteCrypto
+import Foundation
+import GRDB
+
+/// The SQLite database of one replica (through GRDB): object state, envelope log, counters, partners.
+///
+/// Every change happens inside `write`, one SQLite transaction: either all of it is committed (and
+/// survives a crash, WAL mode, synchronous=FULL) or none of it is.
+package final class Store: Sendable {
+    private let queue: DatabaseQueue
+    /// The database file's path.
+    package let path: String
+
+    private init(queue: DatabaseQueue, path: String) {
+        self.queue = queue
+        self.path = path
+    }
+
+    /// Opens (creating if needed) and migrates the database at `path`.
+    package static func open(path: String) throws(StoreError) -> Store {
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try Schema.migrator.migrate(queue)
+            return Store(queue: queue, path: path)
+        } catch {
+            throw StoreError(.cannotOpen, "cannot open the database at \(path): \(Store.describe(error))")
+        }
+    }
+
+    /// Runs `body` in one write transaction; any error rolls everything back.
+    package func write<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        do {
+            return try queue.write { db in try body(StoreTransaction(db: db)) }
+        } catch let error as DatabaseError {
+            throw StoreError(.sqlite, "database error: \(Store.describe(error))")
+        }
+    }
+
+    /// Runs `body` with a consistent read-only view.
+    package func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        do {
+            return try queue.read { db in try body(StoreTransaction(db: db)) }
+        } catch let error as DatabaseError {
+            throw StoreError(.sqlite, "database error: \(Store.describe(error))")
+        }
+    }
+
+    /// Runs SQLite's own integrity check; returns its findings (empty if the file is sound).
+    package func integrityCheck() throws -> [String] {
+        try read { tx in try String.fetchAll(tx.db, sql: "PRAGMA integrity_check").filter { $0 != "ok" } }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
+        return "\(error)"
+    }
+}
+
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+                    CREATE TABLE company (
+                        id BLOB PRIMARY KEY, name TEXT NOT NULL, card TEXT NOT NULL,
+                        signing_key BLOB NOT NULL, encryption_key BLOB NOT NULL, address TEXT,
+                        is_self INTEGER NOT NULL DEFAULT 0);
+                    CREATE TABLE object (
+                        id BLOB PRIMARY KEY, type TEXT NOT NULL, owner BLOB NOT NULL,
+                        created BLOB NOT NULL, nonce BLOB NOT NULL);
+                    CREATE INDEX object_type ON object(type);
+                    CREATE TABLE participant (
+                        object BLOB NOT NULL, company BLOB NOT NULL, joined BLOB NOT NULL,
+                        PRIMARY KEY (object, company)) WITHOUT ROWID;
+                    CREATE TABLE field (
+                        object BLOB NOT NULL, namespace BLOB NOT NULL, name TEXT NOT NULL,
+                        value BLOB NOT NULL, stamp BLOB NOT NULL, visibility BLOB NOT NULL,
+                        PRIMARY KEY (object, namespace, name)) WITHOUT ROWID;
+                    CREATE TABLE envelope (
+                        rowid INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE,
+                        origin BLOB NOT NULL, replica BLOB NOT NULL, bytes BLOB NOT NULL,
+                        status INTEGER NOT NULL, note TEXT);
+                    CREATE INDEX envelope_status ON envelope(status);
+                    CREATE TABLE envelope_address (
+                        replica BLOB NOT NULL, recipient BLOB NOT NULL, sequence INTEGER NOT NULL,
+                        envelope INTEGER NOT NULL REFERENCES envelope(rowid),
+                        PRIMARY KEY (replica, recipient, sequence)) WITHOUT ROWID;
+                    CREATE INDEX envelope_address_recipient ON envelope_address(recipient, envelope);
+                    CREATE TABLE outgoing (recipient BLOB PRIMARY KEY, last_sequence INTEGER NOT NULL);
+                    """
+            )
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,76 @@
+public import EntenteCore
+import EntenteCrypto
+public import EntenteWire
+
+/// A file of envelopes for offline transfer (format: `Specs/envelope.md`, "Bundles").
+///
+/// A bundle only carries envelopes as they are: signed and encrypted by their origin. Its trailing BLAKE2b
+/// checksum catches truncation and corruption before any envelope is looked at.
+public struct Bundle: Sendable {
+    static let magic = Array("ENTB".utf8)
+    /// The major format version written and read.
+    public static let majorVersion: UInt8 = 1
+    /// Most envelopes in one bundle.
+    public static let maxEnvelopes = 1_000_000
+    /// Largest bundle file read.
+    public static let maxBytes = 1 << 31
+
+    /// The encoded envelopes, in order.
+    public let envelopes: [[UInt8]]
+
+    /// Wraps encoded envelopes.
+    public init(envelopes: [[UInt8]]) {
+        self.envelopes = envelopes
+    }
+
+    /// The bundle's bytes.
+    public func encoded() -> [UInt8] {
+        var writer = ByteWriter(capacity: envelopes.reduce(48) { $0 + $1.count + 4 })
+        writer.write(Self.magic)
+        writer.write(Self.majorVersion)
+        writer.write(0)
+        writer.writeUInt16(0)
+        writer.writeUInt32(UInt32(envelopes.count))
+        for envelope in envelopes {
+            writer.writeUInt32(UInt32(envelope.count))
+            writer.write(envelope)
+        }
+        writer.write(BLAKE2b.hash(writer.bytes, outputLength: 32))
+        return writer.bytes
+    }
+
+    /// Parses a bundle: magic, version, checksum, then each envelope's length (envelopes are parsed and
+    /// verified by the importer).
+    public init(decoding bytes: [UInt8]) throws(WireError) {
+        guard bytes.count <= Self.maxBytes else { throw WireError(.tooLarge, "bundle of \(bytes.count) bytes is over the limit") }
+        guard bytes.count >= 4, Array(bytes[0..<4]) == Self.magic else {
+            throw WireError(.malformed, "not an Entente bundle (bad magic bytes; expected a file from `entente bundle export`)")
+        }
+        guard bytes.count >= 12 + 32 else { throw WireError(.truncated, "bundle is truncated: only \(bytes.count) bytes") }
+        guard bytes[4] == Self.majorVersion else {
+            throw WireError(.unsupportedVersion, "bundle format \(bytes[4]).x is not supported (this build reads 1.x)")
+        }
+        let body = Array(bytes[..<(bytes.count - 32)])
+        guard BLAKE2b.hash(body, outputLength: 32) == Array(bytes[(bytes.count - 32)...]) else {
+            throw WireError(
+                .malformed,
+                "bundle checksum does not match: the file is truncated or corrupted (re-export it)"
+            )
+        }
+        var reader = ByteReader(body, what: "bundle")
+        _ = try reader.readBytes(8, "header")
+        let count = Int(try reader.readUInt32("envelope count"))
+        guard count <= Self.maxEnvelopes else { throw WireError(.tooLarge, "bundle claims \(count) envelopes, over the limit") }
+        var envelopes = [[UInt8]]()
+        envelopes.reserveCapacity(min(count, reader.remaining / 200))
+        for index in 0..<count {
+            let length = Int(try reader.readUInt32("length of envelope \(index + 1)"))
+            guard length <= Envelope.maxBytes else {
+                throw WireError(.tooLarge, "envelope \(index + 1) of the bundle is \(length) bytes, over the limit")
+            }
+            envelopes.append(try reader.readBytes(length, "envelope \(index + 1)"))
+        }
+        guard reader.isAtEnd else { throw reader.malformed("\(reader.remaining) unexpected bytes after the last envelope") }
+        self.envelopes = envelopes
+    }
+}
