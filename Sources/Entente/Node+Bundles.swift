@@ -42,6 +42,7 @@ extension Node {
     /// Imports a bundle: every envelope is parsed, its certificate and signature verified against the pinned
     /// origin, checked to be addressed to this company, decrypted, clock-checked and merged. All or nothing:
     /// if any envelope is bad, the store is left exactly as it was.
+    @discardableResult
     public func importBundle(_ bytes: [UInt8]) throws(EntenteError) -> ImportReport {
         let bundle: Bundle
         do { bundle = try Bundle(decoding: bytes) } catch { throw EntenteError(.badInput, error.message, cause: error) }

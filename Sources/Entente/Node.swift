@@ -49,8 +49,8 @@ public actor Node {
     public nonisolated let card: PartnerCard
 
     let store: Store
-    let encryptionKey: BoxKeyPair
-    let credentials: ReplicaCredentials
+    nonisolated let encryptionKey: BoxKeyPair
+    nonisolated let credentials: ReplicaCredentials
     let options: Options
     var clock: HybridClock
 

@@ -3,8 +3,7 @@ public struct AuthorityError: Error, Hashable, Sendable, CustomStringConvertible
     /// The kind of refusal. Wraps a private enum so that cases can be added without breaking clients.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
-            case foreignNamespace, notOwner, notParticipant, conflictingCreate, invalidName, writtenBeforeJoining
-            case invalidAudience
+            case foreignNamespace, notOwner, conflictingCreate, invalidName, invalidAudience
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -13,14 +12,10 @@ public struct AuthorityError: Error, Hashable, Sendable, CustomStringConvertible
         public static let foreignNamespace = Code(.foreignNamespace)
         /// A non-owner tried an owner-only operation (membership).
         public static let notOwner = Code(.notOwner)
-        /// The writer is not a participant of the object.
-        public static let notParticipant = Code(.notParticipant)
         /// A second create for an existing object disagrees with the first.
         public static let conflictingCreate = Code(.conflictingCreate)
         /// A field or type name is empty, too long or has control characters.
         public static let invalidName = Code(.invalidName)
-        /// The write's timestamp is older than the writer's membership.
-        public static let writtenBeforeJoining = Code(.writtenBeforeJoining)
         /// A visibility names companies that are not participants.
         public static let invalidAudience = Code(.invalidAudience)
 

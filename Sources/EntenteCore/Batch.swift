@@ -36,6 +36,9 @@ public enum Merge {
     /// batch may create an object and write it. If any operation must wait or is refused, `states` is
     /// left unchanged. Objects missing from `states` are treated as not yet known.
     public static func apply(_ batch: Batch, to states: inout [ObjectID: ObjectState]) -> BatchOutcome {
+        for operation in batch.operations {
+            if let error = operation.validate(author: batch.author) { return .reject(error) }
+        }
         var scratch: [ObjectID: ObjectState] = [:]
         var changed = Set<ObjectID>()
         for operation in batch.operations {

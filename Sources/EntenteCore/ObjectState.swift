@@ -50,12 +50,14 @@ public struct ObjectState: Hashable, Sendable {
     public func isParticipant(_ company: CompanyID) -> Bool { participants[company] != nil }
 
     /// Checks whether `author` may apply `operation` now, must wait for more operations, or is refused.
+    ///
+    /// Refusals depend only on the operation itself (`Operation.validate`) or on facts that never change once
+    /// known (the owner); anything that more operations could still make valid waits instead, so every
+    /// replica reaches the same outcome whatever the delivery order.
     public func decide(_ operation: Operation, author: CompanyID) -> Decision {
+        if let error = operation.validate(author: author) { return .reject(error) }
         switch operation.kind {
         case .create(let type, let nonce):
-            guard !type.isEmpty, type.utf8.count <= Operation.maxTypeBytes, FieldKey.isValidName(type) else {
-                return .reject(AuthorityError(.invalidName, "object type '\(type)' is not a valid name"))
-            }
             guard let owner else { return .apply }
             if owner == author && self.type == type && createNonce == nonce { return .apply }
             return .reject(
@@ -69,33 +71,11 @@ public struct ObjectState: Hashable, Sendable {
                 )
             }
             return .apply
-        case .set(let key, _, let visibility):
-            guard FieldKey.isValidName(key.name) else {
-                return .reject(AuthorityError(.invalidName, "field name '\(key.name)' is not valid"))
-            }
-            switch key.namespace {
-            case .joint:
-                guard visibility == .participants else {
-                    return .reject(AuthorityError(.invalidAudience, "joint field '\(key.name)' must be visible to all participants"))
-                }
-            case .company(let company):
-                guard company == author else {
-                    return .reject(
-                        AuthorityError(
-                            .foreignNamespace,
-                            "company \(author.short) tried to write field '\(key.name)' of company \(company.short)"
-                        )
-                    )
-                }
-            }
+        case .set:
             guard exists else { return .wait("object \(id.short) has not been received yet") }
-            guard let joined = participants[author] else {
+            // An earlier invitation may still be on its way, so a write dated before the known one waits.
+            guard let joined = participants[author], operation.timestamp > joined else {
                 return .wait("company \(author.short) is not (yet) a participant of \(id.short)")
-            }
-            guard operation.timestamp > joined else {
-                return .reject(
-                    AuthorityError(.writtenBeforeJoining, "a write to \(id.short) is dated before its writer joined")
-                )
             }
             return .apply
         }

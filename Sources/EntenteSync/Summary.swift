@@ -32,7 +32,7 @@ public struct Summary: Hashable, Sendable {
             held: Dictionary(uniqueKeysWithValues: held.map { ($0.key.hex, $0.value) })
         )
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(form) else { return "{}" }
         return String(decoding: data, as: UTF8.self) + "\n"
     }

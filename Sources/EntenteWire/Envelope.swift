@@ -156,8 +156,9 @@ public struct Envelope: Hashable, Sendable {
         guard let company = CompanyID(bytes: try reader.readBytes(16, "origin company")) else {
             throw reader.malformed("origin company")
         }
+        let replicaKeyBytes = try reader.readBytes(32, "replica key")
         let replicaKey: SigningPublicKey
-        do { replicaKey = try SigningPublicKey(bytes: try reader.readBytes(32, "replica key")) } catch {
+        do { replicaKey = try SigningPublicKey(bytes: replicaKeyBytes) } catch {
             throw reader.malformed("replica key")
         }
         certificate = ReplicaCertificate(

@@ -77,7 +77,7 @@ public struct PartnerCard: Hashable, Sendable {
             signature: Hex.encode(signature)
         )
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(form) else { return "{}" }
         return String(decoding: data, as: UTF8.self) + "\n"
     }

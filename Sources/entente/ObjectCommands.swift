@@ -117,7 +117,7 @@ struct Show: AsyncParsableCommand {
             Output.print("participants  \(view.participants.map(\.name).joined(separator: ", "))")
             Output.print("")
             Output.print("joint")
-            for field in view.joint { Output.print("  \(field.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(field.value)") }
+            for field in view.joint { Output.print("  \(pad(field.name, 18)) \(field.value)") }
             for (company, fields) in view.fields {
                 Output.print("")
                 Output.print(company.id == opened.company ? "\(company.name) (this company)" : company.name)
@@ -128,7 +128,7 @@ struct Show: AsyncParsableCommand {
                     case .some(let names) where names.isEmpty: audience = "private"
                     case .some(let names): audience = "shared with " + names.joined(separator: ", ")
                     }
-                    Output.print("  \(field.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \("\(field.value)".padding(toLength: 24, withPad: " ", startingAt: 0)) \(audience)")
+                    Output.print("  \(pad(field.name, 18)) \(pad("\(field.value)", 24)) \(audience)")
                 }
             }
         }
@@ -179,4 +179,9 @@ struct Status: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// Pads text with spaces to `width` characters; never truncates.
+func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
 }

@@ -1,0 +1,23 @@
+# Entente: `make demo` runs the three-company story, `make test` runs the whole test suite.
+SWIFT ?= swift
+
+.PHONY: deps build release demo test clean
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	$(SWIFT) build --explicit-target-dependency-import-check error
+
+release: deps
+	$(SWIFT) build -c release
+
+demo: build
+	@bash Examples/demo.sh "$$($(SWIFT) build --show-bin-path)/entente"
+
+test: deps
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build

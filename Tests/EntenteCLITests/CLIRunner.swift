@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+/// Runs the built `entente` binary.
+struct CLI {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// The binary: $ENTENTE_BIN, else `entente` next to the test bundle in the build products directory.
+    static let binary: URL = {
+        if let path = ProcessInfo.processInfo.environment["ENTENTE_BIN"] { return URL(fileURLWithPath: path) }
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        }
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("entente")
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                return candidate
+            }
+            directory = directory.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: "entente")
+    }()
+
+    let root: URL
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("entente-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(at: root) }
+
+    func path(_ name: String) -> String { root.appendingPathComponent(name).path }
+
+    @discardableResult
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "ENTENTE_DIR")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self)
+        )
+    }
+
+    /// Runs and requires success, returning stdout.
+    @discardableResult
+    func ok(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let result = try run(arguments)
+        #expect(result.status == 0, "entente \(arguments.joined(separator: " ")) failed: \(result.stderr)", sourceLocation: sourceLocation)
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Runs and requires a clean failure: non-zero exit, one `error:` line naming the problem.
+    @discardableResult
+    func fails(_ arguments: [String], mentioning: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
+        let result = try run(arguments)
+        #expect(result.status != 0, "entente \(arguments.joined(separator: " ")) should fail", sourceLocation: sourceLocation)
+        #expect(
+            result.stderr.lowercased().contains(mentioning.lowercased()),
+            "stderr of entente \(arguments.joined(separator: " ")) does not mention '\(mentioning)': \(result.stderr)",
+            sourceLocation: sourceLocation
+        )
+        #expect(!result.stderr.contains("Fatal error"), sourceLocation: sourceLocation)
+        return result
+    }
+
+    func bytes(_ name: String) -> [UInt8] {
+        FileManager.default.contents(atPath: path(name)).map { [UInt8]($0) } ?? []
+    }
+
+    func write(_ bytes: [UInt8], _ name: String) throws {
+        try Data(bytes).write(to: root.appendingPathComponent(name))
+    }
+}
+
+func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
+    let pattern = Array(needle.utf8)
+    guard !pattern.isEmpty, haystack.count >= pattern.count else { return false }
+    for start in 0...(haystack.count - pattern.count) where haystack[start] == pattern[0] {
+        if Array(haystack[start..<start + pattern.count]) == pattern { return true }
+    }
+    return false
+}

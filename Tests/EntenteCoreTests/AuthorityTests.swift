@@ -1,0 +1,146 @@
+import EntenteCore
+import EntenteTestSupport
+import Testing
+
+@Suite struct AuthorityTests {
+    let owner = RandomHistory.companies[0]
+    let partner = RandomHistory.companies[1]
+    let outsider = RandomHistory.companies[3]
+    let object = ObjectID(raw: ID128(high: 7, low: 7))
+
+    func stamp(_ time: UInt64, _ company: Int = 0) -> Timestamp {
+        Timestamp(physical: time, counter: 0, replica: RandomHistory.replicas[company])
+    }
+
+    func created() -> ObjectState {
+        var state = ObjectState(id: object)
+        let create = Operation(object: object, timestamp: stamp(10), kind: .create(type: "opportunity", nonce: [1]))
+        #expect(state.decide(create, author: owner) == .apply)
+        state.apply(create, author: owner)
+        return state
+    }
+
+    @Test func writesBeforeTheObjectArrivesWait() {
+        let state = ObjectState(id: object)
+        let write = Operation(object: object, timestamp: stamp(20), kind: .set(FieldKey(.joint, "title"), .string("x"), .participants))
+        guard case .wait = state.decide(write, author: owner) else {
+            Issue.record("expected wait, got \(state.decide(write, author: owner))")
+            return
+        }
+    }
+
+    @Test func aCompanyCannotWriteAnotherCompanysNamespace() {
+        let state = created()
+        let forged = Operation(object: object, timestamp: stamp(20, 1), kind: .set(FieldKey(.company(owner), "deal_size"), .integer(1), .private))
+        guard case .reject(let error) = state.decide(forged, author: partner) else {
+            Issue.record("forged namespace write was not rejected")
+            return
+        }
+        #expect(error.code == .foreignNamespace)
+    }
+
+    @Test func onlyTheOwnerChangesMembership() {
+        let state = created()
+        let invite = Operation(object: object, timestamp: stamp(20, 1), kind: .addParticipant(outsider))
+        guard case .reject(let error) = state.decide(invite, author: partner) else {
+            Issue.record("non-owner invite was not rejected")
+            return
+        }
+        #expect(error.code == .notOwner)
+        #expect(state.decide(invite, author: owner) == .apply)
+    }
+
+    @Test func nonParticipantsWaitAndParticipantsWrite() {
+        var state = created()
+        let write = Operation(object: object, timestamp: stamp(30, 1), kind: .set(FieldKey(.joint, "stage"), .string("qualified"), .participants))
+        guard case .wait = state.decide(write, author: partner) else {
+            Issue.record("write by a non-participant should wait for its invitation")
+            return
+        }
+        state.apply(Operation(object: object, timestamp: stamp(20), kind: .addParticipant(partner)), author: owner)
+        #expect(state.decide(write, author: partner) == .apply)
+    }
+
+    @Test func writesDatedBeforeTheKnownInvitationWaitForAnEarlierOne() {
+        var state = created()
+        state.apply(Operation(object: object, timestamp: stamp(50), kind: .addParticipant(partner)), author: owner)
+        let early = Operation(object: object, timestamp: stamp(40, 1), kind: .set(FieldKey(.joint, "stage"), .string("won"), .participants))
+        guard case .wait = state.decide(early, author: partner) else {
+            Issue.record("a write dated before the known invitation must wait (an earlier invitation may arrive)")
+            return
+        }
+        state.apply(Operation(object: object, timestamp: stamp(30), kind: .addParticipant(partner)), author: owner)
+        #expect(state.decide(early, author: partner) == .apply)
+    }
+
+    @Test func aSecondCreateByAnotherCompanyIsRejected() {
+        let state = created()
+        let hijack = Operation(object: object, timestamp: stamp(11, 1), kind: .create(type: "opportunity", nonce: [1]))
+        guard case .reject(let error) = state.decide(hijack, author: partner) else {
+            Issue.record("hijacking create was not rejected")
+            return
+        }
+        #expect(error.code == .conflictingCreate)
+        let replay = Operation(object: object, timestamp: stamp(10), kind: .create(type: "opportunity", nonce: [1]))
+        #expect(state.decide(replay, author: owner) == .apply)
+    }
+
+    @Test func jointFieldsMustBeVisibleToAllAndNamesMustBeValid() {
+        let state = created()
+        let narrowed = Operation(object: object, timestamp: stamp(20), kind: .set(FieldKey(.joint, "title"), .string("x"), .private))
+        guard case .reject = state.decide(narrowed, author: owner) else {
+            Issue.record("a private joint field was accepted")
+            return
+        }
+        for bad in ["", String(repeating: "x", count: 129), "a\nb"] {
+            let operation = Operation(object: object, timestamp: stamp(20), kind: .set(FieldKey(.joint, bad), .null, .participants))
+            guard case .reject(let error) = state.decide(operation, author: owner) else {
+                Issue.record("invalid name \(bad.debugDescription) accepted")
+                continue
+            }
+            #expect(error.code == .invalidName)
+        }
+    }
+
+    @Test func audiencesFollowVisibility() {
+        var state = created()
+        let third = RandomHistory.companies[2]
+        state.apply(Operation(object: object, timestamp: stamp(20), kind: .addParticipant(partner)), author: owner)
+        state.apply(Operation(object: object, timestamp: stamp(21), kind: .addParticipant(third)), author: owner)
+        let own = FieldKey(.company(partner), "rate")
+        #expect(state.audience(of: own, visibility: .private) == [partner])
+        #expect(state.audience(of: own, visibility: .participants) == [owner, partner, third])
+        #expect(state.audience(of: own, visibility: .companies([owner])) == [owner, partner])
+        #expect(state.audience(of: own, visibility: .companies([outsider])) == [partner], "non-participants never join an audience")
+        #expect(state.audience(of: FieldKey(.joint, "title"), visibility: .participants) == [owner, partner, third])
+    }
+
+    @Test func snapshotsCarryOnlyWhatTheNewcomerMayRead() {
+        var state = created()
+        let third = RandomHistory.companies[2]
+        state.apply(Operation(object: object, timestamp: stamp(20), kind: .addParticipant(partner)), author: owner)
+        let writes: [(FieldKey, Visibility, Int)] = [
+            (FieldKey(.joint, "title"), .participants, 0),
+            (FieldKey(.company(owner), "deal_size"), .private, 0),
+            (FieldKey(.company(owner), "region"), .participants, 0),
+            (FieldKey(.company(owner), "rate"), .companies([partner]), 0),
+            (FieldKey(.company(partner), "margin"), .private, 1),
+            (FieldKey(.company(partner), "delivery"), .participants, 1),
+        ]
+        for (offset, write) in writes.enumerated() {
+            let author = RandomHistory.companies[write.2]
+            state.apply(Operation(object: object, timestamp: stamp(30 + UInt64(offset), write.2), kind: .set(write.0, .string("v"), write.1)), author: author)
+        }
+        state.apply(Operation(object: object, timestamp: stamp(40), kind: .addParticipant(third)), author: owner)
+        let snapshotFields = Set(state.snapshot(for: third).compactMap { operation -> String? in
+            if case .set(let key, _, _) = operation.kind { return key.name }
+            return nil
+        })
+        #expect(snapshotFields == ["title", "region"])
+        let resent = state.reemission(of: partner, for: third).compactMap { operation -> String? in
+            if case .set(let key, _, _) = operation.kind { return key.name }
+            return nil
+        }
+        #expect(resent == ["delivery"])
+    }
+}

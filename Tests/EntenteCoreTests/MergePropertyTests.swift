@@ -1,0 +1,96 @@
+import EntenteCore
+import EntenteTestSupport
+import Testing
+
+/// The CRDT laws over random histories: delivery order, grouping and duplication never change the result.
+@Suite struct MergePropertyTests {
+    static let seeds: [UInt64] = Array(1...60)
+
+    func deliver(_ batches: [Batch], to replica: inout SimulatedReplica) {
+        for batch in batches { replica.deliver(batch) }
+    }
+
+    @Test(arguments: seeds)
+    func commutative(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let history = RandomHistory.batches(using: &rng)
+        var reference = SimulatedReplica()
+        deliver(history, to: &reference)
+        #expect(reference.waiting.allSatisfy { $0.author == RandomHistory.companies[3] }, "only the outsider's writes may wait forever")
+        for _ in 0..<5 {
+            var other = SimulatedReplica()
+            deliver(history.shuffled(using: &rng), to: &other)
+            #expect(other.states == reference.states, "seed \(seed): a different delivery order gave a different state")
+            #expect(Set(other.rejected) == Set(reference.rejected), "seed \(seed): refusals depend on delivery order")
+        }
+    }
+
+    @Test(arguments: seeds)
+    func associative(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let history = RandomHistory.batches(using: &rng).shuffled(using: &rng)
+        let cut1 = Int.random(in: 0...history.count, using: &rng)
+        let cut2 = Int.random(in: cut1...history.count, using: &rng)
+        let (a, b, c) = (Array(history[..<cut1]), Array(history[cut1..<cut2]), Array(history[cut2...]))
+        // (a ∪ b) ∪ c, delivered as two sessions, against a ∪ (b ∪ c) where b ∪ c was first merged on another replica
+        var left = SimulatedReplica()
+        deliver(a + b, to: &left)
+        deliver(c, to: &left)
+        var right = SimulatedReplica()
+        deliver(a, to: &right)
+        var middle = SimulatedReplica()
+        deliver(b + c, to: &middle)
+        deliver((b + c).shuffled(using: &rng), to: &right)
+        #expect(left.states == right.states, "seed \(seed): grouping changed the result")
+    }
+
+    @Test(arguments: seeds)
+    func idempotent(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let history = RandomHistory.batches(using: &rng)
+        var once = SimulatedReplica()
+        deliver(history, to: &once)
+        var twice = SimulatedReplica()
+        var doubled = history + history.shuffled(using: &rng)
+        doubled.shuffle(using: &rng)
+        deliver(doubled, to: &twice)
+        #expect(once.states == twice.states, "seed \(seed): duplicated delivery changed the result")
+        // Re-applying every batch directly to the merged state changes nothing either.
+        var states = once.states
+        for batch in history { _ = Merge.apply(batch, to: &states) }
+        #expect(states == once.states, "seed \(seed): re-applying applied batches changed the state")
+    }
+
+    @Test(arguments: seeds)
+    func registersHoldTheLatestAuthorisedWrite(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let history = RandomHistory.batches(using: &rng)
+        var replica = SimulatedReplica()
+        deliver(history.shuffled(using: &rng), to: &replica)
+        let applied = Set(history).subtracting(replica.waiting).subtracting(replica.rejected)
+        for (id, state) in replica.states {
+            for (key, register) in state.fields {
+                let writes = applied.flatMap(\.operations).filter { operation in
+                    guard operation.object == id, case .set(let written, _, _) = operation.kind else { return false }
+                    return written == key
+                }
+                let latest = writes.max { $0.timestamp < $1.timestamp }
+                #expect(latest?.timestamp == register.timestamp, "seed \(seed): \(key) does not hold the latest write")
+            }
+        }
+        for batch in replica.rejected {
+            #expect(batch.operations.contains { operation in
+                if case .set(let key, _, _) = operation.kind, key.namespace != .joint, key.namespace != .company(batch.author) { return true }
+                return false
+            }, "seed \(seed): a batch was rejected without a foreign-namespace write")
+        }
+    }
+
+    @Test func equalTimestampsBreakTiesByValueDeterministically() {
+        let stamp = Timestamp(physical: 5, counter: 0, replica: RandomHistory.replicas[0])
+        let a = Register(value: .string("a"), timestamp: stamp, visibility: .participants)
+        let b = Register(value: .string("b"), timestamp: stamp, visibility: .participants)
+        #expect(b.wins(over: a) && !a.wins(over: b))
+        #expect(!a.wins(over: a))
+    }
+}

@@ -1,0 +1,108 @@
+import EntenteCore
+
+/// A replica of the pure core: merges batches all-or-nothing, parks those that must wait, retries them
+/// after every delivery, and records refusals. Used by property tests and the deterministic simulation.
+public struct SimulatedReplica: Sendable {
+    /// Object states.
+    public private(set) var states: [ObjectID: ObjectState] = [:]
+    /// Batches waiting for a dependency.
+    public private(set) var waiting: [Batch] = []
+    /// Batches refused for good.
+    public private(set) var rejected: [Batch] = []
+    private var seen: Set<Batch> = []
+
+    /// An empty replica.
+    public init() {}
+
+    /// Delivers a batch (duplicates are ignored), then retries waiting batches until none progresses.
+    public mutating func deliver(_ batch: Batch) {
+        guard seen.insert(batch).inserted else { return }
+        if !attempt(batch) { return }
+        var progress = true
+        while progress {
+            progress = false
+            for (index, parked) in waiting.enumerated().reversed() {
+                var copy = states
+                if case .applied = Merge.apply(parked, to: &copy) {
+                    states = copy
+                    waiting.remove(at: index)
+                    progress = true
+                }
+            }
+        }
+    }
+
+    /// Returns true if the batch was applied.
+    private mutating func attempt(_ batch: Batch) -> Bool {
+        switch Merge.apply(batch, to: &states) {
+        case .applied: return true
+        case .wait: waiting.append(batch)
+        case .reject: rejected.append(batch)
+        }
+        return false
+    }
+}
+
+/// Random but honest-looking histories of one object worked by several companies, plus a few hostile batches.
+public enum RandomHistory {
+    /// The companies of generated histories; the first owns the object.
+    public static let companies: [CompanyID] = (1...4).map { CompanyID(raw: ID128(high: 0xC0, low: UInt64($0))) }
+    /// One replica per company.
+    public static let replicas: [ReplicaID] = (1...4).map { ReplicaID(raw: ID128(high: 0xA0, low: UInt64($0))) }
+    /// Field names used.
+    public static let names = ["stage", "title", "amount", "notes"]
+
+    /// Generates batches for `objects` objects owned by company 0, with companies 1 and 2 invited at random
+    /// points and company 3 never invited (its writes must never apply). Also includes refused writes to a
+    /// foreign namespace.
+    public static func batches<R: RandomNumberGenerator>(objects: Int = 2, steps: Int = 40, using rng: inout R) -> [Batch] {
+        var batches: [Batch] = []
+        var time: UInt64 = 1_000
+        var counter: UInt32 = 0
+        func stamp(_ company: Int, _ rng: inout R) -> Timestamp {
+            time += UInt64.random(in: 0...2, using: &rng)
+            counter &+= 1  // one causal counter: a company's write is always after what it has seen
+            return Timestamp(physical: time, counter: counter, replica: replicas[company])
+        }
+        for index in 0..<objects {
+            let id = ObjectID(raw: ID128(high: 0x0B, low: UInt64(index)))
+            var joined: Set<Int> = [0]
+            batches.append(Batch(author: companies[0], operations: [
+                Operation(object: id, timestamp: stamp(0, &rng), kind: .create(type: "opportunity", nonce: [UInt8](repeating: UInt8(index), count: 16)))
+            ]))
+            for _ in 0..<steps {
+                let actor = Int.random(in: 0..<companies.count, using: &rng)
+                let roll = Int.random(in: 0..<10, using: &rng)
+                if actor == 0 && roll < 2 {
+                    let newcomer = Int.random(in: 1...2, using: &rng)
+                    joined.insert(newcomer)
+                    batches.append(Batch(author: companies[0], operations: [
+                        Operation(object: id, timestamp: stamp(0, &rng), kind: .addParticipant(companies[newcomer]))
+                    ]))
+                    continue
+                }
+                if actor != 3 && !joined.contains(actor) { continue }
+                var operations: [Operation] = []
+                for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                    let name = names.randomElement(using: &rng) ?? "stage"
+                    let value: Value = switch Int.random(in: 0..<4, using: &rng) {
+                    case 0: .string("v\(Int.random(in: 0..<5, using: &rng))")
+                    case 1: .integer(Int64.random(in: -3...3, using: &rng))
+                    case 2: .boolean(Bool.random(using: &rng))
+                    default: .null
+                    }
+                    var namespace = Namespace.company(companies[actor])
+                    var visibility: Visibility = [.private, .participants, .companies([companies[1]])].randomElement(using: &rng) ?? .private
+                    if roll >= 6 {
+                        namespace = .joint
+                        visibility = .participants
+                    }
+                    if roll == 5 { namespace = .company(companies[(actor + 1) % companies.count]) }  // hostile: foreign namespace
+                    operations.append(Operation(object: id, timestamp: stamp(actor, &rng), kind: .set(FieldKey(namespace, name), value, visibility)))
+                }
+                batches.append(Batch(author: companies[actor], operations: operations))
+            }
+        }
+        return batches
+    }
+}

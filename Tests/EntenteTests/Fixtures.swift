@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+@testable import Entente
+
+/// Three companies with pinned cards in a fresh temporary directory.
+struct Deal {
+    let root: URL
+    let globex: Node
+    let initech: Node
+    let umbra: Node
+    var all: [Node] { [globex, initech, umbra] }
+
+    static func make(now: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) async throws -> Deal {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("entente-tests-\(UUID().uuidString)")
+        let options = Node.Options(now: now)
+        let globex = try Node.create(at: root.appendingPathComponent("globex"), companyName: "Globex", options: options)
+        let initech = try Node.create(at: root.appendingPathComponent("initech"), companyName: "Initech", options: options)
+        let umbra = try Node.create(at: root.appendingPathComponent("umbra"), companyName: "Umbra Cloud", options: options)
+        for node in [globex, initech, umbra] {
+            for other in [globex, initech, umbra] where other !== node { try await node.addPartner(other.card) }
+        }
+        return Deal(root: root, globex: globex, initech: initech, umbra: umbra)
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(at: root) }
+}
+
+/// Moves a bundle from one node to another and returns its bytes (for scanning).
+@discardableResult
+func send(_ from: Node, _ to: Node, summary: Bool = true) async throws -> [UInt8] {
+    let since = summary ? try await to.summary() : nil
+    let bytes = try await from.exportBundle(to: to.company, since: since).encoded()
+    try await to.importBundle(bytes)
+    return bytes
+}
+
+/// Everything a node shows: used to prove a failed import changed nothing.
+func fingerprint(_ node: Node) async throws -> String {
+    var parts: [String] = []
+    let status = try await node.status()
+    parts.append("\(status.objects) \(status.envelopes) \(status.waiting)")
+    parts.append("\(try await node.summary().held.sorted { $0.key < $1.key })")
+    for summary in try await node.objects() {
+        let view = try await node.object(summary.id)
+        parts.append("\(view.participants) \(view.joint) \(view.fields.map { "\($0.company.name) \($0.fields)" })")
+    }
+    return parts.joined(separator: "\n")
+}
+
+func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
+    let pattern = Array(needle.utf8)
+    guard !pattern.isEmpty, haystack.count >= pattern.count else { return false }
+    for start in 0...(haystack.count - pattern.count) where haystack[start] == pattern[0] {
+        if Array(haystack[start..<start + pattern.count]) == pattern { return true }
+    }
+    return false
+}
+
+/// The bytes of a node's database files (main file and write-ahead log).
+func databaseBytes(_ node: Node) -> [UInt8] {
+    ["", "-wal", "-shm"].flatMap { suffix in
+        (FileManager.default.contents(atPath: node.databasePath + suffix)).map { [UInt8]($0) } ?? []
+    }
+}

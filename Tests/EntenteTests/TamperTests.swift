@@ -1,0 +1,171 @@
+import EntenteCore
+import EntenteCrypto
+import EntenteSync
+import EntenteWire
+import Foundation
+import Testing
+
+@testable import Entente
+
+/// Bad input never changes the store: every case here must throw and leave the node showing the same thing.
+@Suite struct TamperTests {
+    /// A deal where Globex created an opportunity with Initech; returns the bundle Globex exported to Initech.
+    func setUp() async throws -> (Deal, ObjectID, [UInt8]) {
+        let deal = try await Deal.make()
+        var changes = Changes()
+        changes.joint = [FieldValue("title", "Tamper target")]
+        changes.privateFields = [FieldValue("deal_size", "42")]
+        let id = try await deal.globex.create(type: "opportunity", changes: changes, with: [deal.initech.company])
+        let bundle = try await deal.globex.exportBundle(to: deal.initech.company).encoded()
+        return (deal, id, bundle)
+    }
+
+    func expectRefused(_ node: Node, _ bytes: [UInt8], _ code: EntenteError.Code, _ comment: Comment) async throws {
+        let before = try await fingerprint(node)
+        do {
+            try await node.importBundle(bytes)
+            Issue.record("import succeeded: \(comment)")
+        } catch {
+            #expect(error.code == code, "\(comment): \(error.message)")
+            #expect(!error.message.isEmpty)
+        }
+        #expect(try await fingerprint(node) == before, "\(comment): the store changed")
+    }
+
+    @Test func everyFlippedByteOfABundleIsRefused() async throws {
+        let (deal, _, bundle) = try await setUp()
+        defer { deal.cleanUp() }
+        let before = try await fingerprint(deal.initech)
+        for index in bundle.indices {
+            var flipped = bundle
+            flipped[index] ^= 0x01
+            await #expect(throws: EntenteError.self, "flip at byte \(index)") { try await deal.initech.importBundle(flipped) }
+        }
+        #expect(try await fingerprint(deal.initech) == before)
+        #expect(try await deal.initech.importBundle(bundle).applied > 0, "the untouched bundle still imports")
+    }
+
+    @Test func everyFlippedByteOfAnEnvelopeIsRefusedEvenInAWellFormedBundle() async throws {
+        let (deal, _, bundle) = try await setUp()
+        defer { deal.cleanUp() }
+        let envelopes = try Bundle(decoding: bundle).envelopes
+        let target = try #require(envelopes.first)
+        let before = try await fingerprint(deal.initech)
+        for index in target.indices {
+            var flipped = target
+            flipped[index] ^= 0x01
+            let rewrapped = Bundle(envelopes: [flipped] + envelopes.dropFirst()).encoded()
+            await #expect(throws: EntenteError.self, "flip at envelope byte \(index)") { try await deal.initech.importBundle(rewrapped) }
+        }
+        #expect(try await fingerprint(deal.initech) == before)
+    }
+
+    @Test func truncatedBundlesAreRefused() async throws {
+        let (deal, _, bundle) = try await setUp()
+        defer { deal.cleanUp() }
+        for length in stride(from: 0, to: bundle.count, by: 7) {
+            try await expectRefused(deal.initech, Array(bundle[..<length]), .badInput, "truncated to \(length) bytes")
+        }
+    }
+
+    @Test func bundlesFromUnknownCompaniesAreRefused() async throws {
+        let (deal, _, _) = try await setUp()
+        defer { deal.cleanUp() }
+        let hooli = try Node.create(at: deal.root.appendingPathComponent("hooli"), companyName: "Hooli")
+        try await deal.globex.addPartner(hooli.card)
+        let id = try await deal.globex.create(type: "opportunity", changes: Changes(), with: [hooli.company])
+        _ = id
+        let bundle = try await deal.globex.exportBundle(to: hooli.company).encoded()
+        try await expectRefused(hooli, bundle, .unknownCompany, "Hooli never pinned Globex")
+    }
+
+    @Test func envelopesAddressedToSomeoneElseAreRefused() async throws {
+        let (deal, _, _) = try await setUp()
+        defer { deal.cleanUp() }
+        // Globex's private field travels in an envelope addressed to Globex alone; hand it to Initech.
+        let own = try await deal.globex.exportBundle(to: deal.globex.company).envelopes
+        let privateOnly = try own.filter { try Envelope(parsing: $0).audience == [deal.globex.company] }
+        #expect(!privateOnly.isEmpty)
+        try await expectRefused(deal.initech, Bundle(envelopes: privateOnly).encoded(), .badInput, "misaddressed envelope")
+    }
+
+    @Test func aCompanyCannotWriteAnotherCompanysFields() async throws {
+        let (deal, id, bundle) = try await setUp()
+        defer { deal.cleanUp() }
+        try await deal.initech.importBundle(bundle)
+        // Initech's replica signs a write into Globex's namespace, addressed to Globex.
+        let forged = Operation(
+            object: id,
+            timestamp: Timestamp(physical: UInt64(Date().timeIntervalSince1970 * 1000), counter: 0, replica: deal.initech.replica),
+            kind: .set(FieldKey(.company(deal.globex.company), "deal_size"), .string("0"), .participants)
+        )
+        let envelope = try Envelope.seal(
+            [forged],
+            from: deal.initech.credentials,
+            to: [Addressee(company: deal.globex.company, encryptionKey: deal.globex.card.encryptionKey, sequence: 50)]
+        )
+        try await expectRefused(deal.globex, Bundle(envelopes: [envelope.bytes]).encoded(), .rejected, "foreign namespace write")
+    }
+
+    @Test func aPartnerCannotInviteToAnObjectItDoesNotOwn() async throws {
+        let (deal, id, bundle) = try await setUp()
+        defer { deal.cleanUp() }
+        try await deal.initech.importBundle(bundle)
+        await #expect(throws: EntenteError.self) { try await deal.initech.invite(id, deal.umbra.company) }
+        let forged = Operation(
+            object: id,
+            timestamp: Timestamp(physical: UInt64(Date().timeIntervalSince1970 * 1000), counter: 0, replica: deal.initech.replica),
+            kind: .addParticipant(deal.umbra.company)
+        )
+        let envelope = try Envelope.seal(
+            [forged],
+            from: deal.initech.credentials,
+            to: [Addressee(company: deal.globex.company, encryptionKey: deal.globex.card.encryptionKey, sequence: 50)]
+        )
+        try await expectRefused(deal.globex, Bundle(envelopes: [envelope.bytes]).encoded(), .rejected, "non-owner invite")
+    }
+
+    @Test func timestampsTooFarInTheFutureAreRefused() async throws {
+        let (deal, id, bundle) = try await setUp()
+        defer { deal.cleanUp() }
+        try await deal.initech.importBundle(bundle)
+        let hourAhead = Node.Options(now: { UInt64(Date().timeIntervalSince1970 * 1000) + 3_600_000 })
+        let liar = try Node.open(at: deal.root.appendingPathComponent("initech"), options: hourAhead)
+        var changes = Changes()
+        changes.joint = [FieldValue("stage", "closed-won")]
+        try await liar.update(id, changes: changes)
+        let bytes = try await liar.exportBundle(to: deal.globex.company).encoded()
+        try await expectRefused(deal.globex, bytes, .rejected, "timestamp an hour ahead")
+    }
+
+    @Test func equivocationIsDetected() async throws {
+        let (deal, id, bundle) = try await setUp()
+        defer { deal.cleanUp() }
+        try await deal.initech.importBundle(bundle)
+        func write(_ value: String) throws -> [UInt8] {
+            let operation = Operation(
+                object: id,
+                timestamp: Timestamp(physical: UInt64(Date().timeIntervalSince1970 * 1000), counter: 0, replica: deal.initech.replica),
+                kind: .set(FieldKey(.joint, "next_steps"), .string(value), .participants)
+            )
+            return try Envelope.seal(
+                [operation],
+                from: deal.initech.credentials,
+                to: [Addressee(company: deal.globex.company, encryptionKey: deal.globex.card.encryptionKey, sequence: 1)]
+            ).bytes
+        }
+        try await deal.globex.importBundle(Bundle(envelopes: [try write("first")]).encoded())
+        try await expectRefused(deal.globex, Bundle(envelopes: [try write("second")]).encoded(), .rejected, "two envelopes numbered 1")
+    }
+
+    @Test func oneBadEnvelopeRefusesTheWholeBundle() async throws {
+        let (deal, _, bundle) = try await setUp()
+        defer { deal.cleanUp() }
+        var envelopes = try Bundle(decoding: bundle).envelopes
+        var last = try #require(envelopes.last)
+        last[last.count - 1] ^= 0xff
+        envelopes[envelopes.count - 1] = last
+        try await expectRefused(deal.initech, Bundle(envelopes: envelopes).encoded(), .badInput, "bad last envelope")
+        #expect(try await deal.initech.objects().isEmpty)
+    }
+}

@@ -1,0 +1,137 @@
+import EntenteCore
+import EntenteCrypto
+@testable import EntenteWire
+
+/// A small, seedable generator (SplitMix64) so that every random test reproduces from its seed.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
+    mutating func chance(_ percent: Int) -> Bool { int(0...99) < percent }
+    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
+    mutating func id128() -> ID128 { ID128(high: next(), low: next()) }
+    mutating func company() -> CompanyID { CompanyID(raw: id128()) }
+    mutating func replica() -> ReplicaID { ReplicaID(raw: id128()) }
+    mutating func object() -> ObjectID { ObjectID(raw: id128()) }
+    mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
+}
+
+/// Unicode scalars mixing 1-, 2-, 3- and 4-byte UTF-8 forms, combining marks and a BOM.
+private let scalarPool: [Unicode.Scalar] = [
+    "a", "Z", "0", " ", ".", "-", "_", "é", "ß", "Ω", "ж", "中", "日", "\u{0301}", "\u{FEFF}", "😀", "👩", "\u{200D}",
+    "\u{10FFFF}", "\u{7F}", "\u{01}",
+]
+
+extension SplitMix64 {
+    /// A string of `count` scalars from the pool (its UTF-8 form is at most 4 * count bytes).
+    mutating func text(scalars count: Int) -> String {
+        var out = String.UnicodeScalarView()
+        for _ in 0..<count { out.append(pick(scalarPool)) }
+        return String(out)
+    }
+
+    mutating func timestamp() -> Timestamp {
+        let physical: UInt64 = chance(20) ? pick([0, 1, 127, 128, UInt64.max]) : next() >> UInt64(int(0...63))
+        let counter: UInt32 = chance(20) ? pick([0, 1, UInt32.max]) : UInt32.random(in: 0...UInt32.max, using: &self)
+        return Timestamp(physical: physical, counter: counter, replica: replica())
+    }
+
+    mutating func value() -> Value {
+        switch int(0...7) {
+        case 0: return .null
+        case 1: return .string("")
+        case 2: return .string(text(scalars: int(1...12)))
+        case 3: return .string(String(repeating: "x", count: int(120...400)))  // multi-byte length varint
+        case 4: return .integer(pick([Int64.min, Int64.max, 0, -1, 1, -64, 64]))
+        case 5: return .integer(Int64(bitPattern: next()))
+        default: return .boolean(chance(50))
+        }
+    }
+
+    mutating func visibility(_ companies: [CompanyID]) -> Visibility {
+        switch int(0...2) {
+        case 0: return .private
+        case 1: return .participants
+        default: return .companies(Set((0..<int(0...4)).map { _ in pick(companies) }))
+        }
+    }
+
+    /// A random operation of any kind, within the codec's size limits.
+    mutating func operation(companies: [CompanyID]) -> Operation {
+        let kind: Operation.Kind
+        switch int(0...2) {
+        case 0: kind = .create(type: text(scalars: int(0...16)), nonce: bytes(Derivation.nonceByteCount))
+        case 1: kind = .addParticipant(pick(companies))
+        default:
+            let namespace: Namespace = chance(40) ? .joint : .company(pick(companies))
+            kind = .set(FieldKey(namespace, text(scalars: int(0...32))), value(), visibility(companies))
+        }
+        return Operation(object: object(), timestamp: timestamp(), kind: kind)
+    }
+
+    mutating func operations(count: Int) -> [Operation] {
+        let companies = (0..<5).map { _ in company() }
+        return (0..<count).map { _ in operation(companies: companies) }
+    }
+}
+
+/// Runs `body` and returns the wire error it threw, or nil if it returned normally.
+func wireError<T>(_ body: () throws(WireError) -> T) -> WireError? {
+    do {
+        _ = try body()
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// A company with its keys, built from seeded bytes so that ids (and their order) reproduce.
+struct TestCompany {
+    let signing: SigningKeyPair
+    let box: BoxKeyPair
+
+    init(_ rng: inout SplitMix64) throws {
+        signing = try SigningKeyPair(seed: rng.bytes(32))
+        box = try BoxKeyPair(secretKey: rng.bytes(32))
+    }
+
+    init(signing: SigningKeyPair, box: BoxKeyPair) {
+        self.signing = signing
+        self.box = box
+    }
+
+    var id: CompanyID { Derivation.companyID(for: signing.publicKey) }
+
+    func replica(_ rng: inout SplitMix64) throws -> ReplicaCredentials {
+        let key = try SigningKeyPair(seed: rng.bytes(32))
+        return ReplicaCredentials(key: key, certificate: .issue(companyKey: signing, replicaKey: key.publicKey))
+    }
+
+    func addressee(sequence: UInt64) -> Addressee {
+        Addressee(company: id, encryptionKey: box.publicKey, sequence: sequence)
+    }
+}
+
+/// Operations a replica of `owner` may legitimately send: a create with a derived id, then writes.
+func sampleOperations(owner: CompanyID, partner: CompanyID, rng: inout SplitMix64) -> [Operation] {
+    let nonce = rng.bytes(Derivation.nonceByteCount)
+    let object = Derivation.objectID(owner: owner, nonce: nonce)
+    let replica = rng.replica()
+    func stamp(_ physical: UInt64) -> Timestamp { Timestamp(physical: physical, counter: 0, replica: replica) }
+    return [
+        Operation(object: object, timestamp: stamp(1_000), kind: .create(type: "opportunity", nonce: nonce)),
+        Operation(object: object, timestamp: stamp(1_001), kind: .addParticipant(partner)),
+        Operation(object: object, timestamp: stamp(1_002), kind: .set(FieldKey(.joint, "title"), .string("Büro ☕"), .participants)),
+        Operation(object: object, timestamp: stamp(1_003), kind: .set(FieldKey(.company(owner), "amount"), .integer(-42), .private)),
+    ]
+}
