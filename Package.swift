@@ -57,10 +57,13 @@ let package = Package(
         .testTarget(name: "EntenteCryptoTests", dependencies: ["EntenteCrypto"]),
         .testTarget(name: "EntenteWireTests", dependencies: ["EntenteWire", "EntenteCore", "EntenteCrypto", "EntenteTestSupport"]),
         .testTarget(name: "EntenteStoreTests", dependencies: ["EntenteStore", "EntenteWire", "EntenteCore", "EntenteCrypto", "EntenteTestSupport"]),
-        .testTarget(name: "EntenteSyncTests", dependencies: ["EntenteSync", "EntenteWire", "EntenteCore", "EntenteCrypto"]),
+        .testTarget(name: "EntenteSyncTests", dependencies: ["EntenteSync", "EntenteWire", "EntenteCore", "EntenteCrypto", "EntenteTestSupport"]),
         .testTarget(name: "EntenteDomainTests", dependencies: ["EntenteDomain", "EntenteCore"]),
-        .testTarget(name: "EntenteTests", dependencies: ["Entente", "EntenteWire", "EntenteSync", "EntenteCrypto", "EntenteCore"]),
-        .testTarget(name: "EntenteCLITests", dependencies: ["entente"]),
+        .testTarget(
+            name: "EntenteTests",
+            dependencies: ["Entente", "EntenteWire", "EntenteSync", "EntenteCrypto", "EntenteCore", "EntenteTestSupport"]
+        ),
+        .testTarget(name: "EntenteCLITests", dependencies: ["entente", "EntenteTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -58,7 +58,9 @@ public struct Bundle: Sendable {
             )
         }
         var reader = ByteReader(body, what: "bundle")
-        _ = try reader.readBytes(8, "header")
+        _ = try reader.readBytes(6, "header")
+        let extensionLength = Int(try reader.readUInt16("extension length"))
+        _ = try reader.readBytes(extensionLength, "extensions")
         let count = Int(try reader.readUInt32("envelope count"))
         guard count <= Self.maxEnvelopes else { throw WireError(.tooLarge, "bundle claims \(count) envelopes, over the limit") }
         var envelopes = [[UInt8]]()

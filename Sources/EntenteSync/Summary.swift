@@ -51,7 +51,9 @@ public struct Summary: Hashable, Sendable {
         var held: [ReplicaID: UInt64] = [:]
         for (key, value) in form.held {
             guard let replica = ReplicaID(hex: key) else { throw WireError(.malformed, "summary names an invalid replica id '\(key)'") }
-            held[replica] = value
+            guard held.updateValue(value, forKey: replica) == nil else {
+                throw WireError(.malformed, "summary names replica \(replica.short) twice")
+            }
         }
         self.init(company: company, held: held)
     }

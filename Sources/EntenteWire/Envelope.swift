@@ -60,6 +60,13 @@ public struct Envelope: Hashable, Sendable {
     public static let maxRecipients = 64
     static let magic = Array("ENTE".utf8)
     static let sealedKeyBytes = SymmetricKey.byteCount + 48
+    /// The largest sequence number accepted (sequence numbers are stored as signed 64-bit integers).
+    public static let maxSequence = UInt64(Int64.max)
+    static let commitmentContext = Array("entente/content-key/v1".utf8)
+
+    static func keyCommitment(_ key: [UInt8]) -> [UInt8] {
+        BLAKE2b.hash(commitmentContext + key, outputLength: 32)
+    }
 
     /// The minor version the writer used (readers accept any minor of a known major).
     public let minorVersion: UInt8
@@ -71,6 +78,10 @@ public struct Envelope: Hashable, Sendable {
     public let recipients: [Recipient]
     /// The 24-byte XChaCha20-Poly1305 nonce.
     public let nonce: [UInt8]
+    /// `BLAKE2b-256("entente/content-key/v1" || content key)`: binds every recipient to the same content key,
+    /// because XChaCha20-Poly1305 alone does not commit to its key (one ciphertext could otherwise decrypt
+    /// to different operations for different recipients).
+    public let commitment: [UInt8]
     /// The encrypted operation batch with its 16-byte tag.
     public let ciphertext: [UInt8]
     /// The replica's Ed25519 signature over every preceding byte.
@@ -95,6 +106,9 @@ public struct Envelope: Hashable, Sendable {
         from credentials: ReplicaCredentials,
         to addressees: [Addressee]
     ) throws(WireError) -> Envelope {
+        guard addressees.allSatisfy({ (1...maxSequence).contains($0.sequence) }) else {
+            throw WireError(.malformed, "sequence numbers must be in 1...\(maxSequence)")
+        }
         guard !addressees.isEmpty, addressees.count <= maxRecipients else {
             throw WireError(.tooLarge, "an envelope needs 1...\(maxRecipients) recipients, not \(addressees.count)")
         }
@@ -116,6 +130,7 @@ public struct Envelope: Hashable, Sendable {
         }
         let nonce = XChaCha20Poly1305.randomNonce()
         writer.write(nonce)
+        writer.write(keyCommitment(keyBytes))
         let header = writer.bytes
         let ciphertext: [UInt8]
         do {
@@ -177,12 +192,15 @@ public struct Envelope: Hashable, Sendable {
             if let previous, previous >= recipient { throw reader.malformed("recipients are not in strictly ascending order") }
             previous = recipient
             let sequence = try reader.readUInt64("sequence")
-            guard sequence >= 1 else { throw reader.malformed("sequence numbers start at 1") }
+            guard sequence >= 1, sequence <= Self.maxSequence else {
+                throw reader.malformed("sequence number \(sequence) is outside 1...\(Self.maxSequence)")
+            }
             let sealed = try reader.readBytes(Self.sealedKeyBytes, "sealed key")
             recipients.append(Recipient(company: recipient, sequence: sequence, sealedKey: sealed))
         }
         self.recipients = recipients
         nonce = try reader.readBytes(XChaCha20Poly1305.nonceByteCount, "nonce")
+        commitment = try reader.readBytes(32, "key commitment")
         headerLength = reader.offset
         let length = Int(try reader.readUInt32("ciphertext length"))
         guard length >= XChaCha20Poly1305.tagByteCount else { throw reader.malformed("ciphertext shorter than its tag") }
@@ -210,7 +228,11 @@ public struct Envelope: Hashable, Sendable {
         }
         let plaintext: [UInt8]
         do {
-            let key = try SymmetricKey(bytes: try SealedBox.open(recipient.sealedKey, with: keyPair))
+            let keyBytes = try SealedBox.open(recipient.sealedKey, with: keyPair)
+            guard Self.keyCommitment(keyBytes) == commitment else {
+                throw WireError(.decryptionFailed, "envelope from \(origin.short) seals a content key that does not match its commitment")
+            }
+            let key = try SymmetricKey(bytes: keyBytes)
             plaintext = try XChaCha20Poly1305.open(
                 ciphertext,
                 key: key,

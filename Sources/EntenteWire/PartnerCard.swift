@@ -24,6 +24,7 @@ public struct PartnerCard: Hashable, Sendable {
 
     /// Issues a card signed by the company key.
     public static func issue(name: String, companyKey: SigningKeyPair, encryptionKey: BoxPublicKey, address: String?) -> PartnerCard {
+        let address = address?.isEmpty == true ? nil : address
         let unsigned = canonicalBytes(name: name, signingKey: companyKey.publicKey, encryptionKey: encryptionKey, address: address)
         return PartnerCard(
             name: name,
@@ -108,7 +109,7 @@ public struct PartnerCard: Hashable, Sendable {
             name: form.name,
             signingKey: signingKey,
             encryptionKey: encryptionKey,
-            address: form.address,
+            address: form.address?.isEmpty == true ? nil : form.address,
             signature: signature
         )
         guard card.company.hex == form.company.lowercased() else {

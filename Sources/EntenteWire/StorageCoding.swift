@@ -16,6 +16,7 @@ package enum StorageCoding {
         let physical = try reader.readUInt64("physical")
         let counter = try reader.readUInt32("counter")
         let replica = try OperationCodec.readID(&reader, "replica", ReplicaID.self)
+        guard reader.isAtEnd else { throw reader.malformed("trailing bytes") }
         return Timestamp(physical: physical, counter: counter, replica: replica)
     }
 
@@ -27,7 +28,9 @@ package enum StorageCoding {
 
     package static func decodeValue(_ bytes: [UInt8]) throws(WireError) -> Value {
         var reader = ByteReader(bytes, what: "stored value")
-        return try OperationCodec.decodeValue(&reader)
+        let value = try OperationCodec.decodeValue(&reader)
+        guard reader.isAtEnd else { throw reader.malformed("trailing bytes") }
+        return value
     }
 
     package static func encode(_ visibility: Visibility) -> [UInt8] {
@@ -44,11 +47,10 @@ package enum StorageCoding {
         case OperationCodec.Tag.private: return .private
         case OperationCodec.Tag.participants: return .participants
         case OperationCodec.Tag.companies:
+            guard (bytes.count - 1) % 16 == 0 else { throw WireError(.malformed, "stored visibility has a partial company id") }
             var companies = Set<CompanyID>()
-            var index = 1
-            while index + 16 <= bytes.count {
+            for index in stride(from: 1, to: bytes.count, by: 16) {
                 if let company = CompanyID(bytes: bytes[index..<index + 16]) { companies.insert(company) }
-                index += 16
             }
             return .companies(companies)
         default: throw WireError(.malformed, "stored visibility tag \(tag) is unknown")

@@ -1,3 +1,4 @@
+import EntenteTestSupport
 import Foundation
 import Testing
 
@@ -92,13 +93,4 @@ struct CLI {
     func write(_ bytes: [UInt8], _ name: String) throws {
         try Data(bytes).write(to: root.appendingPathComponent(name))
     }
-}
-
-func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
-    let pattern = Array(needle.utf8)
-    guard !pattern.isEmpty, haystack.count >= pattern.count else { return false }
-    for start in 0...(haystack.count - pattern.count) where haystack[start] == pattern[0] {
-        if Array(haystack[start..<start + pattern.count]) == pattern { return true }
-    }
-    return false
 }

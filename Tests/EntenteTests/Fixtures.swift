@@ -1,3 +1,4 @@
+import EntenteTestSupport
 import Foundation
 import Testing
 
@@ -48,14 +49,6 @@ func fingerprint(_ node: Node) async throws -> String {
     return parts.joined(separator: "\n")
 }
 
-func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
-    let pattern = Array(needle.utf8)
-    guard !pattern.isEmpty, haystack.count >= pattern.count else { return false }
-    for start in 0...(haystack.count - pattern.count) where haystack[start] == pattern[0] {
-        if Array(haystack[start..<start + pattern.count]) == pattern { return true }
-    }
-    return false
-}
 
 /// The bytes of a node's database files (main file and write-ahead log).
 func databaseBytes(_ node: Node) -> [UInt8] {

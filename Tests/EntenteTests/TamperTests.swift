@@ -20,6 +20,17 @@ import Testing
         return (deal, id, bundle)
     }
 
+    /// An envelope signed by `author`'s replica, addressed to `recipient` only, carrying `kind` for `object`.
+    func forge(_ kind: EntenteCore.Operation.Kind, on object: ObjectID, by author: Node, to recipient: Node, sequence: UInt64 = 50) throws -> [UInt8] {
+        let operation = EntenteCore.Operation(
+            object: object,
+            timestamp: Timestamp(physical: UInt64(Date().timeIntervalSince1970 * 1000), counter: 0, replica: author.replica),
+            kind: kind
+        )
+        let addressee = Addressee(company: recipient.company, encryptionKey: recipient.card.encryptionKey, sequence: sequence)
+        return try Envelope.seal([operation], from: author.credentials, to: [addressee]).bytes
+    }
+
     func expectRefused(_ node: Node, _ bytes: [UInt8], _ code: EntenteError.Code, _ comment: Comment) async throws {
         let before = try await fingerprint(node)
         do {
@@ -94,17 +105,8 @@ import Testing
         defer { deal.cleanUp() }
         try await deal.initech.importBundle(bundle)
         // Initech's replica signs a write into Globex's namespace, addressed to Globex.
-        let forged = Operation(
-            object: id,
-            timestamp: Timestamp(physical: UInt64(Date().timeIntervalSince1970 * 1000), counter: 0, replica: deal.initech.replica),
-            kind: .set(FieldKey(.company(deal.globex.company), "deal_size"), .string("0"), .participants)
-        )
-        let envelope = try Envelope.seal(
-            [forged],
-            from: deal.initech.credentials,
-            to: [Addressee(company: deal.globex.company, encryptionKey: deal.globex.card.encryptionKey, sequence: 50)]
-        )
-        try await expectRefused(deal.globex, Bundle(envelopes: [envelope.bytes]).encoded(), .rejected, "foreign namespace write")
+        let forged = try forge(.set(FieldKey(.company(deal.globex.company), "deal_size"), .string("0"), .participants), on: id, by: deal.initech, to: deal.globex)
+        try await expectRefused(deal.globex, Bundle(envelopes: [forged]).encoded(), .rejected, "foreign namespace write")
     }
 
     @Test func aPartnerCannotInviteToAnObjectItDoesNotOwn() async throws {
@@ -112,17 +114,8 @@ import Testing
         defer { deal.cleanUp() }
         try await deal.initech.importBundle(bundle)
         await #expect(throws: EntenteError.self) { try await deal.initech.invite(id, deal.umbra.company) }
-        let forged = Operation(
-            object: id,
-            timestamp: Timestamp(physical: UInt64(Date().timeIntervalSince1970 * 1000), counter: 0, replica: deal.initech.replica),
-            kind: .addParticipant(deal.umbra.company)
-        )
-        let envelope = try Envelope.seal(
-            [forged],
-            from: deal.initech.credentials,
-            to: [Addressee(company: deal.globex.company, encryptionKey: deal.globex.card.encryptionKey, sequence: 50)]
-        )
-        try await expectRefused(deal.globex, Bundle(envelopes: [envelope.bytes]).encoded(), .rejected, "non-owner invite")
+        let forged = try forge(.addParticipant(deal.umbra.company), on: id, by: deal.initech, to: deal.globex)
+        try await expectRefused(deal.globex, Bundle(envelopes: [forged]).encoded(), .rejected, "non-owner invite")
     }
 
     @Test func timestampsTooFarInTheFutureAreRefused() async throws {
@@ -143,16 +136,7 @@ import Testing
         defer { deal.cleanUp() }
         try await deal.initech.importBundle(bundle)
         func write(_ value: String) throws -> [UInt8] {
-            let operation = Operation(
-                object: id,
-                timestamp: Timestamp(physical: UInt64(Date().timeIntervalSince1970 * 1000), counter: 0, replica: deal.initech.replica),
-                kind: .set(FieldKey(.joint, "next_steps"), .string(value), .participants)
-            )
-            return try Envelope.seal(
-                [operation],
-                from: deal.initech.credentials,
-                to: [Addressee(company: deal.globex.company, encryptionKey: deal.globex.card.encryptionKey, sequence: 1)]
-            ).bytes
+            try forge(.set(FieldKey(.joint, "next_steps"), .string(value), .participants), on: id, by: deal.initech, to: deal.globex, sequence: 1)
         }
         try await deal.globex.importBundle(Bundle(envelopes: [try write("first")]).encoded())
         try await expectRefused(deal.globex, Bundle(envelopes: [try write("second")]).encoded(), .rejected, "two envelopes numbered 1")

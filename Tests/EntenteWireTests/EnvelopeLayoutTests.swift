@@ -1,4 +1,5 @@
 import EntenteCore
+import EntenteTestSupport
 import EntenteCrypto
 import Testing
 
@@ -49,12 +50,13 @@ struct EnvelopeLayoutTests {
         #expect(uint(bytes[138..<146]) == sequences[ordered[0].id])
         #expect(bytes[146..<226].count == 80)
 
-        // Then the 24-byte nonce (end of the header = AEAD associated data), the u32 ciphertext length,
-        // the ciphertext, and the 64-byte signature.
+        // Then the 24-byte nonce, the 32-byte key commitment (end of the header = AEAD associated data), the
+        // u32 ciphertext length, the ciphertext, and the 64-byte signature.
         let nonce = Array(bytes[offset..<offset + 24])
-        let header = Array(bytes[..<(offset + 24)])
-        #expect(envelope.headerLength == offset + 24)
-        offset += 24
+        let commitment = Array(bytes[offset + 24..<offset + 56])
+        let header = Array(bytes[..<(offset + 56)])
+        #expect(envelope.headerLength == offset + 56)
+        offset += 56
         let length = Int(uint(bytes[offset..<offset + 4]))
         offset += 4
         let ciphertext = Array(bytes[offset..<offset + length])
@@ -68,7 +70,9 @@ struct EnvelopeLayoutTests {
         #expect(!origin.signing.publicKey.isValidSignature(signature, for: signed))
 
         // The payload decrypts with the content key, the nonce and the header as associated data.
-        let contentKey = try SymmetricKey(bytes: SealedBox.open(Array(bytes[146..<226]), with: ordered[0].box))
+        let contentKeyBytes = try SealedBox.open(Array(bytes[146..<226]), with: ordered[0].box)
+        #expect(commitment == BLAKE2b.hash(Array("entente/content-key/v1".utf8) + contentKeyBytes, outputLength: 32))
+        let contentKey = try SymmetricKey(bytes: contentKeyBytes)
         let plaintext = try XChaCha20Poly1305.open(ciphertext, key: contentKey, nonce: nonce, associatedData: header)
         #expect(try OperationCodec.decode(plaintext) == operations)
         #expect(plaintext == OperationCodec.encode(operations))
@@ -92,6 +96,7 @@ struct EnvelopeLayoutTests {
         header += [0, 1] + partner.id.bytes + [0, 0, 0, 0, 0, 0, 0, 9]
         header += SealedBox.seal(contentKey.copyBytes(), to: partner.box.publicKey)
         header += nonce
+        header += BLAKE2b.hash(Array("entente/content-key/v1".utf8) + contentKey.copyBytes(), outputLength: 32)
         let ciphertext = try XChaCha20Poly1305.seal(
             OperationCodec.encode(operations),
             key: contentKey,
@@ -118,5 +123,56 @@ struct EnvelopeLayoutTests {
         try reparsed.verify(companyKey: origin.signing.publicKey)
         let error = wireError { () throws(WireError) in try reparsed.open(as: partner.id, with: partner.box) }
         #expect(error?.code == .decryptionFailed)
+    }
+
+    /// A validly signed envelope whose sequence number is above Int64.max is refused by the parser.
+    @Test("sequence numbers above Int64.max are malformed even when the signature is valid")
+    func hugeSequenceIsRefused() throws {
+        var rng = SplitMix64(seed: 11)
+        let origin = try TestCompany(&rng)
+        let partner = try TestCompany(&rng)
+        let replica = try origin.replica(&rng)
+        let addressee = Addressee(company: partner.id, encryptionKey: partner.box.publicKey, sequence: 1)
+        let sealed = try Envelope.seal([], from: replica, to: [addressee])
+        var bytes = Array(sealed.bytes.dropLast(64))
+        bytes.replaceSubrange(138..<146, with: [0x80, 0, 0, 0, 0, 0, 0, 0])
+        bytes += replica.key.signature(for: bytes)
+        #expect {
+            _ = try Envelope(parsing: bytes)
+        } throws: { error in
+            (error as? WireError)?.code == .malformed && "\(error)".contains("outside")
+        }
+    }
+
+    /// A malicious sender seals a different content key to one recipient than the header commits to (with a
+    /// non-committing AEAD it could otherwise make one signed envelope mean different things to different
+    /// recipients). The recipient refuses it even though the signature and the AEAD both check out.
+    @Test("a sealed key that does not match the key commitment is refused")
+    func keyCommitmentIsChecked() throws {
+        var rng = SplitMix64(seed: 12)
+        let origin = try TestCompany(&rng)
+        let partner = try TestCompany(&rng)
+        let replica = try origin.replica(&rng)
+        let committed = rng.bytes(32)
+        let actual = try SymmetricKey(bytes: rng.bytes(32))
+        let nonce = rng.bytes(24)
+        var header: [UInt8] = Array("ENTE".utf8) + [1, 0, 0, 0]
+        header += origin.id.bytes + replica.key.publicKey.bytes + replica.certificate.signature
+        header += [0, 1] + partner.id.bytes + [0, 0, 0, 0, 0, 0, 0, 1]
+        header += SealedBox.seal(actual.copyBytes(), to: partner.box.publicKey)
+        header += nonce
+        header += BLAKE2b.hash(Array("entente/content-key/v1".utf8) + committed, outputLength: 32)
+        let ciphertext = try XChaCha20Poly1305.seal(OperationCodec.encode([]), key: actual, nonce: nonce, associatedData: header)
+        let length = UInt32(ciphertext.count)
+        var bytes = header + [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
+        bytes += ciphertext
+        bytes += replica.key.signature(for: bytes)
+        let envelope = try Envelope(parsing: bytes)
+        try envelope.verify(companyKey: origin.signing.publicKey)
+        #expect {
+            _ = try envelope.open(as: partner.id, with: partner.box)
+        } throws: { error in
+            (error as? WireError)?.code == .decryptionFailed && "\(error)".contains("commitment")
+        }
     }
 }

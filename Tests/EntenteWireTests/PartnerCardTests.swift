@@ -1,4 +1,5 @@
 import EntenteCore
+import EntenteTestSupport
 import EntenteCrypto
 import Foundation
 import Testing
@@ -22,8 +23,11 @@ struct PartnerCardTests {
         let card = PartnerCard.issue(name: "Acme Widgets", companyKey: acme.signing, encryptionKey: acme.box.publicKey, address: address)
         #expect(card.company == acme.id)
         let json = card.json()
-        #expect(json.contains(PartnerCard.format))
-        #expect(json.contains(acme.id.hex))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(object["format"] as? String == PartnerCard.format)
+        #expect(object["company"] as? String == acme.id.hex)
+        #expect(object["name"] as? String == "Acme Widgets")
+        #expect(object["address"] as? String == address)
         let parsed = try PartnerCard(json: Array(json.utf8))
         #expect(parsed == card)
         #expect(parsed.name == "Acme Widgets")
@@ -100,12 +104,21 @@ struct PartnerCardTests {
         let acme = try company(seed: 10)
         let json = PartnerCard.issue(name: "Acme", companyKey: acme.signing, encryptionKey: acme.box.publicKey, address: nil).json()
         for tag in ["entente-card/2", "entente-summary/1", ""] {
-            let altered = json.replacingOccurrences(of: "\"\(PartnerCard.format)\"", with: "\"\(tag)\"")
-            #expect(altered != json)
+            let altered = try editing(json, "format", tag)
             let error = parse(altered)
             #expect(error?.code == .unsupportedVersion)
             #expect(error?.message.contains("not supported") == true)
         }
+        // The unedited JSON, re-serialized the same way, still parses (the edit helper itself is sound).
+        #expect(parse(try editing(json, "format", PartnerCard.format)) == nil)
+    }
+
+    /// Re-serializes `json` with one top-level key set to `value`.
+    private func editing(_ json: String, _ key: String, _ value: String) throws -> String {
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        object[key] = value
+        let data = try JSONSerialization.data(withJSONObject: object)
+        return String(decoding: data, as: UTF8.self)
     }
 
     @Test("bad hex keys, bad signatures and bad names are malformed")

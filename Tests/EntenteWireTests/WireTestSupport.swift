@@ -1,30 +1,7 @@
 import EntenteCore
+import EntenteTestSupport
 import EntenteCrypto
 @testable import EntenteWire
-
-/// A small, seedable generator (SplitMix64) so that every random test reproduces from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func chance(_ percent: Int) -> Bool { int(0...99) < percent }
-    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
-    mutating func id128() -> ID128 { ID128(high: next(), low: next()) }
-    mutating func company() -> CompanyID { CompanyID(raw: id128()) }
-    mutating func replica() -> ReplicaID { ReplicaID(raw: id128()) }
-    mutating func object() -> ObjectID { ObjectID(raw: id128()) }
-    mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
-}
 
 /// Unicode scalars mixing 1-, 2-, 3- and 4-byte UTF-8 forms, combining marks and a BOM.
 private let scalarPool: [Unicode.Scalar] = [
