@@ -16,8 +16,8 @@ demo: build
 	@bash Examples/demo.sh "$$($(SWIFT) build --show-bin-path)/entente"
 
 test: deps
-	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
-	$(SWIFT) test --skip-build
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error -Xswiftc -warnings-as-errors
+	$(SWIFT) test --skip-build --explicit-target-dependency-import-check error -Xswiftc -warnings-as-errors
 
 clean:
 	rm -rf .build

@@ -1,5 +1,5 @@
-package import EntenteCore
-package import EntenteWire
+import EntenteCore
+import EntenteWire
 import EntenteCrypto
 import Foundation
 import GRDB

@@ -1,4 +1,4 @@
-public import EntenteCore
+import EntenteCore
 import EntenteCrypto
 public import EntenteWire
 

@@ -1,4 +1,4 @@
-public import EntenteCore
+package import EntenteCore
 
 /// Compact byte forms of core values for storage columns. Timestamps sort bytewise in clock order.
 package enum StorageCoding {
