@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [
         // C glue: the system libsodium, found with pkg-config.
@@ -37,8 +38,16 @@ let package = Package(
             dependencies: ["EntenteCore", "EntenteWire", "EntenteCrypto", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
-        // Transport-independent sync: summaries and bundle files.
-        .target(name: "EntenteSync", dependencies: ["EntenteCore", "EntenteWire", "EntenteCrypto"], swiftSettings: strict),
+        // Sync: the transport-independent protocol state machine, summaries, bundle files, and the TCP
+        // transport (SwiftNIO) with its authenticated, encrypted handshake.
+        .target(
+            name: "EntenteSync",
+            dependencies: [
+                "EntenteCore", "EntenteWire", "EntenteCrypto",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // Ecosystem objects: types, fields, default visibilities.
         .target(name: "EntenteDomain", dependencies: ["EntenteCore"], swiftSettings: strict),
         // The public face: Node.

@@ -30,12 +30,18 @@ extension Node {
     /// Every envelope `partner` is entitled to (addressed to it: this node's own and relayed ones), minus
     /// what its summary says it holds.
     public func exportBundle(to partner: CompanyID, since summary: Summary? = nil) throws(EntenteError) -> Bundle {
+        Bundle(envelopes: try envelopes(for: partner, since: summary))
+    }
+
+    /// The encoded envelopes `partner` is entitled to and its summary does not cover, in log order: what a
+    /// bundle or a network sync sends. Envelopes are returned as stored: signed and encrypted by their origin.
+    public func envelopes(for partner: CompanyID, since summary: Summary? = nil) throws(EntenteError) -> [[UInt8]] {
         if let summary, summary.company != partner {
-            throw EntenteError(.invalidArgument, "the summary is from company \(summary.company.short), not from the bundle's recipient")
+            throw EntenteError(.invalidArgument, "the summary is from company \(summary.company.short), not from the recipient \(partner.short)")
         }
         return try reading { tx in
             guard try tx.company(partner) != nil else { throw EntenteError(.unknownCompany, "company \(partner.short) is not a pinned partner") }
-            return Bundle(envelopes: try tx.envelopes(for: partner, excluding: summary?.held ?? [:]))
+            return try tx.envelopes(for: partner, excluding: summary?.held ?? [:])
         }
     }
 
@@ -46,6 +52,15 @@ extension Node {
     public func importBundle(_ bytes: [UInt8]) throws(EntenteError) -> ImportReport {
         let bundle: Bundle
         do { bundle = try Bundle(decoding: bytes) } catch { throw EntenteError(.badInput, error.message, cause: error) }
+        return try importEnvelopes(bundle.envelopes)
+    }
+
+    /// Imports encoded envelopes (from a bundle or a network batch) in one transaction: every envelope is
+    /// parsed, verified against its pinned origin, checked to be addressed to this company, decrypted,
+    /// clock-checked and merged. All or nothing: if any envelope is bad, the store is left as it was.
+    @discardableResult
+    public func importEnvelopes(_ envelopes: [[UInt8]]) throws(EntenteError) -> ImportReport {
+        let bundle = Bundle(envelopes: envelopes)
         var report = ImportReport()
         report.envelopes = bundle.envelopes.count
         let savedClock = clock
@@ -114,6 +129,7 @@ extension Node {
             return false
         case .applied:
             for (id, state) in states { try tx.saveObject(state, previous: previous[id]) }
+            record(from: previous.compactMapValues { $0 }, to: states, author: batch.author, isLocal: false)
             for operation in batch.operations {
                 clock.observe(operation.timestamp)
                 if case .addParticipant(let newcomer) = operation.kind, previous[operation.object]?.isParticipant(newcomer) != true,

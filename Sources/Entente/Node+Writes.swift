@@ -115,6 +115,7 @@ extension Node {
         case .reject(let error): throw EntenteError(.rejected, error.message, cause: error)
         }
         for (id, state) in states { try tx.saveObject(state, previous: previous[id]) }
+        record(from: previous, to: states, author: company, isLocal: true)
         var groups: [(audience: Set<CompanyID>, operations: [Operation])] = []
         for operation in operations {
             guard let state = states[operation.object] else { continue }

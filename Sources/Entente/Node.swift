@@ -53,6 +53,9 @@ public actor Node {
     nonisolated let credentials: ReplicaCredentials
     let options: Options
     var clock: HybridClock
+    var subscribers: [Int: AsyncStream<Change>.Continuation] = [:]
+    var nextSubscriber = 0
+    var pendingChanges: [Change] = []
 
     static let databaseName = "entente.sqlite"
 
@@ -171,7 +174,14 @@ public actor Node {
 
     /// Runs a store transaction, turning lower-level errors into `EntenteError`.
     func transaction<T>(_ body: (StoreTransaction) throws -> T) throws(EntenteError) -> T {
-        do { return try store.write(body) } catch { throw Self.translate(error) }
+        do {
+            let result = try store.write(body)
+            flushChanges(committed: true)
+            return result
+        } catch {
+            flushChanges(committed: false)
+            throw Self.translate(error)
+        }
     }
 
     func reading<T>(_ body: (StoreTransaction) throws -> T) throws(EntenteError) -> T {

@@ -1,0 +1,87 @@
+import EntenteCore
+
+/// One change to a shared object, as integrators (CRM connectors, dashboards) consume it from `Node.changes()`.
+public struct Change: Hashable, Sendable {
+    /// What changed.
+    public enum Kind: Hashable, Sendable {
+        /// The object arrived or was created.
+        case created(type: String)
+        /// A company joined the object.
+        case participantAdded(CompanyID)
+        /// A field's value changed. `namespace` is nil for a joint field, else the company that owns the field.
+        case field(name: String, namespace: CompanyID?, old: Value?, new: Value)
+    }
+
+    /// The object.
+    public let object: ObjectID
+    /// What changed.
+    public let kind: Kind
+    /// The company whose replica signed the change (for a relayed or re-sent value, the sender).
+    public let company: CompanyID
+    /// The change's timestamp.
+    public let timestamp: Timestamp
+    /// True if this node made the change; false if it arrived from a partner.
+    public let isLocal: Bool
+}
+
+extension Node {
+    /// A stream of every change this node commits from now on, local and imported, in commit order.
+    /// Changes are delivered only after their transaction is durable. The stream ends when the caller stops
+    /// iterating (or the node is released).
+    public func changes() -> AsyncStream<Change> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Change.self, bufferingPolicy: .bufferingNewest(100_000))
+        let id = nextSubscriber
+        nextSubscriber += 1
+        subscribers[id] = continuation
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.unsubscribe(id) }
+        }
+        return stream
+    }
+
+    private func unsubscribe(_ id: Int) {
+        subscribers[id] = nil
+    }
+
+    /// Records the differences between two states of the objects a batch touched (published on commit).
+    func record(from previous: [ObjectID: ObjectState], to current: [ObjectID: ObjectState], author: CompanyID, isLocal: Bool) {
+        guard !subscribers.isEmpty else { return }
+        for (id, state) in current {
+            let before = previous[id]
+            if before?.exists != true, let type = state.type, let created = state.created {
+                pendingChanges.append(Change(object: id, kind: .created(type: type), company: author, timestamp: created, isLocal: isLocal))
+            }
+            for (company, joined) in state.participants.sorted(by: { $0.value < $1.value }) where before?.participants[company] == nil {
+                if company == state.owner { continue }
+                pendingChanges.append(Change(object: id, kind: .participantAdded(company), company: author, timestamp: joined, isLocal: isLocal))
+            }
+            for (key, register) in state.fields.sorted(by: { $0.value.timestamp < $1.value.timestamp }) {
+                let old = before?.fields[key]
+                guard old != register else { continue }
+                let namespace: CompanyID?
+                switch key.namespace {
+                case .joint: namespace = nil
+                case .company(let owner): namespace = owner
+                }
+                pendingChanges.append(
+                    Change(
+                        object: id,
+                        kind: .field(name: key.name, namespace: namespace, old: old?.value, new: register.value),
+                        company: author,
+                        timestamp: register.timestamp,
+                        isLocal: isLocal
+                    )
+                )
+            }
+        }
+    }
+
+    /// Delivers recorded changes after a successful commit, or drops them after a failed one.
+    func flushChanges(committed: Bool) {
+        defer { pendingChanges.removeAll() }
+        guard committed else { return }
+        for change in pendingChanges {
+            for continuation in subscribers.values { continuation.yield(change) }
+        }
+    }
+}
