@@ -1,7 +1,7 @@
 # Entente: `make demo` runs the three-company story, `make test` runs the whole test suite.
 SWIFT ?= swift
 
-.PHONY: deps build release demo test clean
+.PHONY: deps build release demo test simulate clean
 
 deps:
 	@bash scripts/deps.sh
@@ -18,6 +18,13 @@ demo: build
 test: deps
 	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error -Xswiftc -warnings-as-errors
 	$(SWIFT) test --skip-build --explicit-target-dependency-import-check error -Xswiftc -warnings-as-errors
+
+# The deterministic simulation with more seeds: make simulate SEEDS=5000 [FIRST=1]
+SEEDS ?= 1000
+FIRST ?= 1
+simulate: deps
+	$(SWIFT) build --build-tests
+	ENTENTE_SEEDS=$(SEEDS) ENTENTE_FIRST_SEED=$(FIRST) $(SWIFT) test --skip-build --filter SimulationTests
 
 clean:
 	rm -rf .build

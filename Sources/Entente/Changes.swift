@@ -2,7 +2,7 @@
 public struct FieldValue: Hashable, Sendable {
     /// The field name.
     public var name: String
-    /// The value.
+    /// The value (`.null` deletes the field's value).
     public var value: Value
 
     /// Creates a field value.
@@ -27,10 +27,26 @@ public struct Changes: Hashable, Sendable {
     public var sharedWith: [CompanyID] = []
     /// This company's private fields: they never leave the company.
     public var privateFields: [FieldValue] = []
+    /// Joint fields whose value to delete.
+    public var unsetJoint: [String] = []
+    /// This company's own fields whose value to delete (the deletion keeps each field's current visibility).
+    public var unset: [String] = []
 
     /// No changes.
     public init() {}
 
     /// True if nothing is written.
-    public var isEmpty: Bool { joint.isEmpty && shared.isEmpty && privateFields.isEmpty }
+    public var isEmpty: Bool {
+        joint.isEmpty && shared.isEmpty && privateFields.isEmpty && unsetJoint.isEmpty && unset.isEmpty
+    }
+}
+
+/// Who may read one of this company's own fields.
+public enum Sharing: Hashable, Sendable {
+    /// This company only.
+    case `private`
+    /// Every participant.
+    case allParticipants
+    /// The named partners (they must take part in the object).
+    case partners([CompanyID])
 }

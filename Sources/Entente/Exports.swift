@@ -10,3 +10,7 @@
 @_exported public import struct EntenteSync.Bundle
 @_exported public import struct EntenteDomain.ObjectKind
 @_exported public import enum EntenteDomain.Catalog
+@_exported public import struct EntenteCore.DecimalNumber
+@_exported public import struct EntenteCore.Money
+@_exported public import struct EntenteCore.CurrencyCode
+@_exported public import struct EntenteCore.CalendarDate

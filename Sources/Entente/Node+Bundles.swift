@@ -81,7 +81,7 @@ extension Node {
                 }
                 try retryWaiting(tx, &report, &newcomers)
                 try resend(to: newcomers, tx, &report)
-                report.waiting = try tx.waitingEnvelopes().count
+                report.waiting = Set(try tx.waitingParts().map(\.envelope)).count
                 try saveClock(tx)
             }
         } catch {
@@ -111,50 +111,121 @@ extension Node {
                 throw EntenteError(.rejected, "it carries a timestamp from the future: \(error)", cause: error)
             }
         }
-        let rowid = try tx.logEnvelope(envelope, status: .waiting)
-        try merge(Batch(author: envelope.origin, operations: operations), rowid: rowid, tx, &report, &newcomers)
-    }
-
-    /// Merges a logged envelope's batch; marks it applied or leaves it waiting; throws if refused.
-    @discardableResult
-    private func merge(_ batch: Batch, rowid: Int64, _ tx: StoreTransaction, _ report: inout ImportReport, _ newcomers: inout [(ObjectID, CompanyID)]) throws -> Bool {
-        var states: [ObjectID: ObjectState] = [:]
-        for id in batch.objects { states[id] = try tx.loadObject(id) }
-        let previous = states
-        switch Merge.apply(batch, to: &states) {
-        case .reject(let error):
-            throw EntenteError(.rejected, error.message, cause: error)
-        case .wait(let reason):
-            try tx.setStatus(rowid, .waiting, note: reason)
-            return false
-        case .applied:
-            for (id, state) in states { try tx.saveObject(state, previous: previous[id]) }
-            record(from: previous.compactMapValues { $0 }, to: states, author: batch.author, isLocal: false)
-            for operation in batch.operations {
-                clock.observe(operation.timestamp)
-                if case .addParticipant(let newcomer) = operation.kind, previous[operation.object]?.isParticipant(newcomer) != true,
-                    !newcomers.contains(where: { $0 == (operation.object, newcomer) })
-                {
-                    newcomers.append((operation.object, newcomer))
-                }
-            }
-            try tx.setStatus(rowid, .applied)
+        let rowid = try tx.logEnvelope(envelope)
+        if try merge(Batch(author: envelope.origin, operations: operations), rowid: rowid, audience: Set(envelope.audience), tx, &newcomers) {
             report.applied += 1
-            report.operations += batch.operations.count
-            return true
+            report.operations += operations.count
         }
     }
 
-    /// Retries waiting envelopes until a pass makes no progress.
+    /// Merges a logged envelope's batch (or one waiting part of it): records each object part as applied or
+    /// waiting, persists the states, rebuilds objects where a removal arrived, and throws if anything is
+    /// refused. Returns true if some part was applied.
+    @discardableResult
+    func merge(
+        _ batch: Batch,
+        rowid: Int64,
+        audience: Set<CompanyID>,
+        _ tx: StoreTransaction,
+        _ newcomers: inout [(ObjectID, CompanyID)]
+    ) throws -> Bool {
+        var states: [ObjectID: ObjectState] = [:]
+        for id in batch.objects { states[id] = try tx.loadObject(id) }
+        let previous = states
+        let result: MergeResult
+        switch Merge.apply(batch, to: &states) {
+        case .reject(let error): throw EntenteError(.rejected, error.message, cause: error)
+        case .merged(let merged): result = merged
+        }
+        var applied = false
+        for object in batch.objects {
+            try tx.setPart(rowid, object, waiting: result.waiting[object])
+            guard result.waiting[object] == nil, let state = states[object] else { continue }
+            applied = true
+            try tx.saveObject(state, previous: previous[object])
+            for operation in batch.operations where operation.object == object {
+                clock.observe(operation.timestamp)
+                if case .addParticipant(let newcomer) = operation.kind, previous[object]?.isParticipant(newcomer) != true,
+                    state.isParticipant(newcomer), !newcomers.contains(where: { $0 == (object, newcomer) })
+                {
+                    newcomers.append((object, newcomer))
+                }
+            }
+        }
+        record(from: previous, to: states.filter { result.waiting[$0.key] == nil }, author: batch.author, isLocal: false)
+        for object in result.rebuild { try rebuild(object, tx) }
+        try relayMissedWrites(batch, audience: audience, states: states, waiting: result.waiting, tx)
+        return applied
+    }
+
+    /// The owner forwards what a current participant is entitled to but whose envelope missed it (its writer had
+    /// not heard of the invitation yet): joint writes by anyone, and this company's own fields and ownership
+    /// operations made on another of its replicas. Each keeps its original writer and timestamp.
+    private func relayMissedWrites(
+        _ batch: Batch,
+        audience: Set<CompanyID>,
+        states: [ObjectID: ObjectState],
+        waiting: [ObjectID: String],
+        _ tx: StoreTransaction
+    ) throws {
+        for object in batch.objects where waiting[object] == nil {
+            guard let state = states[object], state.owner == company else { continue }
+            for member in state.participants.subtracting(audience).subtracting([company]).sorted() {
+                let operations = batch.operations.filter { operation in
+                    guard operation.object == object, let key = operation.field else { return false }
+                    switch operation.kind {
+                    case .set(_, _, let visibility, _), .addElement(_, _, let visibility), .removeElement(_, _, _, let visibility):
+                        return key.namespace == .joint
+                            || (key.namespace == .company(company) && state.audience(of: key, visibility: visibility).contains(member))
+                    default: return false
+                    }
+                }.map { operation in
+                    let writer = operation.writer ?? batch.author
+                    return Operation(object: operation.object, timestamp: operation.timestamp, kind: operation.kind, writer: writer == company ? nil : writer)
+                }
+                // Ownership operations made on another replica of this company travel in their own envelope
+                // (a part may not mix them with re-sent writes).
+                let ownership = batch.author == company ? batch.operations.filter { $0.object == object && $0.isOwnerOperation } : []
+                guard try tx.company(member) != nil else { continue }
+                try emit(ownership, to: [member], tx, logParts: false)
+                try emit(operations, to: [member], tx, logParts: false)
+            }
+        }
+    }
+
+    /// Recomputes an object from every logged part for it (applied or waiting): a removal that arrived late
+    /// may invalidate writes already applied (`Specs/crdt.md`, "Membership").
+    func rebuild(_ object: ObjectID, _ tx: StoreTransaction) throws {
+        let logged = try tx.parts(of: object)
+        var batches: [Batch] = []
+        for part in logged {
+            let envelope = try Envelope(parsing: part.bytes)
+            let operations = try envelope.open(as: company, with: encryptionKey)
+            batches.append(Batch(author: envelope.origin, operations: operations).part(object))
+        }
+        let previous = try tx.loadObject(object)
+        let (state, waiting) = Merge.rebuild(object, from: batches)
+        try tx.deleteObject(object)
+        try tx.saveObject(state, previous: nil)
+        for (part, reason) in zip(logged, waiting) where part.waiting != reason {
+            try tx.setPart(part.envelope, object, waiting: reason)
+        }
+        record(from: previous.map { [object: $0] } ?? [:], to: [object: state], author: company, isLocal: false)
+    }
+
+    /// Retries waiting parts until a pass makes no progress.
     private func retryWaiting(_ tx: StoreTransaction, _ report: inout ImportReport, _ newcomers: inout [(ObjectID, CompanyID)]) throws {
         var progress = true
         while progress {
             progress = false
-            for waiting in try tx.waitingEnvelopes() {
+            for waiting in try tx.waitingParts() {
                 let envelope = try Envelope(parsing: waiting.bytes)
                 let operations = try envelope.open(as: company, with: encryptionKey)
-                if try merge(Batch(author: envelope.origin, operations: operations), rowid: waiting.rowid, tx, &report, &newcomers) {
+                let part = Batch(author: envelope.origin, operations: operations).part(waiting.object)
+                if try merge(part, rowid: waiting.envelope, audience: Set(envelope.audience), tx, &newcomers) {
                     progress = true
+                    report.applied += 1
+                    report.operations += part.operations.count
                 }
             }
         }
@@ -166,6 +237,7 @@ extension Node {
         for (object, newcomer) in newcomers where newcomer != company {
             guard let state = try tx.loadObject(object), state.owner != company, state.isParticipant(company) else { continue }
             let operations = state.reemission(of: company, for: newcomer)
+                + tombstoneOperations(state, for: newcomer, writable: { $0.namespace == .company(company) })
             guard !operations.isEmpty else { continue }
             guard try tx.company(newcomer) != nil else {
                 report.notes.append(
@@ -173,7 +245,7 @@ extension Node {
                 )
                 continue
             }
-            report.resent += try emit(operations, to: [newcomer], tx)
+            report.resent += try emit(operations, to: [newcomer], tx, logParts: false)
         }
     }
 
@@ -206,22 +278,33 @@ extension Node {
     }
 
     nonisolated func describe(_ operation: Operation, names: [CompanyID: String]) -> String {
-        switch operation.kind {
-        case .create(let type, _): return "create \(type) \(operation.object.short)"
-        case .addParticipant(let company): return "invite \(names[company] ?? company.short) to \(operation.object.short)"
-        case .set(let key, let value, let visibility):
-            let space: String
+        func name(_ company: CompanyID) -> String { names[company] ?? company.short }
+        func field(_ key: FieldKey) -> String {
             switch key.namespace {
-            case .joint: space = "joint"
-            case .company(let owner): space = names[owner] ?? owner.short
+            case .joint: "joint.\(key.name)"
+            case .company(let owner): "\(name(owner)).\(key.name)"
             }
-            let audience: String
+        }
+        func audience(_ visibility: Visibility) -> String {
             switch visibility {
-            case .private: audience = "private"
-            case .participants: audience = "all participants"
-            case .companies(let set): audience = set.map { names[$0] ?? $0.short }.sorted().joined(separator: ", ")
+            case .private: "private"
+            case .participants: "all participants"
+            case .companies(let set): set.map(name).sorted().joined(separator: ", ")
             }
-            return "set \(operation.object.short) \(space).\(key.name) = \(value) [\(audience)]"
+        }
+        let object = operation.object.short
+        let via = operation.writer.map { " (written by \(name($0)))" } ?? ""
+        switch operation.kind {
+        case .create(let type, _): return "create \(type) \(object)"
+        case .addParticipant(let company): return "invite \(name(company)) to \(object)"
+        case .removeParticipant(let company): return "remove \(name(company)) from \(object)"
+        case .archive(let flag): return flag ? "archive \(object)" : "restore \(object)"
+        case .set(let key, let value, let visibility, _):
+            return "set \(object) \(field(key)) = \(value) [\(audience(visibility))]\(via)"
+        case .addElement(let key, let element, let visibility):
+            return "add \(element) to \(object) \(field(key)) [\(audience(visibility))]\(via)"
+        case .removeElement(let key, let element, _, let visibility):
+            return "remove \(element) from \(object) \(field(key)) [\(audience(visibility))]"
         }
     }
 }

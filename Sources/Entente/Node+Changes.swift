@@ -8,6 +8,12 @@ public struct Change: Hashable, Sendable {
         case created(type: String)
         /// A company joined the object.
         case participantAdded(CompanyID)
+        /// A company was removed from the object.
+        case participantRemoved(CompanyID)
+        /// The object was archived (true) or restored (false).
+        case archived(Bool)
+        /// Elements of a set field were added or removed.
+        case elements(name: String, namespace: CompanyID?, added: [String], removed: [String])
         /// A field's value changed. `namespace` is nil for a joint field, else the company that owns the field.
         case field(name: String, namespace: CompanyID?, old: Value?, new: Value)
     }
@@ -51,24 +57,44 @@ extension Node {
             if before?.exists != true, let type = state.type, let created = state.created {
                 pendingChanges.append(Change(object: id, kind: .created(type: type), company: author, timestamp: created, isLocal: isLocal))
             }
-            for (company, joined) in state.participants.sorted(by: { $0.value < $1.value }) where before?.participants[company] == nil {
-                if company == state.owner { continue }
-                pendingChanges.append(Change(object: id, kind: .participantAdded(company), company: author, timestamp: joined, isLocal: isLocal))
+            let stamp = state.created ?? Timestamp(physical: 0, counter: 0, replica: replica)
+            for company in state.participants.subtracting(before?.participants ?? []).sorted() where company != state.owner {
+                pendingChanges.append(Change(object: id, kind: .participantAdded(company), company: author, timestamp: state.joined(company) ?? stamp, isLocal: isLocal))
             }
-            for (key, register) in state.fields.sorted(by: { $0.value.timestamp < $1.value.timestamp }) {
-                let old = before?.fields[key]
-                guard old != register else { continue }
-                let namespace: CompanyID?
-                switch key.namespace {
-                case .joint: namespace = nil
-                case .company(let owner): namespace = owner
-                }
+            for company in (before?.participants ?? []).subtracting(state.participants).sorted() {
+                let removed = state.membership[company]?.last?.timestamp ?? stamp
+                pendingChanges.append(Change(object: id, kind: .participantRemoved(company), company: author, timestamp: removed, isLocal: isLocal))
+            }
+            if let archived = state.archived, before?.isArchived != archived.value {
+                pendingChanges.append(Change(object: id, kind: .archived(archived.value), company: author, timestamp: archived.timestamp, isLocal: isLocal))
+            }
+            func owner(_ key: FieldKey) -> CompanyID? {
+                if case .company(let company) = key.namespace { return company }
+                return nil
+            }
+            for (key, field) in state.fields.sorted(by: { $0.value.winner.timestamp < $1.value.winner.timestamp }) {
+                let old = before?.fields[key]?.winner
+                guard old != field.winner else { continue }
                 pendingChanges.append(
                     Change(
                         object: id,
-                        kind: .field(name: key.name, namespace: namespace, old: old?.value, new: register.value),
+                        kind: .field(name: key.name, namespace: owner(key), old: old?.value, new: field.winner.value),
                         company: author,
-                        timestamp: register.timestamp,
+                        timestamp: field.winner.timestamp,
+                        isLocal: isLocal
+                    )
+                )
+            }
+            for (key, set) in state.sets.sorted(by: { $0.key < $1.key }) {
+                let old = Set(before?.sets[key]?.members ?? [])
+                let new = Set(set.members)
+                guard old != new else { continue }
+                pendingChanges.append(
+                    Change(
+                        object: id,
+                        kind: .elements(name: key.name, namespace: owner(key), added: new.subtracting(old).sorted(), removed: old.subtracting(new).sorted()),
+                        company: author,
+                        timestamp: set.visibilityStamp,
                         isLocal: isLocal
                     )
                 )

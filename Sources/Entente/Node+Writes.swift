@@ -1,4 +1,5 @@
 import EntenteCore
+import EntenteCrypto
 import EntenteDomain
 import EntenteStore
 import EntenteWire
@@ -18,7 +19,6 @@ extension Node {
         }
         let (id, nonce) = Derivation.newObjectID(owner: company)
         try transaction { tx in
-            var states: [ObjectID: ObjectState] = [:]
             var operations = [Operation(object: id, timestamp: tick(), kind: .create(type: kind.name, nonce: nonce))]
             for participant in Set(participants).subtracting([company]).sorted() {
                 guard try tx.company(participant) != nil else {
@@ -26,7 +26,11 @@ extension Node {
                 }
                 operations.append(Operation(object: id, timestamp: tick(), kind: .addParticipant(participant)))
             }
-            try commit(operations, fieldWrites(changes, object: id, kind: kind, participants: Set(participants).union([company])), states: &states, tx)
+            var states: [ObjectID: ObjectState] = [:]
+            var scratch = ObjectState(id: id)
+            for operation in operations { scratch.apply(operation, author: company) }
+            operations += try fieldWrites(changes, state: scratch, kind: kind)
+            try commit(operations, states: &states, tx)
         }
         return id
     }
@@ -37,12 +41,62 @@ extension Node {
     public func update(_ id: ObjectID, changes: Changes) throws(EntenteError) {
         guard !changes.isEmpty else { throw EntenteError(.invalidArgument, "nothing to change: give at least one field") }
         try transaction { tx in
-            guard let state = try tx.loadObject(id), let type = state.type else {
-                throw EntenteError(.notFound, "no object \(id.short) on this node")
+            let state = try loadForWriting(id, tx)
+            var states = [id: state]
+            try commit(try fieldWrites(changes, state: state, kind: state.type.flatMap(Catalog.kind(named:))), states: &states, tx)
+        }
+    }
+
+    /// Changes who may read one of this company's own fields. Widening sends the current value to the new
+    /// audience; narrowing only stops future values (what was delivered stays delivered).
+    public func share(_ id: ObjectID, field name: String, with sharing: Sharing) throws(EntenteError) {
+        try transaction { tx in
+            let state = try loadForWriting(id, tx)
+            let key = FieldKey(.company(company), name)
+            let visibility = try resolve(sharing, state: state)
+            var operations: [Operation] = []
+            if let field = state.fields[key] {
+                let preds = field.heads.map(\.timestamp)
+                operations.append(Operation(object: id, timestamp: tick(), kind: .set(key, field.winner.value, visibility, preds: preds)))
+            } else if let set = state.sets[key] {
+                for (element, elementState) in set.elements.sorted(by: { $0.key < $1.key }) where elementState.isPresent {
+                    operations.append(Operation(object: id, timestamp: tick(), kind: .addElement(key, element, visibility)))
+                }
+            } else {
+                throw EntenteError(.notFound, "\(card.name) has no field '\(name)' on \(id.short)")
             }
             var states = [id: state]
-            let kind = Catalog.kind(named: type)
-            try commit([], fieldWrites(changes, object: id, kind: kind, participants: Set(state.participants.keys)), states: &states, tx)
+            try commit(operations, states: &states, tx)
+        }
+    }
+
+    /// Adds and removes elements of a set field (add-wins: a concurrent add by a partner survives a remove).
+    /// `namespace` nil is the joint namespace; otherwise this company's own field with `sharing`.
+    public func updateSet(
+        _ id: ObjectID,
+        field name: String,
+        joint: Bool,
+        sharing: Sharing = .allParticipants,
+        add: [String] = [],
+        remove: [String] = []
+    ) throws(EntenteError) {
+        guard !add.isEmpty || !remove.isEmpty else { throw EntenteError(.invalidArgument, "give elements to add or remove") }
+        try transaction { tx in
+            let state = try loadForWriting(id, tx)
+            let key = FieldKey(joint ? .joint : .company(company), name)
+            guard FieldKey.isValidName(name) else { throw EntenteError(.invalidArgument, "field name '\(name)' is not valid") }
+            let visibility = joint ? .participants : try resolve(sharing, state: state)
+            var operations: [Operation] = []
+            for element in add {
+                operations.append(Operation(object: id, timestamp: tick(), kind: .addElement(key, element, visibility)))
+            }
+            for element in remove {
+                let observed = state.sets[key]?.elements[element]?.observed ?? []
+                guard !observed.isEmpty else { continue }
+                operations.append(Operation(object: id, timestamp: tick(), kind: .removeElement(key, element, observed: observed, visibility)))
+            }
+            var states = [id: state]
+            try commit(operations, states: &states, tx)
         }
     }
 
@@ -51,50 +105,104 @@ extension Node {
     /// fields to it when they learn of the invitation.
     public func invite(_ id: ObjectID, _ partner: CompanyID) throws(EntenteError) {
         try transaction { tx in
-            guard let state = try tx.loadObject(id) else { throw EntenteError(.notFound, "no object \(id.short) on this node") }
-            guard state.owner == company else {
-                throw EntenteError(.rejected, "only the owner of \(id.short) can invite partners to it")
-            }
+            let state = try loadOwned(id, tx)
             guard try tx.company(partner) != nil, partner != company else {
                 throw EntenteError(.unknownCompany, "company \(partner.short) is not a pinned partner")
             }
             guard !state.isParticipant(partner) else { return }
             var states = [id: state]
-            try commit([Operation(object: id, timestamp: tick(), kind: .addParticipant(partner))], [], states: &states, tx)
+            try commit([Operation(object: id, timestamp: tick(), kind: .addParticipant(partner))], states: &states, tx)
             guard let updated = states[id] else { return }
-            try emit(updated.snapshot(for: partner), to: [partner], tx)
+            let snapshot = updated.snapshot(for: partner)
+            try emit(snapshot.ownership + tombstoneOperations(updated, for: partner, writable: { $0.namespace == .joint || $0.namespace == .company(company) }), to: [partner], tx, logParts: false)
+            try emit(snapshot.relayed, to: [partner], tx, logParts: false)
         }
     }
 
-    private func fieldWrites(_ changes: Changes, object: ObjectID, kind: ObjectKind?, participants: Set<CompanyID>) throws -> [Operation] {
-        var operations: [Operation] = []
-        let sharedVisibility: Visibility
-        if changes.sharedWith.isEmpty {
-            sharedVisibility = .participants
-        } else {
-            let named = Set(changes.sharedWith).subtracting([company])
-            if let outsider = named.first(where: { !participants.contains($0) }) {
+    /// Removes a partner from an object this company owns: it receives no new operations from then on; what it
+    /// wrote before stays, what it writes after is ignored by every replica.
+    public func uninvite(_ id: ObjectID, _ partner: CompanyID) throws(EntenteError) {
+        try transaction { tx in
+            let state = try loadOwned(id, tx)
+            guard state.isParticipant(partner), partner != company else {
+                throw EntenteError(.invalidArgument, "company \(partner.short) does not take part in \(id.short)")
+            }
+            var states = [id: state]
+            try commit([Operation(object: id, timestamp: tick(), kind: .removeParticipant(partner))], states: &states, tx)
+        }
+    }
+
+    /// Archives (or restores) an object this company owns: archived objects leave `objects()` but keep their
+    /// history and still sync.
+    public func archive(_ id: ObjectID, _ archived: Bool = true) throws(EntenteError) {
+        try transaction { tx in
+            let state = try loadOwned(id, tx)
+            var states = [id: state]
+            try commit([Operation(object: id, timestamp: tick(), kind: .archive(archived))], states: &states, tx)
+        }
+    }
+
+    /// Fresh remove operations that carry a set's tombstones to a (re-)invited company (`ObjectState.tombstones`).
+    func tombstoneOperations(_ state: ObjectState, for recipient: CompanyID, writable: (FieldKey) -> Bool) -> [Operation] {
+        state.tombstones(for: recipient, where: writable).map { entry in
+            Operation(object: state.id, timestamp: tick(), kind: .removeElement(entry.key, entry.element, observed: entry.observed, entry.visibility))
+        }
+    }
+
+    private func loadForWriting(_ id: ObjectID, _ tx: StoreTransaction) throws -> ObjectState {
+        guard let state = try tx.loadObject(id), state.exists else { throw EntenteError(.notFound, "no object \(id.short) on this node") }
+        guard state.isParticipant(company) else {
+            throw EntenteError(.rejected, "\(card.name) no longer takes part in \(id.short); only the owner can invite it again")
+        }
+        return state
+    }
+
+    private func loadOwned(_ id: ObjectID, _ tx: StoreTransaction) throws -> ObjectState {
+        guard let state = try tx.loadObject(id), state.exists else { throw EntenteError(.notFound, "no object \(id.short) on this node") }
+        guard state.owner == company else { throw EntenteError(.rejected, "only the owner of \(id.short) can do that") }
+        return state
+    }
+
+    private func resolve(_ sharing: Sharing, state: ObjectState) throws -> Visibility {
+        switch sharing {
+        case .private: return .private
+        case .allParticipants: return .participants
+        case .partners(let partners):
+            let named = Set(partners).subtracting([company])
+            if let outsider = named.first(where: { !state.isParticipant($0) }) {
                 throw EntenteError(
                     .invalidArgument,
-                    "company \(outsider.short) does not take part in \(object.short); the owner must invite it first"
+                    "company \(outsider.short) does not take part in \(state.id.short); the owner must invite it first"
                 )
             }
-            sharedVisibility = .companies(named)
+            return named.isEmpty ? .private : .companies(named)
         }
-        let groups: [(Namespace, [FieldValue], Visibility)] = [
+    }
+
+    private func fieldWrites(_ changes: Changes, state: ObjectState, kind: ObjectKind?) throws -> [Operation] {
+        var operations: [Operation] = []
+        let sharedVisibility = try resolve(changes.sharedWith.isEmpty ? .allParticipants : .partners(changes.sharedWith), state: state)
+        var groups: [(Namespace, [FieldValue], Visibility?)] = [
             (.joint, changes.joint, .participants),
             (.company(company), changes.shared, sharedVisibility),
             (.company(company), changes.privateFields, .private),
         ]
+        groups.append((.joint, changes.unsetJoint.map { FieldValue($0, .null) }, .participants))
+        groups.append((.company(company), changes.unset.map { FieldValue($0, .null) }, nil))
         for (namespace, values, visibility) in groups {
             for field in values {
                 guard FieldKey.isValidName(field.name) else {
                     throw EntenteError(.invalidArgument, "field name '\(field.name)' must be 1-\(FieldKey.maxNameBytes) bytes without control characters")
                 }
-                if namespace == .joint, let kind, case .string(let text) = field.value, let problem = kind.problem(withJoint: field.name, value: text) {
+                if namespace == .joint, let kind, let problem = kind.problem(withJoint: field.name, value: field.value) {
                     throw EntenteError(.invalidArgument, problem)
                 }
-                operations.append(Operation(object: object, timestamp: tick(), kind: .set(FieldKey(namespace, field.name), field.value, visibility)))
+                let key = FieldKey(namespace, field.name)
+                let preds = state.fields[key]?.heads.map(\.timestamp) ?? []
+                guard let chosen = visibility ?? state.fields[key]?.winner.visibility else {
+                    throw EntenteError(.notFound, "\(card.name) has no field '\(field.name)' to unset")
+                }
+                operations.append(Operation(object: state.id, timestamp: tick(), kind: .set(key, field.value, chosen, preds: preds)))
             }
         }
         return operations
@@ -104,35 +212,36 @@ extension Node {
         clock.tick(now: options.now())
     }
 
-    /// Merges local operations (they must all be allowed), persists the states, and seals them into envelopes
-    /// grouped by audience.
-    func commit(_ head: [Operation], _ tail: [Operation], states: inout [ObjectID: ObjectState], _ tx: StoreTransaction) throws {
-        let operations = head + tail
+    /// Merges local operations (they must all apply), persists the states, and seals them into one envelope
+    /// per (object, audience).
+    func commit(_ operations: [Operation], states: inout [ObjectID: ObjectState], _ tx: StoreTransaction) throws {
+        guard !operations.isEmpty else { return }
         let previous = states
         switch Merge.apply(Batch(author: company, operations: operations), to: &states) {
-        case .applied: break
-        case .wait(let reason): throw EntenteError(.rejected, reason)
         case .reject(let error): throw EntenteError(.rejected, error.message, cause: error)
+        case .merged(let result):
+            if let reason = result.waiting.values.first { throw EntenteError(.rejected, reason) }
         }
         for (id, state) in states { try tx.saveObject(state, previous: previous[id]) }
         record(from: previous, to: states, author: company, isLocal: true)
-        var groups: [(audience: Set<CompanyID>, operations: [Operation])] = []
+        var groups: [(object: ObjectID, audience: Set<CompanyID>, operations: [Operation])] = []
         for operation in operations {
             guard let state = states[operation.object] else { continue }
             let audience = state.audience(of: operation)
-            if let index = groups.firstIndex(where: { $0.audience == audience }) {
+            if let index = groups.firstIndex(where: { $0.object == operation.object && $0.audience == audience }) {
                 groups[index].operations.append(operation)
             } else {
-                groups.append((audience, [operation]))
+                groups.append((operation.object, audience, [operation]))
             }
         }
-        for group in groups { try emit(group.operations, to: group.audience, tx) }
+        for group in groups { try emit(group.operations, to: group.audience, tx, logParts: true) }
         try saveClock(tx)
     }
 
-    /// Seals operations for an audience (in chunks), logs the envelopes as applied, and returns how many.
+    /// Seals operations for an audience (in chunks) and logs the envelopes; `logParts` records them as applied
+    /// parts of their objects (local writes), otherwise they are only kept for export (re-sent snapshots).
     @discardableResult
-    func emit(_ operations: [Operation], to audience: Set<CompanyID>, _ tx: StoreTransaction) throws -> Int {
+    func emit(_ operations: [Operation], to audience: Set<CompanyID>, _ tx: StoreTransaction, logParts: Bool) throws -> Int {
         guard !operations.isEmpty else { return 0 }
         var addressees: [(CompanyID, BoxPublicKey)] = []
         for member in audience.sorted() {
@@ -150,12 +259,13 @@ extension Node {
                 list.append(Addressee(company: member, encryptionKey: key, sequence: try tx.nextSequence(for: member)))
             }
             let envelope = try Envelope.seal(chunk, from: credentials, to: list)
-            try tx.logEnvelope(envelope, status: .applied)
+            let rowid = try tx.logEnvelope(envelope)
+            if logParts {
+                for object in Batch(author: company, operations: chunk).objects { try tx.setPart(rowid, object, waiting: nil) }
+            }
             count += 1
             start += chunk.count
         }
         return count
     }
 }
-
-import EntenteCrypto

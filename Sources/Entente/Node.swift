@@ -49,6 +49,8 @@ public actor Node {
     public nonisolated let card: PartnerCard
 
     let store: Store
+    /// The company signing key; nil on a replica enrolled from another one.
+    nonisolated let companyKey: SigningKeyPair?
     nonisolated let encryptionKey: BoxKeyPair
     nonisolated let credentials: ReplicaCredentials
     let options: Options
@@ -62,9 +64,10 @@ public actor Node {
     /// The path of the node's SQLite database.
     public nonisolated var databasePath: String { directory.appendingPathComponent(Self.databaseName).path }
 
-    private init(directory: URL, store: Store, card: PartnerCard, encryptionKey: BoxKeyPair, credentials: ReplicaCredentials, clock: HybridClock, options: Options) {
+    private init(directory: URL, store: Store, companyKey: SigningKeyPair?, card: PartnerCard, encryptionKey: BoxKeyPair, credentials: ReplicaCredentials, clock: HybridClock, options: Options) {
         self.directory = directory
         self.store = store
+        self.companyKey = companyKey
         self.card = card
         self.company = card.company
         self.replica = credentials.replica
@@ -120,11 +123,17 @@ public actor Node {
         }
         do { try Sodium.ensureReady() } catch { throw EntenteError(.keys, "libsodium is unavailable", cause: error) }
         let keys = directory.appendingPathComponent("keys")
-        let companyKey: SigningKeyPair
+        let companyKeyFile = keys.appendingPathComponent("company.sign.key")
+        let companyKey: SigningKeyPair?
         let encryptionKey: BoxKeyPair
         let replicaKey: SigningKeyPair
         do {
-            companyKey = try SigningKeyPair(secretKey: try KeyFiles.read(kind: "company-signing", from: keys.appendingPathComponent("company.sign.key")))
+            // A replica enrolled from another one (a laptop) holds no company signing key.
+            if FileManager.default.fileExists(atPath: companyKeyFile.path) {
+                companyKey = try SigningKeyPair(secretKey: try KeyFiles.read(kind: "company-signing", from: companyKeyFile))
+            } else {
+                companyKey = nil
+            }
             encryptionKey = try BoxKeyPair(secretKey: try KeyFiles.read(kind: "company-encryption", from: keys.appendingPathComponent("company.box.key")))
             replicaKey = try SigningKeyPair(secretKey: try KeyFiles.read(kind: "replica-signing", from: keys.appendingPathComponent("replica.sign.key")))
         } catch let error as EntenteError {
@@ -133,11 +142,13 @@ public actor Node {
             throw EntenteError(.keys, "a key file in \(keys.path) holds an invalid key", cause: error)
         }
         let store = try openStore(directory)
-        let company = Derivation.companyID(for: companyKey.publicKey)
         let loaded: (card: PartnerCard, signature: [UInt8], clock: [UInt8]?)
         do {
             loaded = try store.read { tx in
-                guard let me = try tx.company(company), me.isSelf, let signature = try tx.meta("certificate") else {
+                guard let me = try tx.companies().first(where: \.isSelf), let signature = try tx.meta("certificate") else {
+                    throw EntenteError(.keys, "the database in \(directory.path) has no identity; is it an Entente node?")
+                }
+                if let companyKey, companyKey.publicKey != me.card.signingKey {
                     throw EntenteError(.keys, "the database in \(directory.path) belongs to another company than its keys")
                 }
                 return (me.card, signature, try tx.meta("clock"))
@@ -147,8 +158,9 @@ public actor Node {
         } catch {
             throw EntenteError(.storage, "cannot read the node's identity", cause: error)
         }
+        let company = loaded.card.company
         let certificate = ReplicaCertificate(company: company, replicaKey: replicaKey.publicKey, signature: loaded.signature)
-        guard certificate.isValid(companyKey: companyKey.publicKey) else {
+        guard certificate.isValid(companyKey: loaded.card.signingKey), loaded.card.encryptionKey == encryptionKey.publicKey else {
             throw EntenteError(.keys, "the replica certificate does not match the company key")
         }
         var clock = HybridClock(replica: certificate.replica, maxDrift: options.maxClockDrift)
@@ -158,6 +170,7 @@ public actor Node {
         return Node(
             directory: directory,
             store: store,
+            companyKey: companyKey,
             card: loaded.card,
             encryptionKey: encryptionKey,
             credentials: ReplicaCredentials(key: replicaKey, certificate: certificate),

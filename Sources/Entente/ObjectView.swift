@@ -12,18 +12,34 @@ public struct CompanyRef: Hashable, Sendable, Comparable {
     public static func < (lhs: CompanyRef, rhs: CompanyRef) -> Bool { (lhs.name, lhs.id) < (rhs.name, rhs.id) }
 }
 
+/// A concurrent write that lost to a field's current value (neither writer had seen the other's).
+public struct ConflictView: Hashable, Sendable {
+    /// The losing value.
+    public let value: Value
+    /// Who wrote it.
+    public let writer: CompanyRef
+    /// When.
+    public let timestamp: Timestamp
+}
+
 /// One field as a user sees it.
 public struct FieldView: Hashable, Sendable {
     /// The field name.
     public let name: String
-    /// Its value.
+    /// Its value (for a set field, `.null`: see `elements`).
     public let value: Value
+    /// For a set field, its present elements, sorted; nil for a scalar field.
+    public let elements: [String]?
     /// Who may read it.
     public let visibility: Visibility
     /// The names of the companies that may read it, for display ("all participants" is `nil`).
     public let sharedWith: [String]?
     /// When it was last written.
     public let timestamp: Timestamp
+    /// The company that wrote the current value.
+    public let writer: CompanyRef
+    /// Concurrent writes the current value won over; empty unless there is a conflict.
+    public let conflicts: [ConflictView]
 }
 
 /// An object as this company sees it.
@@ -42,11 +58,13 @@ public struct ObjectView: Hashable, Sendable {
     public let fields: [(company: CompanyRef, fields: [FieldView])]
     /// The names of this company's private fields.
     public let privateFields: [String]
+    /// True if the owner archived the object.
+    public let archived: Bool
 
     /// Compares everything shown.
     public static func == (lhs: ObjectView, rhs: ObjectView) -> Bool {
         lhs.id == rhs.id && lhs.type == rhs.type && lhs.owner == rhs.owner && lhs.participants == rhs.participants
-            && lhs.joint == rhs.joint && lhs.privateFields == rhs.privateFields
+            && lhs.joint == rhs.joint && lhs.privateFields == rhs.privateFields && lhs.archived == rhs.archived
             && lhs.fields.map(\.company) == rhs.fields.map(\.company) && lhs.fields.map(\.fields) == rhs.fields.map(\.fields)
     }
 
@@ -90,44 +108,77 @@ extension Node {
             guard let state = try tx.loadObject(id), let owner = state.owner, let type = state.type else {
                 throw EntenteError(.notFound, "no object \(id.short) on this node")
             }
-            let names = try names(tx)
-            func ref(_ company: CompanyID) -> CompanyRef { CompanyRef(id: company, name: names[company] ?? company.short) }
-            func view(_ key: FieldKey, _ register: Register) -> FieldView {
-                let sharedWith: [String]?
-                switch register.visibility {
-                case .participants: sharedWith = nil
-                case .private: sharedWith = []
-                case .companies(let set): sharedWith = set.map { ref($0).name }.sorted()
-                }
-                return FieldView(name: key.name, value: register.value, visibility: register.visibility, sharedWith: sharedWith, timestamp: register.timestamp)
-            }
-            let sorted = state.fields.sorted { $0.key < $1.key }
-            let joint = sorted.filter { $0.key.namespace == .joint }.map { view($0.key, $0.value) }
-            var byCompany: [CompanyID: [FieldView]] = [:]
-            for (key, register) in sorted {
-                guard case .company(let writer) = key.namespace else { continue }
-                if hidePrivate, writer == company, register.visibility == .private { continue }
-                byCompany[writer, default: []].append(view(key, register))
-            }
-            let privateFields = sorted.filter { $0.key.namespace == .company(company) && $0.value.visibility == .private }.map(\.key.name)
-            return ObjectView(
-                id: id,
-                type: type,
-                owner: ref(owner),
-                participants: state.participants.keys.map(ref).sorted(),
-                joint: joint,
-                fields: byCompany.map { (ref($0.key), $0.value) }.sorted { $0.0 < $1.0 },
-                privateFields: hidePrivate ? [] : privateFields
-            )
+            return view(of: state, owner: owner, type: type, names: try names(tx), hidePrivate: hidePrivate)
         }
     }
 
-    /// Objects of `type` (or all), oldest first.
-    public func objects(type: String? = nil) throws(EntenteError) -> [ObjectSummary] {
+    nonisolated func view(of state: ObjectState, owner: CompanyID, type: String, names: [CompanyID: String], hidePrivate: Bool) -> ObjectView {
+        func ref(_ company: CompanyID) -> CompanyRef { CompanyRef(id: company, name: names[company] ?? company.short) }
+        func audience(_ visibility: Visibility) -> [String]? {
+            switch visibility {
+            case .participants: nil
+            case .private: []
+            case .companies(let set): set.map { ref($0).name }.sorted()
+            }
+        }
+        var views: [(FieldKey, FieldView)] = []
+        for (key, field) in state.fields {
+            let winner = field.winner
+            views.append((key, FieldView(
+                name: key.name, value: winner.value, elements: nil, visibility: winner.visibility,
+                sharedWith: audience(winner.visibility), timestamp: winner.timestamp, writer: ref(winner.writer),
+                conflicts: field.conflicts.map { ConflictView(value: $0.value, writer: ref($0.writer), timestamp: $0.timestamp) }
+            )))
+        }
+        // A set shows only what every entitled replica converges to: its present elements and its newest live
+        // add (a newcomer's snapshot carries live adds, not the removes that emptied other elements).
+        for (key, set) in state.sets {
+            guard let newest = set.elements.values.flatMap(\.liveAdds).max(by: { $0.timestamp < $1.timestamp }) else { continue }
+            let writer: CompanyID
+            switch key.namespace {
+            case .joint: writer = newest.writer
+            case .company(let company): writer = company
+            }
+            views.append((key, FieldView(
+                name: key.name, value: .null, elements: set.members, visibility: set.visibility,
+                sharedWith: audience(set.visibility), timestamp: newest.timestamp, writer: ref(writer), conflicts: []
+            )))
+        }
+        views.sort { $0.0 < $1.0 }
+        var byCompany: [CompanyID: [FieldView]] = [:]
+        for (key, field) in views {
+            guard case .company(let writer) = key.namespace else { continue }
+            if hidePrivate, writer == company, field.visibility == .private { continue }
+            byCompany[writer, default: []].append(field)
+        }
+        let privateFields = views.filter { $0.0.namespace == .company(company) && $0.1.visibility == .private }.map(\.0.name)
+        return ObjectView(
+            id: state.id,
+            type: type,
+            owner: ref(owner),
+            participants: state.participants.map(ref).sorted(),
+            joint: views.filter { $0.0.namespace == .joint }.map(\.1),
+            fields: byCompany.map { (ref($0.key), $0.value) }.sorted { $0.0 < $1.0 },
+            privateFields: hidePrivate ? [] : privateFields,
+            archived: state.isArchived
+        )
+    }
+
+    /// Objects with a conflicted field (one id) or all of them, with their conflicted fields.
+    public func conflicts(_ id: ObjectID? = nil) throws(EntenteError) -> [ObjectView] {
+        let ids: [ObjectID]
+        if let id { ids = [id] } else { ids = try reading { tx in try tx.conflictedObjects() } }
+        return try ids.map { id throws(EntenteError) in try object(id) }.filter { view in
+            (view.joint + view.fields.flatMap(\.fields)).contains { !$0.conflicts.isEmpty } || ids.count == 1
+        }
+    }
+
+    /// Objects of `type` (or all), oldest first; archived objects only if `includeArchived`.
+    public func objects(type: String? = nil, includeArchived: Bool = false) throws(EntenteError) -> [ObjectSummary] {
         try reading { tx in
             let names = try names(tx)
-            return try tx.objectList(type: type).map { item in
-                let title = try tx.loadObject(item.id)?.fields[FieldKey(.joint, "title")].map { "\($0.value)" }
+            return try tx.objectList(type: type, includeArchived: includeArchived).map { item in
+                let title = try tx.loadObject(item.id)?.fields[FieldKey(.joint, "title")].map { "\($0.winner.value)" }
                 return ObjectSummary(
                     id: item.id,
                     type: item.type,
@@ -148,7 +199,7 @@ extension Node {
                 objects: try tx.objectList(type: nil).count,
                 partners: try tx.companies().count - 1,
                 envelopes: try tx.envelopeCount(),
-                waiting: try tx.waitingEnvelopes().map(\.reason)
+                waiting: try tx.waitingParts().map { "\($0.object.short): \($0.waiting ?? "")" }
             )
         }
     }

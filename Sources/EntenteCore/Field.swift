@@ -69,20 +69,27 @@ public enum Visibility: Hashable, Sendable, Comparable {
     }
 }
 
-/// A last-writer-wins register: the winning value of one field and the timestamp that won.
+/// One write of a field: the value, when, who, with which visibility, and which writes it had seen.
 public struct Register: Hashable, Sendable {
-    /// The current value.
+    /// The value.
     public var value: Value
-    /// The timestamp of the write that produced it.
+    /// The write's timestamp.
     public var timestamp: Timestamp
     /// The visibility the writer declared with it.
     public var visibility: Visibility
+    /// The company that wrote it (for a value re-sent by the owner, the original writer).
+    public var writer: CompanyID
+    /// The timestamps of the field's values the writer had seen when it wrote (its "heads"); empty for a first
+    /// write. A write supersedes the writes it had seen; writes nobody superseded are conflicts.
+    public var preds: [Timestamp]
 
     /// Creates a register.
-    public init(value: Value, timestamp: Timestamp, visibility: Visibility) {
+    public init(value: Value, timestamp: Timestamp, visibility: Visibility, writer: CompanyID, preds: [Timestamp] = []) {
         self.value = value
         self.timestamp = timestamp
         self.visibility = visibility
+        self.writer = writer
+        self.preds = preds
     }
 
     /// True if `self` beats `other` under last-writer-wins: later timestamp, then (only for equal
@@ -90,6 +97,138 @@ public struct Register: Hashable, Sendable {
     public func wins(over other: Register) -> Bool {
         if timestamp != other.timestamp { return timestamp > other.timestamp }
         if value != other.value { return value > other.value }
-        return visibility > other.visibility
+        if visibility != other.visibility { return visibility > other.visibility }
+        return writer > other.writer
+    }
+}
+
+/// A field's state: a multi-value register whose newest write wins, keeping the concurrent writes it beat.
+///
+/// `heads` are the writes no other received write has superseded (listed in its `preds`); the first is the
+/// winner, the rest are conflicts. `supersededUpTo` remembers, per replica, the newest of its writes that
+/// someone superseded: a replica's own writes to a field are ordered, so everything it wrote up to then is
+/// superseded too. That keeps the state bounded by the number of replicas, whatever the number of writes,
+/// and makes it a function of the set of writes received (merge order does not matter).
+public struct FieldState: Hashable, Sendable {
+    /// Writes not superseded, winner first.
+    public private(set) var heads: [Register]
+    /// Per replica, the newest superseded write timestamp.
+    public private(set) var supersededUpTo: [ReplicaID: Timestamp]
+
+    /// A field holding one write.
+    public init(_ write: Register) {
+        heads = [write]
+        supersededUpTo = [:]
+        for pred in write.preds { supersede(pred) }
+    }
+
+    /// Rebuilds a field from persisted parts (no checks).
+    public init(heads: [Register], supersededUpTo: [ReplicaID: Timestamp]) {
+        self.heads = heads.sorted { $0.wins(over: $1) }
+        self.supersededUpTo = supersededUpTo
+    }
+
+    /// The current value's write.
+    public var winner: Register { heads[0] }
+    /// Concurrent writes that lost to the winner and that nobody has superseded yet.
+    public var conflicts: ArraySlice<Register> { heads.dropFirst() }
+
+    /// Merges a write. Returns true if the heads changed.
+    @discardableResult
+    public mutating func merge(_ write: Register) -> Bool {
+        let before = self
+        // A write that arrives after something superseded it never becomes a head, but what it had seen
+        // still counts: dropping its predecessors would leave them as false conflicts on this replica only.
+        let superseded = supersededUpTo[write.timestamp.replica].map { write.timestamp <= $0 } ?? false
+        if !superseded && !heads.contains(write) { heads.append(write) }
+        for pred in write.preds { supersede(pred) }
+        heads.sort { $0.wins(over: $1) }
+        return self != before
+    }
+
+    private mutating func supersede(_ pred: Timestamp) {
+        if let current = supersededUpTo[pred.replica], current >= pred { return }
+        supersededUpTo[pred.replica] = pred
+        heads.removeAll { $0.timestamp.replica == pred.replica && $0.timestamp <= pred }
+    }
+}
+
+/// An add of a set element: when, and by which company.
+public struct ElementMark: Hashable, Sendable {
+    /// The add's timestamp.
+    public var timestamp: Timestamp
+    /// The company that added it.
+    public var writer: CompanyID
+
+    /// Creates a mark.
+    public init(timestamp: Timestamp, writer: CompanyID) {
+        self.timestamp = timestamp
+        self.writer = writer
+    }
+}
+
+/// One element of a set field: per replica, its newest add and the newest add a remover had observed.
+public struct ElementState: Hashable, Sendable {
+    /// Newest add per adding replica.
+    public var adds: [ReplicaID: ElementMark] = [:]
+    /// Per adding replica, the newest of its adds that a remove had observed.
+    public var removes: [ReplicaID: Timestamp] = [:]
+
+    /// Creates an element state.
+    public init(adds: [ReplicaID: ElementMark] = [:], removes: [ReplicaID: Timestamp] = [:]) {
+        self.adds = adds
+        self.removes = removes
+    }
+
+    /// The adds no remove has observed.
+    public var liveAdds: [ElementMark] {
+        adds.values.filter { mark in removes[mark.timestamp.replica].map { mark.timestamp > $0 } ?? true }
+            .sorted { $0.timestamp < $1.timestamp }
+    }
+
+    /// Present if some replica added it after the last of its adds any remove had observed (add wins).
+    public var isPresent: Bool { !liveAdds.isEmpty }
+
+    /// The add timestamps a remover observes now (the newest per replica).
+    public var observed: [Timestamp] { adds.values.map(\.timestamp).sorted() }
+
+    mutating func add(_ mark: ElementMark) {
+        if let current = adds[mark.timestamp.replica], current.timestamp >= mark.timestamp { return }
+        adds[mark.timestamp.replica] = mark
+    }
+
+    mutating func remove(observed: [Timestamp]) {
+        for stamp in observed where removes[stamp.replica].map({ stamp > $0 }) ?? true {
+            removes[stamp.replica] = stamp
+        }
+    }
+}
+
+/// A set of strings as an add-wins observed-remove set: two partners adding different elements both keep
+/// theirs, and a remove only removes the adds it had seen.
+public struct SetField: Hashable, Sendable {
+    /// Every element ever added, present or not (removed ones are bounded tombstones: one timestamp per
+    /// replica that added them).
+    public var elements: [String: ElementState] = [:]
+    /// The visibility declared by the newest operation on the field.
+    public var visibility: Visibility
+    /// The timestamp of that newest operation.
+    public var visibilityStamp: Timestamp
+
+    /// Creates an empty set field.
+    public init(visibility: Visibility, visibilityStamp: Timestamp, elements: [String: ElementState] = [:]) {
+        self.visibility = visibility
+        self.visibilityStamp = visibilityStamp
+        self.elements = elements
+    }
+
+    /// The present elements, sorted.
+    public var members: [String] { elements.filter(\.value.isPresent).keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+
+    mutating func declare(_ visibility: Visibility, at stamp: Timestamp) {
+        if stamp > visibilityStamp || (stamp == visibilityStamp && visibility > self.visibility) {
+            self.visibility = visibility
+            visibilityStamp = stamp
+        }
     }
 }

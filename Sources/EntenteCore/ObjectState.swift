@@ -1,8 +1,26 @@
+/// One membership change of one company, by the owner.
+public struct MembershipEvent: Hashable, Sendable, Comparable {
+    /// When.
+    public var timestamp: Timestamp
+    /// True for an invitation, false for a removal.
+    public var isMember: Bool
+
+    /// Creates an event.
+    public init(timestamp: Timestamp, isMember: Bool) {
+        self.timestamp = timestamp
+        self.isMember = isMember
+    }
+
+    /// Orders by timestamp.
+    public static func < (lhs: MembershipEvent, rhs: MembershipEvent) -> Bool { lhs.timestamp < rhs.timestamp }
+}
+
 /// The merged state of one shared object on one replica: a pure value, changed only by `apply`.
 ///
-/// The state is a function of the set of operations applied, not of their order: registers are
-/// last-writer-wins, the participant set only grows (each member keeps its earliest join time), and a
-/// create is idempotent. Authority is checked by `decide` before `apply`.
+/// The state is a function of the set of operations applied, not of their order: fields are multi-value
+/// registers whose newest write wins, sets are add-wins observed-remove sets, membership is the set of the
+/// owner's invitation and removal events, the archive flag is last-writer-wins, and a create is idempotent.
+/// Authority is checked by `decide` before `apply` (rules: `Specs/crdt.md`).
 public struct ObjectState: Hashable, Sendable {
     /// The object's id.
     public let id: ObjectID
@@ -14,10 +32,14 @@ public struct ObjectState: Hashable, Sendable {
     public private(set) var created: Timestamp?
     /// The create operation's nonce, kept so that the owner can re-send the create to newcomers.
     public private(set) var createNonce: [UInt8] = []
-    /// Participants and the timestamp from which each may write.
-    public private(set) var participants: [CompanyID: Timestamp] = [:]
-    /// Field registers.
-    public private(set) var fields: [FieldKey: Register] = [:]
+    /// Every invitation and removal, per company, oldest first.
+    public private(set) var membership: [CompanyID: [MembershipEvent]] = [:]
+    /// The archive flag and the timestamp that set it.
+    public private(set) var archived: (value: Bool, timestamp: Timestamp)?
+    /// Scalar fields.
+    public private(set) var fields: [FieldKey: FieldState] = [:]
+    /// Set fields.
+    public private(set) var sets: [FieldKey: SetField] = [:]
 
     /// An object nothing is known about yet.
     public init(id: ObjectID) {
@@ -31,23 +53,54 @@ public struct ObjectState: Hashable, Sendable {
         owner: CompanyID?,
         created: Timestamp?,
         createNonce: [UInt8],
-        participants: [CompanyID: Timestamp],
-        fields: [FieldKey: Register]
+        membership: [CompanyID: [MembershipEvent]],
+        archived: (value: Bool, timestamp: Timestamp)?,
+        fields: [FieldKey: FieldState],
+        sets: [FieldKey: SetField]
     ) {
         self.id = id
         self.type = type
         self.owner = owner
         self.created = created
         self.createNonce = createNonce
-        self.participants = participants
+        self.membership = membership.mapValues { $0.sorted() }
+        self.archived = archived
         self.fields = fields
+        self.sets = sets
     }
 
     /// True once the create operation has been applied.
     public var exists: Bool { owner != nil }
 
-    /// True if `company` is a participant (the owner always is).
-    public func isParticipant(_ company: CompanyID) -> Bool { participants[company] != nil }
+    /// True if the object is archived.
+    public var isArchived: Bool { archived?.value ?? false }
+
+    /// The current participants: the owner and every company whose latest membership event is an invitation.
+    public var participants: Set<CompanyID> {
+        var result = Set(membership.compactMap { company, events in events.last?.isMember == true ? company : nil })
+        if let owner { result.insert(owner) }
+        return result
+    }
+
+    /// True if `company` takes part now.
+    public func isParticipant(_ company: CompanyID) -> Bool {
+        company == owner || membership[company]?.last?.isMember == true
+    }
+
+    /// True if `company` took part at `timestamp`: the owner from the object's creation, any other company
+    /// if its latest membership event before `timestamp` is an invitation.
+    public func isParticipant(_ company: CompanyID, at timestamp: Timestamp) -> Bool {
+        if company == owner, let created { return timestamp > created }
+        guard let events = membership[company] else { return false }
+        return events.last { $0.timestamp < timestamp }?.isMember ?? false
+    }
+
+    /// The earliest timestamp from which `company` is a participant now (its latest invitation).
+    public func joined(_ company: CompanyID) -> Timestamp? {
+        if company == owner { return created }
+        guard let last = membership[company]?.last, last.isMember else { return nil }
+        return last.timestamp
+    }
 
     /// Checks whether `author` may apply `operation` now, must wait for more operations, or is refused.
     ///
@@ -56,66 +109,108 @@ public struct ObjectState: Hashable, Sendable {
     /// replica reaches the same outcome whatever the delivery order.
     public func decide(_ operation: Operation, author: CompanyID) -> Decision {
         if let error = operation.validate(author: author) { return .reject(error) }
+        let writer = operation.writer ?? author
         switch operation.kind {
         case .create(let type, let nonce):
             guard let owner else { return .apply }
             if owner == author && self.type == type && createNonce == nonce { return .apply }
-            return .reject(
-                AuthorityError(.conflictingCreate, "object \(id.short) already exists with another owner or type")
-            )
-        case .addParticipant:
+            return .reject(AuthorityError(.conflictingCreate, "object \(id.short) already exists with another owner or type"))
+        case .addParticipant(let company), .removeParticipant(let company):
             guard let owner else { return .wait("object \(id.short) has not been received yet") }
             guard owner == author else {
-                return .reject(
-                    AuthorityError(.notOwner, "only the owner \(owner.short) may change who takes part in \(id.short)")
-                )
+                return .reject(AuthorityError(.notOwner, "only the owner \(owner.short) may change who takes part in \(id.short)"))
+            }
+            guard company != owner else {
+                return .reject(AuthorityError(.notOwner, "the owner of \(id.short) cannot invite or remove itself"))
             }
             return .apply
-        case .set:
-            guard exists else { return .wait("object \(id.short) has not been received yet") }
-            // An earlier invitation may still be on its way, so a write dated before the known one waits.
-            guard let joined = participants[author], operation.timestamp > joined else {
-                return .wait("company \(author.short) is not (yet) a participant of \(id.short)")
+        case .archive:
+            guard let owner else { return .wait("object \(id.short) has not been received yet") }
+            guard owner == author else {
+                return .reject(AuthorityError(.notOwner, "only the owner \(owner.short) may archive \(id.short)"))
+            }
+            return .apply
+        case .set, .addElement, .removeElement:
+            guard let owner else { return .wait("object \(id.short) has not been received yet") }
+            guard writer == author || author == owner else {
+                return .reject(AuthorityError(.notOwner, "only the owner may re-send another company's writes to \(id.short)"))
+            }
+            // An invitation covering this write may still be on its way, so a non-participant's write waits.
+            guard isParticipant(writer, at: operation.timestamp) else {
+                return .wait("company \(writer.short) was not a participant of \(id.short) when it wrote")
             }
             return .apply
         }
     }
 
-    /// Applies an operation that `decide` allowed. Returns true if the visible state changed.
+    /// What applying an operation did.
+    public struct Effect: Hashable, Sendable {
+        /// The visible state changed.
+        public var changed = false
+        /// A removal was recorded: writes already applied may now be invalid, so the object must be rebuilt.
+        public var removal = false
+    }
+
+    /// Applies an operation that `decide` allowed.
     @discardableResult
-    public mutating func apply(_ operation: Operation, author: CompanyID) -> Bool {
+    public mutating func apply(_ operation: Operation, author: CompanyID) -> Effect {
+        var effect = Effect()
+        let writer = operation.writer ?? author
         switch operation.kind {
         case .create(let type, let nonce):
-            guard owner == nil else { return false }
+            guard owner == nil else { return effect }
             self.type = type
-            self.owner = author
-            self.created = operation.timestamp
-            self.createNonce = nonce
-            join(author, at: operation.timestamp)
-            return true
-        case .addParticipant(let company):
-            return join(company, at: operation.timestamp)
-        case .set(let key, let value, let visibility):
-            let incoming = Register(value: value, timestamp: operation.timestamp, visibility: visibility)
-            if let current = fields[key], !incoming.wins(over: current) { return false }
-            fields[key] = incoming
-            return true
+            owner = author
+            created = operation.timestamp
+            createNonce = nonce
+            effect.changed = true
+        case .addParticipant(let company), .removeParticipant(let company):
+            let isMember: Bool
+            if case .addParticipant = operation.kind { isMember = true } else { isMember = false }
+            let event = MembershipEvent(timestamp: operation.timestamp, isMember: isMember)
+            var events = membership[company] ?? []
+            guard !events.contains(where: { $0.timestamp == event.timestamp }) else { return effect }
+            events.append(event)
+            events.sort()
+            membership[company] = events
+            effect.changed = true
+            effect.removal = !isMember
+        case .archive(let value):
+            if let current = archived, current.timestamp >= operation.timestamp { return effect }
+            archived = (value, operation.timestamp)
+            effect.changed = true
+        case .set(let key, let value, let visibility, let preds):
+            let write = Register(value: value, timestamp: operation.timestamp, visibility: visibility, writer: writer, preds: preds)
+            if fields[key] == nil {
+                fields[key] = FieldState(write)
+                effect.changed = true
+            } else {
+                effect.changed = fields[key]?.merge(write) ?? false
+            }
+        case .addElement(let key, let element, let visibility):
+            var field = sets[key] ?? SetField(visibility: visibility, visibilityStamp: operation.timestamp)
+            field.declare(visibility, at: operation.timestamp)
+            field.elements[element, default: ElementState()].add(ElementMark(timestamp: operation.timestamp, writer: writer))
+            effect.changed = sets[key] != field
+            sets[key] = field
+        case .removeElement(let key, let element, let observed, let visibility):
+            var field = sets[key] ?? SetField(visibility: visibility, visibilityStamp: operation.timestamp)
+            field.declare(visibility, at: operation.timestamp)
+            field.elements[element, default: ElementState()].remove(observed: observed)
+            effect.changed = sets[key] != field
+            sets[key] = field
         }
-    }
-
-    @discardableResult
-    private mutating func join(_ company: CompanyID, at timestamp: Timestamp) -> Bool {
-        if let current = participants[company], current <= timestamp { return false }
-        participants[company] = timestamp
-        return true
+        return effect
     }
 
     /// The companies entitled to an operation on this object (computed on the state after applying it).
     public func audience(of operation: Operation) -> Set<CompanyID> {
         switch operation.kind {
-        case .create, .addParticipant:
-            return Set(participants.keys)
-        case .set(let key, _, let visibility):
+        case .create, .addParticipant, .archive:
+            return participants
+        case .removeParticipant(let company):
+            return participants.union([company])  // the removed company learns it was removed
+        case .set(let key, _, let visibility, _), .addElement(let key, _, let visibility), .removeElement(let key, _, _, let visibility):
             return audience(of: key, visibility: visibility)
         }
     }
@@ -124,46 +219,116 @@ public struct ObjectState: Hashable, Sendable {
     public func audience(of key: FieldKey, visibility: Visibility) -> Set<CompanyID> {
         switch key.namespace {
         case .joint:
-            return Set(participants.keys)
+            return participants
         case .company(let company):
             switch visibility {
             case .private: return [company]
-            case .participants: return Set(participants.keys).union([company])
-            case .companies(let named): return named.intersection(participants.keys).union([company])
+            case .participants: return participants.union([company])
+            case .companies(let named): return named.intersection(participants).union([company])
             }
         }
     }
 
-    /// True if `company` is entitled to read the field.
+    /// The visibility a field currently declares (its winner's, or its set's).
+    public func visibility(of key: FieldKey) -> Visibility? {
+        fields[key]?.winner.visibility ?? sets[key]?.visibility
+    }
+
+    /// True if `company` is entitled to read the field now.
     public func isVisible(_ key: FieldKey, to company: CompanyID) -> Bool {
-        guard let register = fields[key] else { return false }
-        return audience(of: key, visibility: register.visibility).contains(company)
+        guard let visibility = visibility(of: key) else { return false }
+        return audience(of: key, visibility: visibility).contains(company)
     }
 
-    /// What the owner sends a newcomer so that it can hold the object: the create, the participant set,
-    /// the joint fields, and the owner's own fields visible to the newcomer. Timestamps are the originals.
-    public func snapshot(for newcomer: CompanyID) -> [Operation] {
-        guard let owner, let created, let type else { return [] }
-        var operations = [Operation(object: id, timestamp: created, kind: .create(type: type, nonce: createNonce))]
-        for (company, joined) in participants.sorted(by: { $0.value < $1.value }) where company != owner {
-            operations.append(Operation(object: id, timestamp: joined, kind: .addParticipant(company)))
-        }
-        for (key, register) in fields.sorted(by: { $0.key < $1.key }) {
-            let ownerField = key.namespace == .company(owner) && isVisible(key, to: newcomer)
-            if key.namespace == .joint || ownerField {
-                operations.append(
-                    Operation(object: id, timestamp: register.timestamp, kind: .set(key, register.value, register.visibility))
-                )
+    /// What the owner sends a newcomer so that it can hold the object, in two parts that travel in separate
+    /// envelopes: `ownership` (the create, the whole membership history, the archive flag, and the owner's own
+    /// fields the newcomer may read) and `relayed` (joint values written by other participants, with their
+    /// writers).
+    public func snapshot(for newcomer: CompanyID) -> (ownership: [Operation], relayed: [Operation]) {
+        guard let owner, let created, let type else { return ([], []) }
+        var ownership = [Operation(object: id, timestamp: created, kind: .create(type: type, nonce: createNonce))]
+        // The whole membership history, not only the current participants: the newcomer must be able to check
+        // that each re-sent write's writer took part when it wrote, including companies removed since.
+        for (company, events) in membership.sorted(by: { $0.key < $1.key }) {
+            for event in events {
+                let kind: Operation.Kind = event.isMember ? .addParticipant(company) : .removeParticipant(company)
+                ownership.append(Operation(object: id, timestamp: event.timestamp, kind: kind))
             }
         }
-        return operations
+        if let archived {
+            ownership.append(Operation(object: id, timestamp: archived.timestamp, kind: .archive(archived.value)))
+        }
+        var relayed: [Operation] = []
+        for (_, operations) in fieldOperations(for: newcomer, where: { key in key.namespace == .joint || key.namespace == .company(owner) }) {
+            for operation in operations {
+                if (operation.writer ?? owner) == owner {
+                    ownership.append(Operation(object: operation.object, timestamp: operation.timestamp, kind: operation.kind))
+                } else {
+                    relayed.append(operation)
+                }
+            }
+        }
+        return (ownership, relayed)
     }
 
-    /// What a non-owner participant re-sends a newcomer: its own fields that the newcomer may now read.
+    /// What a non-owner participant re-sends a newcomer: its own fields the newcomer may now read.
     public func reemission(of company: CompanyID, for newcomer: CompanyID) -> [Operation] {
-        fields.sorted(by: { $0.key < $1.key }).compactMap { key, register in
-            guard key.namespace == .company(company), isVisible(key, to: newcomer) else { return nil }
-            return Operation(object: id, timestamp: register.timestamp, kind: .set(key, register.value, register.visibility))
+        fieldOperations(for: newcomer) { key in key.namespace == .company(company) }
+            .flatMap(\.operations)
+            .map { Operation(object: $0.object, timestamp: $0.timestamp, kind: $0.kind) }
+    }
+
+    /// For set fields `recipient` may read, the removals it must learn to match this replica: per element with
+    /// tombstones, the adds removes have observed. The caller issues them as fresh `removeElement` operations
+    /// (a re-invited company may still hold adds from its previous membership that were removed meanwhile).
+    public func tombstones(for recipient: CompanyID, where include: (FieldKey) -> Bool) -> [(key: FieldKey, element: String, observed: [Timestamp], visibility: Visibility)] {
+        var result: [(FieldKey, String, [Timestamp], Visibility)] = []
+        for (key, field) in sets.sorted(by: { $0.key < $1.key }) where include(key) && isVisible(key, to: recipient) {
+            for (element, state) in field.elements.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) where !state.removes.isEmpty {
+                result.append((key, element, state.removes.values.sorted(), field.visibility))
+            }
         }
+        return result
+    }
+
+    /// Operations that recreate, for `recipient`, the selected fields' current state: every head of a scalar
+    /// field that `recipient` may read (each head is checked against its own visibility: two replicas of a
+    /// company may have written the same field concurrently with different audiences), and every live add of a
+    /// set `recipient` may read, each with its original writer and timestamp.
+    func fieldOperations(for recipient: CompanyID, where include: (FieldKey) -> Bool) -> [(key: FieldKey, operations: [Operation])] {
+        var result: [(FieldKey, [Operation])] = []
+        for (key, field) in fields.sorted(by: { $0.key < $1.key }) where include(key) {
+            let heads = field.heads.filter { audience(of: key, visibility: $0.visibility).contains(recipient) }
+            guard !heads.isEmpty else { continue }
+            result.append((key, heads.map { head in
+                Operation(object: id, timestamp: head.timestamp, kind: .set(key, head.value, head.visibility, preds: head.preds), writer: head.writer)
+            }))
+        }
+        for (key, field) in sets.sorted(by: { $0.key < $1.key }) where include(key) && isVisible(key, to: recipient) {
+            var operations: [Operation] = []
+            for (element, state) in field.elements.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                for mark in state.liveAdds {
+                    operations.append(Operation(object: id, timestamp: mark.timestamp, kind: .addElement(key, element, field.visibility), writer: mark.writer))
+                }
+            }
+            result.append((key, operations))
+        }
+        return result
+    }
+}
+
+extension ObjectState {
+    /// Compares everything (tuples are not `Equatable`, so `archived` is compared by parts).
+    public static func == (lhs: ObjectState, rhs: ObjectState) -> Bool {
+        lhs.id == rhs.id && lhs.type == rhs.type && lhs.owner == rhs.owner && lhs.created == rhs.created
+            && lhs.createNonce == rhs.createNonce && lhs.membership == rhs.membership
+            && lhs.archived?.value == rhs.archived?.value && lhs.archived?.timestamp == rhs.archived?.timestamp
+            && lhs.fields == rhs.fields && lhs.sets == rhs.sets
+    }
+
+    /// Hashes the id and the fields.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(fields)
     }
 }

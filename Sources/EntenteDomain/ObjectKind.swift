@@ -1,3 +1,5 @@
+public import EntenteCore
+
 /// A kind of shared business object: its type name, what it is for, and the fields it usually carries.
 public struct ObjectKind: Hashable, Sendable {
     /// The type name used on the wire and in the CLI (for example `opportunity`).
@@ -15,6 +17,18 @@ public struct ObjectKind: Hashable, Sendable {
     public func problem(withJoint field: String, value: String) -> String? {
         guard let allowed = allowedValues[field], !allowed.contains(value) else { return nil }
         return "'\(value)' is not a valid \(name) \(field); use one of: \(allowed.joined(separator: ", "))"
+    }
+
+    /// Returns a sentence naming the problem if `value` is not allowed for joint field `field`, else nil.
+    /// A field with declared values takes a string or an enumeration from the set, or null (deletion).
+    public func problem(withJoint field: String, value: Value) -> String? {
+        switch value {
+        case .null: return nil
+        case .string(let text), .enumeration(let text): return problem(withJoint: field, value: text)
+        default:
+            guard allowedValues[field] != nil else { return nil }
+            return "\(name) \(field) takes one of its declared values, not a \(value.kindName)"
+        }
     }
 }
 

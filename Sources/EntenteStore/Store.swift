@@ -65,6 +65,7 @@ package final class Store: Sendable {
 }
 
 enum Schema {
+    /// Schema versions are stable from the first release; until then `v1` is edited in place.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -77,20 +78,35 @@ enum Schema {
                         is_self INTEGER NOT NULL DEFAULT 0);
                     CREATE TABLE object (
                         id BLOB PRIMARY KEY, type TEXT NOT NULL, owner BLOB NOT NULL,
-                        created BLOB NOT NULL, nonce BLOB NOT NULL);
-                    CREATE INDEX object_type ON object(type);
-                    CREATE TABLE participant (
-                        object BLOB NOT NULL, company BLOB NOT NULL, joined BLOB NOT NULL,
-                        PRIMARY KEY (object, company)) WITHOUT ROWID;
+                        created BLOB NOT NULL, nonce BLOB NOT NULL,
+                        archived INTEGER NOT NULL DEFAULT 0, archived_stamp BLOB);
+                    CREATE INDEX object_type ON object(type, archived);
+                    CREATE TABLE membership (
+                        object BLOB NOT NULL, company BLOB NOT NULL, stamp BLOB NOT NULL, is_member INTEGER NOT NULL,
+                        PRIMARY KEY (object, company, stamp)) WITHOUT ROWID;
                     CREATE TABLE field (
                         object BLOB NOT NULL, namespace BLOB NOT NULL, name TEXT NOT NULL,
-                        value BLOB NOT NULL, stamp BLOB NOT NULL, visibility BLOB NOT NULL,
+                        value BLOB NOT NULL, stamp BLOB NOT NULL, visibility BLOB NOT NULL, writer BLOB NOT NULL,
+                        extra BLOB NOT NULL DEFAULT x'', conflicted INTEGER NOT NULL DEFAULT 0,
                         PRIMARY KEY (object, namespace, name)) WITHOUT ROWID;
+                    CREATE INDEX field_conflicted ON field(conflicted) WHERE conflicted = 1;
+                    CREATE TABLE set_field (
+                        object BLOB NOT NULL, namespace BLOB NOT NULL, name TEXT NOT NULL,
+                        visibility BLOB NOT NULL, stamp BLOB NOT NULL,
+                        PRIMARY KEY (object, namespace, name)) WITHOUT ROWID;
+                    CREATE TABLE set_element (
+                        object BLOB NOT NULL, namespace BLOB NOT NULL, name TEXT NOT NULL, element BLOB NOT NULL,
+                        state BLOB NOT NULL,
+                        PRIMARY KEY (object, namespace, name, element)) WITHOUT ROWID;
                     CREATE TABLE envelope (
                         rowid INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE,
-                        origin BLOB NOT NULL, replica BLOB NOT NULL, bytes BLOB NOT NULL,
-                        status INTEGER NOT NULL, note TEXT);
-                    CREATE INDEX envelope_status ON envelope(status);
+                        origin BLOB NOT NULL, replica BLOB NOT NULL, bytes BLOB NOT NULL);
+                    CREATE TABLE envelope_part (
+                        envelope INTEGER NOT NULL REFERENCES envelope(rowid), object BLOB NOT NULL,
+                        status INTEGER NOT NULL, note TEXT,
+                        PRIMARY KEY (envelope, object)) WITHOUT ROWID;
+                    CREATE INDEX envelope_part_object ON envelope_part(object);
+                    CREATE INDEX envelope_part_waiting ON envelope_part(status) WHERE status = 1;
                     CREATE TABLE envelope_address (
                         replica BLOB NOT NULL, recipient BLOB NOT NULL, sequence INTEGER NOT NULL,
                         envelope INTEGER NOT NULL REFERENCES envelope(rowid),

@@ -12,17 +12,12 @@ package struct StoredCompany: Hashable, Sendable {
     package var name: String { card.name }
 }
 
-/// Whether a logged envelope's operations are merged, or wait for something they depend on.
-package enum EnvelopeStatus: Int, Sendable {
-    case applied = 0
-    case waiting = 1
-}
-
-/// A logged envelope that waits, with its reason.
-package struct WaitingEnvelope: Sendable {
-    package let rowid: Int64
+/// A logged envelope's operations on one object: applied, or waiting (with the reason).
+package struct LoggedPart: Sendable {
+    package let envelope: Int64
+    package let object: ObjectID
     package let bytes: [UInt8]
-    package let reason: String
+    package let waiting: String?
 }
 
 /// Typed access to the database inside one transaction. Only `Store` creates it.
@@ -74,77 +69,133 @@ package struct StoreTransaction {
 
     package func loadObject(_ id: ObjectID) throws -> ObjectState? {
         let key = Data(id.bytes)
-        guard let row = try Row.fetchOne(db, sql: "SELECT type, owner, created, nonce FROM object WHERE id = ?", arguments: [key])
-        else { return nil }
-        var participants: [CompanyID: Timestamp] = [:]
-        for participant in try Row.fetchAll(db, sql: "SELECT company, joined FROM participant WHERE object = ?", arguments: [key]) {
-            let company: Data = participant["company"]
-            let joined: Data = participant["joined"]
-            guard let id = CompanyID(bytes: company) else { throw corrupt("participant id") }
-            participants[id] = try StorageCoding.decodeTimestamp([UInt8](joined))
+        let sql = "SELECT type, owner, created, nonce, archived, archived_stamp FROM object WHERE id = ?"
+        guard let row = try Row.fetchOne(db, sql: sql, arguments: [key]) else { return nil }
+        var membership: [CompanyID: [MembershipEvent]] = [:]
+        for event in try Row.fetchAll(db, sql: "SELECT company, stamp, is_member FROM membership WHERE object = ?", arguments: [key]) {
+            guard let company = CompanyID(bytes: event["company"] as Data) else { throw corrupt("membership company") }
+            let stamp = try StorageCoding.decodeTimestamp([UInt8](event["stamp"] as Data))
+            membership[company, default: []].append(MembershipEvent(timestamp: stamp, isMember: event["is_member"]))
         }
-        var fields: [FieldKey: Register] = [:]
-        let fieldRows = try Row.fetchAll(
-            db,
-            sql: "SELECT namespace, name, value, stamp, visibility FROM field WHERE object = ?",
-            arguments: [key]
-        )
-        for field in fieldRows {
+        var fields: [FieldKey: FieldState] = [:]
+        let fieldSQL = "SELECT namespace, name, value, stamp, visibility, writer, extra FROM field WHERE object = ?"
+        for field in try Row.fetchAll(db, sql: fieldSQL, arguments: [key]) {
             let namespace = try StorageCoding.decodeNamespace([UInt8](field["namespace"] as Data))
-            let value = try StorageCoding.decodeValue([UInt8](field["value"] as Data))
-            let stamp = try StorageCoding.decodeTimestamp([UInt8](field["stamp"] as Data))
-            let visibility = try StorageCoding.decodeVisibility([UInt8](field["visibility"] as Data))
-            fields[FieldKey(namespace, field["name"])] = Register(value: value, timestamp: stamp, visibility: visibility)
+            guard let writer = CompanyID(bytes: field["writer"] as Data) else { throw corrupt("field writer") }
+            let winner = Register(
+                value: try StorageCoding.decodeValue([UInt8](field["value"] as Data)),
+                timestamp: try StorageCoding.decodeTimestamp([UInt8](field["stamp"] as Data)),
+                visibility: try StorageCoding.decodeVisibility([UInt8](field["visibility"] as Data)),
+                writer: writer
+            )
+            fields[FieldKey(namespace, field["name"])] = try StorageCoding.decodeField(winner: winner, extra: [UInt8](field["extra"] as Data))
+        }
+        var sets: [FieldKey: SetField] = [:]
+        for set in try Row.fetchAll(db, sql: "SELECT namespace, name, visibility, stamp FROM set_field WHERE object = ?", arguments: [key]) {
+            let fieldKey = FieldKey(try StorageCoding.decodeNamespace([UInt8](set["namespace"] as Data)), set["name"])
+            sets[fieldKey] = SetField(
+                visibility: try StorageCoding.decodeVisibility([UInt8](set["visibility"] as Data)),
+                visibilityStamp: try StorageCoding.decodeTimestamp([UInt8](set["stamp"] as Data))
+            )
+        }
+        for element in try Row.fetchAll(db, sql: "SELECT namespace, name, element, state FROM set_element WHERE object = ?", arguments: [key]) {
+            let fieldKey = FieldKey(try StorageCoding.decodeNamespace([UInt8](element["namespace"] as Data)), element["name"])
+            let name = String(decoding: element["element"] as Data, as: UTF8.self)
+            sets[fieldKey]?.elements[name] = try StorageCoding.decodeElement([UInt8](element["state"] as Data))
         }
         guard let owner = CompanyID(bytes: row["owner"] as Data) else { throw corrupt("object owner") }
+        var archived: (Bool, Timestamp)?
+        if let stamp = row["archived_stamp"] as Data? {
+            archived = (row["archived"], try StorageCoding.decodeTimestamp([UInt8](stamp)))
+        }
         return ObjectState(
             id: id,
             type: row["type"],
             owner: owner,
             created: try StorageCoding.decodeTimestamp([UInt8](row["created"] as Data)),
             createNonce: [UInt8](row["nonce"] as Data),
-            participants: participants,
-            fields: fields
+            membership: membership,
+            archived: archived,
+            fields: fields,
+            sets: sets
         )
     }
 
-    /// Writes an object's state (its row, participants, and every register that differs from `previous`).
+    /// Writes an object's state: its row, and every membership event, field and set element that differs from
+    /// `previous` (pass nil to write everything, after `deleteObject` for a rebuild).
     package func saveObject(_ state: ObjectState, previous: ObjectState?) throws {
         guard let owner = state.owner, let created = state.created, let type = state.type else { return }
         let key = Data(state.id.bytes)
-        if previous?.exists != true {
+        if previous?.exists != true || previous?.isArchived != state.isArchived || previous?.archived?.timestamp != state.archived?.timestamp {
             try db.execute(
-                sql: "INSERT OR REPLACE INTO object (id, type, owner, created, nonce) VALUES (?, ?, ?, ?, ?)",
-                arguments: [key, type, Data(owner.bytes), Data(StorageCoding.encode(created)), Data(state.createNonce)]
+                sql: """
+                    INSERT OR REPLACE INTO object (id, type, owner, created, nonce, archived, archived_stamp)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    key, type, Data(owner.bytes), Data(StorageCoding.encode(created)), Data(state.createNonce),
+                    state.isArchived, state.archived.map { Data(StorageCoding.encode($0.timestamp)) },
+                ]
             )
         }
-        for (company, joined) in state.participants where previous?.participants[company] != joined {
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO participant (object, company, joined) VALUES (?, ?, ?)",
-                arguments: [key, Data(company.bytes), Data(StorageCoding.encode(joined))]
-            )
+        for (company, events) in state.membership where previous?.membership[company] != events {
+            for event in events where previous?.membership[company]?.contains(event) != true {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO membership (object, company, stamp, is_member) VALUES (?, ?, ?, ?)",
+                    arguments: [key, Data(company.bytes), Data(StorageCoding.encode(event.timestamp)), event.isMember]
+                )
+            }
         }
         let upsert = try db.cachedStatement(
             sql: """
-                INSERT OR REPLACE INTO field (object, namespace, name, value, stamp, visibility)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO field (object, namespace, name, value, stamp, visibility, writer, extra, conflicted)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
-        for (field, register) in state.fields where previous?.fields[field] != register {
+        for (field, fieldState) in state.fields where previous?.fields[field] != fieldState {
+            let winner = fieldState.winner
             try upsert.execute(arguments: [
-                key, Data(StorageCoding.encode(field.namespace)), field.name, Data(StorageCoding.encode(register.value)),
-                Data(StorageCoding.encode(register.timestamp)), Data(StorageCoding.encode(register.visibility)),
+                key, Data(StorageCoding.encode(field.namespace)), field.name, Data(StorageCoding.encode(winner.value)),
+                Data(StorageCoding.encode(winner.timestamp)), Data(StorageCoding.encode(winner.visibility)),
+                Data(winner.writer.bytes), Data(StorageCoding.encodeExtra(fieldState)), !fieldState.conflicts.isEmpty,
             ])
+        }
+        for (field, set) in state.sets where previous?.sets[field] != set {
+            let namespace = Data(StorageCoding.encode(field.namespace))
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO set_field (object, namespace, name, visibility, stamp) VALUES (?, ?, ?, ?, ?)",
+                arguments: [key, namespace, field.name, Data(StorageCoding.encode(set.visibility)), Data(StorageCoding.encode(set.visibilityStamp))]
+            )
+            for (element, elementState) in set.elements where previous?.sets[field]?.elements[element] != elementState {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO set_element (object, namespace, name, element, state) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [key, namespace, field.name, Data(element.utf8), Data(StorageCoding.encode(elementState))]
+                )
+            }
         }
     }
 
+    /// Deletes an object's state rows (not its envelopes): the first step of a rebuild.
+    package func deleteObject(_ id: ObjectID) throws {
+        let key = Data(id.bytes)
+        for table in ["object WHERE id", "membership WHERE object", "field WHERE object", "set_field WHERE object", "set_element WHERE object"] {
+            try db.execute(sql: "DELETE FROM \(table) = ?", arguments: [key])
+        }
+    }
+
+    /// Objects with at least one conflicted field.
+    package func conflictedObjects() throws -> [ObjectID] {
+        try Data.fetchAll(db, sql: "SELECT DISTINCT object FROM field WHERE conflicted = 1").compactMap { ObjectID(bytes: $0) }
+    }
+
     /// Objects, optionally of one type, ordered by creation time.
-    package func objectList(type: String?) throws -> [(id: ObjectID, type: String, owner: CompanyID)] {
+    package func objectList(type: String?, includeArchived: Bool = true) throws -> [(id: ObjectID, type: String, owner: CompanyID)] {
+        let archived = includeArchived ? "" : " AND archived = 0"
         let rows: [Row]
         if let type {
-            rows = try Row.fetchAll(db, sql: "SELECT id, type, owner FROM object WHERE type = ? ORDER BY created", arguments: [type])
+            rows = try Row.fetchAll(db, sql: "SELECT id, type, owner FROM object WHERE type = ?\(archived) ORDER BY created", arguments: [type])
         } else {
-            rows = try Row.fetchAll(db, sql: "SELECT id, type, owner FROM object ORDER BY created")
+            rows = try Row.fetchAll(db, sql: "SELECT id, type, owner FROM object WHERE 1\(archived) ORDER BY created")
         }
         return try rows.map { row in
             guard let id = ObjectID(bytes: row["id"] as Data), let owner = CompanyID(bytes: row["owner"] as Data) else {
@@ -168,7 +219,7 @@ package struct StoreTransaction {
     /// Logs an envelope and its addresses. Throws `.equivocation` if the origin replica already used one of
     /// these sequence numbers for another envelope.
     @discardableResult
-    package func logEnvelope(_ envelope: Envelope, status: EnvelopeStatus, note: String? = nil) throws -> Int64 {
+    package func logEnvelope(_ envelope: Envelope) throws -> Int64 {
         let hash = envelope.hash
         for recipient in envelope.recipients {
             let existing = try Data.fetchOne(
@@ -177,7 +228,7 @@ package struct StoreTransaction {
                     SELECT e.hash FROM envelope_address a JOIN envelope e ON e.rowid = a.envelope
                     WHERE a.replica = ? AND a.recipient = ? AND a.sequence = ?
                     """,
-                arguments: [Data(envelope.replica.bytes), Data(recipient.company.bytes), recipient.sequence]
+                arguments: [Data(envelope.replica.bytes), Data(recipient.company.bytes), Int64(recipient.sequence)]
             )
             if let existing, [UInt8](existing) != hash.bytes {
                 throw StoreError(
@@ -188,29 +239,53 @@ package struct StoreTransaction {
             }
         }
         try db.execute(
-            sql: "INSERT INTO envelope (hash, origin, replica, bytes, status, note) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [
-                Data(hash.bytes), Data(envelope.origin.bytes), Data(envelope.replica.bytes), Data(envelope.bytes),
-                status.rawValue, note,
-            ]
+            sql: "INSERT INTO envelope (hash, origin, replica, bytes) VALUES (?, ?, ?, ?)",
+            arguments: [Data(hash.bytes), Data(envelope.origin.bytes), Data(envelope.replica.bytes), Data(envelope.bytes)]
         )
         let rowid = db.lastInsertedRowID
         for recipient in envelope.recipients {
             try db.execute(
                 sql: "INSERT INTO envelope_address (replica, recipient, sequence, envelope) VALUES (?, ?, ?, ?)",
-                arguments: [Data(envelope.replica.bytes), Data(recipient.company.bytes), recipient.sequence, rowid]
+                arguments: [Data(envelope.replica.bytes), Data(recipient.company.bytes), Int64(recipient.sequence), rowid]
             )
         }
         return rowid
     }
 
-    package func waitingEnvelopes() throws -> [WaitingEnvelope] {
-        try Row.fetchAll(db, sql: "SELECT rowid, bytes, note FROM envelope WHERE status = ? ORDER BY rowid", arguments: [EnvelopeStatus.waiting.rawValue])
-            .map { WaitingEnvelope(rowid: $0["rowid"], bytes: [UInt8]($0["bytes"] as Data), reason: $0["note"] ?? "") }
+    /// Records (or updates) the status of an envelope's part for one object; `waiting` nil means applied.
+    package func setPart(_ envelope: Int64, _ object: ObjectID, waiting: String?) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO envelope_part (envelope, object, status, note) VALUES (?, ?, ?, ?)",
+            arguments: [envelope, Data(object.bytes), waiting == nil ? 0 : 1, waiting]
+        )
     }
 
-    package func setStatus(_ rowid: Int64, _ status: EnvelopeStatus, note: String? = nil) throws {
-        try db.execute(sql: "UPDATE envelope SET status = ?, note = ? WHERE rowid = ?", arguments: [status.rawValue, note, rowid])
+    /// Every logged envelope with a part for `object`, in log order, with that part's status.
+    package func parts(of object: ObjectID) throws -> [LoggedPart] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT p.envelope, e.bytes, p.status, p.note FROM envelope_part p JOIN envelope e ON e.rowid = p.envelope
+                WHERE p.object = ? ORDER BY p.envelope
+                """,
+            arguments: [Data(object.bytes)]
+        ).map { row in
+            LoggedPart(envelope: row["envelope"], object: object, bytes: [UInt8](row["bytes"] as Data), waiting: row["status"] == 1 ? (row["note"] ?? "") : nil)
+        }
+    }
+
+    /// Every waiting part, in log order.
+    package func waitingParts() throws -> [LoggedPart] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT p.envelope, p.object, e.bytes, p.note FROM envelope_part p JOIN envelope e ON e.rowid = p.envelope
+                WHERE p.status = 1 ORDER BY p.envelope
+                """
+        ).compactMap { row in
+            guard let object = ObjectID(bytes: row["object"] as Data) else { return nil }
+            return LoggedPart(envelope: row["envelope"], object: object, bytes: [UInt8](row["bytes"] as Data), waiting: row["note"] ?? "")
+        }
     }
 
     package func envelopeCount() throws -> Int {
@@ -230,7 +305,7 @@ package struct StoreTransaction {
         return rows.compactMap { row in
             guard let replica = ReplicaID(bytes: row["replica"] as Data) else { return nil }
             let sequence: Int64 = row["sequence"]
-            if let have = held[replica], UInt64(sequence) <= have { return nil }
+            if let have = held[replica], sequence >= 0, UInt64(sequence) <= have { return nil }
             return [UInt8](row["bytes"] as Data)
         }
     }
@@ -246,7 +321,7 @@ package struct StoreTransaction {
         var held: [ReplicaID: UInt64] = [:]
         for row in rows {
             guard let replica = ReplicaID(bytes: row["replica"] as Data) else { continue }
-            let sequence = UInt64(row["sequence"] as Int64)
+            let sequence = UInt64(clamping: row["sequence"] as Int64)
             let have = held[replica] ?? 0
             if sequence == have + 1 { held[replica] = sequence }
         }

@@ -70,4 +70,76 @@ package enum StorageCoding {
         guard let company = CompanyID(bytes: bytes) else { throw WireError(.malformed, "stored namespace is not 16 bytes") }
         return .company(company)
     }
+
+    /// Stored lists grow with the number of replicas that ever wrote a field: bounded, but not by the wire limit.
+    static let storedListLimit = 1 << 20
+
+    /// The parts of a field state that do not fit the winner's columns: the winner's predecessors, the other
+    /// heads (conflicts), and the superseded-up-to marks. Empty when there is nothing but a plain winner.
+    package static func encodeExtra(_ field: FieldState) -> [UInt8] {
+        if field.heads.count == 1, field.winner.preds.isEmpty, field.supersededUpTo.isEmpty { return [] }
+        var writer = ByteWriter()
+        writer.write(1)
+        OperationCodec.encode(field.winner.preds, into: &writer)
+        writer.writeVarint(UInt64(field.heads.count - 1))
+        for head in field.conflicts {
+            OperationCodec.encode(head.value, into: &writer)
+            OperationCodec.encode(head.timestamp, into: &writer)
+            OperationCodec.encode(head.visibility, into: &writer)
+            writer.write(head.writer.bytes)
+            OperationCodec.encode(head.preds, into: &writer)
+        }
+        OperationCodec.encode(field.supersededUpTo.values.sorted(), into: &writer)
+        return writer.bytes
+    }
+
+    /// Rebuilds a field state from its winner and `encodeExtra`'s bytes.
+    package static func decodeField(winner: Register, extra: [UInt8]) throws(WireError) -> FieldState {
+        guard !extra.isEmpty else { return FieldState(winner) }
+        var reader = ByteReader(extra, what: "stored field state")
+        guard try reader.readByte("version") == 1 else { throw reader.malformed("unknown field state version") }
+        var first = winner
+        first.preds = try OperationCodec.decodeTimestamps(&reader, "predecessors", limit: storedListLimit)
+        var heads = [first]
+        let count = try reader.readCount("conflict count", limit: storedListLimit)
+        for _ in 0..<count {
+            let value = try OperationCodec.decodeValue(&reader)
+            let timestamp = try OperationCodec.decodeTimestamp(&reader)
+            let visibility = try OperationCodec.decodeVisibility(&reader)
+            let writer = try OperationCodec.readID(&reader, "writer", CompanyID.self)
+            let preds = try OperationCodec.decodeTimestamps(&reader, "predecessors", limit: storedListLimit)
+            heads.append(Register(value: value, timestamp: timestamp, visibility: visibility, writer: writer, preds: preds))
+        }
+        var superseded: [ReplicaID: Timestamp] = [:]
+        for stamp in try OperationCodec.decodeTimestamps(&reader, "superseded", limit: storedListLimit) { superseded[stamp.replica] = stamp }
+        guard reader.isAtEnd else { throw reader.malformed("trailing bytes") }
+        return FieldState(heads: heads, supersededUpTo: superseded)
+    }
+
+    /// A set element's adds (with writers) and observed removes.
+    package static func encode(_ element: ElementState) -> [UInt8] {
+        var writer = ByteWriter()
+        let adds = element.adds.values.sorted { $0.timestamp < $1.timestamp }
+        writer.writeVarint(UInt64(adds.count))
+        for mark in adds {
+            OperationCodec.encode(mark.timestamp, into: &writer)
+            writer.write(mark.writer.bytes)
+        }
+        OperationCodec.encode(element.removes.values.sorted(), into: &writer)
+        return writer.bytes
+    }
+
+    package static func decodeElement(_ bytes: [UInt8]) throws(WireError) -> ElementState {
+        var reader = ByteReader(bytes, what: "stored set element")
+        var element = ElementState()
+        let count = try reader.readCount("add count", limit: storedListLimit)
+        for _ in 0..<count {
+            let timestamp = try OperationCodec.decodeTimestamp(&reader)
+            let writer = try OperationCodec.readID(&reader, "writer", CompanyID.self)
+            element.adds[timestamp.replica] = ElementMark(timestamp: timestamp, writer: writer)
+        }
+        for stamp in try OperationCodec.decodeTimestamps(&reader, "removes", limit: storedListLimit) { element.removes[stamp.replica] = stamp }
+        guard reader.isAtEnd else { throw reader.malformed("trailing bytes") }
+        return element
+    }
 }

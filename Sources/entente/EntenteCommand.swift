@@ -19,8 +19,9 @@ struct EntenteCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Init.self, Card.self, PartnerCommand.self, New.self, SetFields.self, Invite.self, Show.self, List.self,
-            Status.self, SummaryCommand.self, BundleCommand.self,
+            Init.self, Card.self, PartnerCommand.self, New.self, SetFields.self, Elements.self, Share.self, Invite.self,
+            Uninvite.self, Archive.self, Show.self, List.self, Conflicts.self, History.self, Status.self,
+            SummaryCommand.self, BundleCommand.self, ReplicaCommand.self,
         ]
     )
 }

@@ -9,13 +9,24 @@ indirect enum JSON {
     case array([JSON])
     case object([(String, JSON)])
 
+    /// Exact numbers that JSON cannot hold without loss (decimals, money) are strings.
     init(_ value: Value) {
         switch value {
         case .null: self = .null
-        case .string(let text): self = .string(text)
+        case .string(let text), .enumeration(let text): self = .string(text)
         case .integer(let number): self = .number(number)
         case .boolean(let flag): self = .bool(flag)
+        case .decimal(let number): self = .string(number.description)
+        case .money(let money): self = .object([("amount", .string(money.amount.formatted(minimumFractionDigits: 2))), ("currency", .string(money.currency.code))])
+        case .date(let date): self = .string(date.description)
+        case .timestamp: self = .string(value.description)
+        case .reference(let object): self = .string(object.hex)
         }
+    }
+
+    /// A field as JSON: its value, or for a set field the array of its elements.
+    init(_ field: FieldView) {
+        if let elements = field.elements { self = .array(elements.map(JSON.string)) } else { self.init(field.value) }
     }
 
     func rendered(indent: Int = 0) -> String {

@@ -15,12 +15,18 @@ struct FieldOptions: ParsableArguments {
     var privateFields: [Assignment] = []
     @Option(name: .customLong("to"), help: ArgumentHelp("Share the --set fields only with this partner (repeatable).", valueName: "PARTNER"))
     var to: [String] = []
+    @Option(name: .customLong("unset"), help: ArgumentHelp("Delete the value of this company's own field.", valueName: "KEY"))
+    var unset: [String] = []
+    @Option(name: .customLong("unset-joint"), help: ArgumentHelp("Delete the value of a joint field.", valueName: "KEY"))
+    var unsetJoint: [String] = []
 
     func changes(_ node: Node) async throws -> Changes {
         var changes = Changes()
-        changes.joint = joint.map(\.field)
-        changes.shared = shared.map(\.field)
-        changes.privateFields = privateFields.map(\.field)
+        changes.joint = try joint.map { try $0.field() }
+        changes.shared = try shared.map { try $0.field() }
+        changes.privateFields = try privateFields.map { try $0.field() }
+        changes.unset = unset
+        changes.unsetJoint = unsetJoint
         if !to.isEmpty && shared.isEmpty {
             throw EntenteError(.invalidArgument, "--to applies to --set fields; give at least one --set KEY=VALUE")
         }
@@ -32,7 +38,12 @@ struct FieldOptions: ParsableArguments {
 struct New: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create a shared object owned by this company and print its id.",
-        discussion: "Example: entente new opportunity --joint title='Acme data platform' --private deal_size=1200000 --with Initech"
+        discussion: """
+            Values are text unless typed as KEY:TYPE=VALUE, with TYPE one of string, int, decimal, money, bool, date, \
+            time, enum, ref. Example:
+              entente new opportunity --joint title='Acme data platform' --joint close_date:date=2027-03-31 \\
+                --private 'deal_size:money=1200000 USD' --with Initech
+            """
     )
     @OptionGroup var node: NodeOptions
     @Argument(help: "The object type (opportunity).") var type: String
@@ -56,7 +67,10 @@ struct SetFields: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set",
         abstract: "Write fields of an object.",
-        discussion: "Example: entente set 3fa2c1 --set region=EMEA --to Globex --private margin=0.31"
+        discussion: """
+            Example: entente set 3fa2c1 --set region=EMEA --to Globex --private margin:decimal=0.31 --unset-joint next_steps
+            Values are typed as in `entente new`. --unset/--unset-joint delete a value (the field then shows as unset).
+            """
     )
     @OptionGroup var node: NodeOptions
     @Argument(help: "The object id (or a unique prefix of 6+ hex digits).") var id: String
@@ -101,23 +115,15 @@ struct Show: AsyncParsableCommand {
             let opened = try node.open()
             let view = try await opened.object(try await opened.resolveObject(id), hidePrivate: hidePrivate)
             if json {
-                Output.print(JSON.object([
-                    ("id", .string(view.id.hex)),
-                    ("type", .string(view.type)),
-                    ("owner", .string(view.owner.name)),
-                    ("participants", .array(view.participants.map { .string($0.name) })),
-                    ("joint", .object(view.joint.map { ($0.name, JSON($0.value)) })),
-                    ("fields", .object(view.fields.map { ($0.company.name, .object($0.fields.map { ($0.name, JSON($0.value)) })) })),
-                    ("private", .array(view.privateFields.map(JSON.string))),
-                ]).rendered())
+                Output.print(showJSON(view).rendered())
                 return
             }
-            Output.print("\(view.type) \(view.id.hex)")
+            Output.print("\(view.type) \(view.id.hex)\(view.archived ? "  (archived)" : "")")
             Output.print("owner         \(view.owner.name)")
             Output.print("participants  \(view.participants.map(\.name).joined(separator: ", "))")
             Output.print("")
             Output.print("joint")
-            for field in view.joint { Output.print("  \(pad(field.name, 18)) \(field.value)") }
+            for field in view.joint { printField(field, audience: "by \(field.writer.name)") }
             for (company, fields) in view.fields {
                 Output.print("")
                 Output.print(company.id == opened.company ? "\(company.name) (this company)" : company.name)
@@ -128,22 +134,57 @@ struct Show: AsyncParsableCommand {
                     case .some(let names) where names.isEmpty: audience = "private"
                     case .some(let names): audience = "shared with " + names.joined(separator: ", ")
                     }
-                    Output.print("  \(pad(field.name, 18)) \(pad("\(field.value)", 24)) \(audience)")
+                    printField(field, audience: audience)
                 }
             }
         }
     }
+
+    func printField(_ field: FieldView, audience: String) {
+        let shown = field.elements.map { "[" + $0.joined(separator: ", ") + "]" } ?? "\(field.value)"
+        Output.print("  \(pad(field.name, 18)) \(pad(shown, 24)) \(audience)")
+        for conflict in field.conflicts {
+            Output.print("  \(pad("", 18)) conflict: \(conflict.value) by \(conflict.writer.name) (concurrent; `entente conflicts` lists them)")
+        }
+    }
+}
+
+/// `show --json`: `{"id", "type", "owner", "participants", "joint": {K: V}, "fields": {company: {K: V}}, "private": [names],
+/// "archived", "conflicts": {"joint.K" or "company.K": [{"value", "writer"}]}}`. Sets are arrays; money is
+/// `{"amount", "currency"}`; decimals are strings (exact).
+func showJSON(_ view: ObjectView) -> JSON {
+    var conflicts: [(String, JSON)] = []
+    for field in view.joint where !field.conflicts.isEmpty {
+        conflicts.append(("joint.\(field.name)", .array(field.conflicts.map { .object([("value", JSON($0.value)), ("writer", .string($0.writer.name))]) })))
+    }
+    for (company, fields) in view.fields {
+        for field in fields where !field.conflicts.isEmpty {
+            conflicts.append(("\(company.name).\(field.name)", .array(field.conflicts.map { .object([("value", JSON($0.value)), ("writer", .string($0.writer.name))]) })))
+        }
+    }
+    return JSON.object([
+        ("id", .string(view.id.hex)),
+        ("type", .string(view.type)),
+        ("owner", .string(view.owner.name)),
+        ("participants", .array(view.participants.map { .string($0.name) })),
+        ("joint", .object(view.joint.map { ($0.name, JSON($0)) })),
+        ("fields", .object(view.fields.map { ($0.company.name, .object($0.fields.map { ($0.name, JSON($0)) })) })),
+        ("private", .array(view.privateFields.map(JSON.string))),
+        ("archived", .bool(view.archived)),
+        ("conflicts", .object(conflicts)),
+    ])
 }
 
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the objects this node holds.")
     @OptionGroup var node: NodeOptions
     @Argument(help: "Only objects of this type.") var type: String?
+    @Flag(help: "Include archived objects.") var archived = false
     @Flag(help: "Print as JSON.") var json = false
 
     func run() async throws {
         try await guarded {
-            let objects = try await node.open().objects(type: type)
+            let objects = try await node.open().objects(type: type, includeArchived: archived)
             if json {
                 Output.print(JSON.array(objects.map {
                     JSON.object([("id", .string($0.id.hex)), ("type", .string($0.type)), ("owner", .string($0.owner.name))])

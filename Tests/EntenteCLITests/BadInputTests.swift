@@ -96,8 +96,9 @@ import Testing
         let top = try cli.run(["--help"])
         #expect(top.status == 0)
         let commands = [
-            "init", "card", "partner add", "partner list", "new", "set", "invite", "show", "list", "status", "summary",
-            "bundle export", "bundle import", "bundle inspect",
+            "init", "card", "partner add", "partner list", "new", "set", "elements", "share", "invite", "uninvite",
+            "archive", "show", "list", "conflicts", "history", "status", "summary", "bundle export", "bundle import",
+            "bundle inspect", "replica enroll", "replica join",
         ]
         for command in commands {
             #expect(top.stdout.contains(command.split(separator: " ")[0]), "\(command) missing from --help")

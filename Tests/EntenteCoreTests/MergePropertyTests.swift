@@ -16,7 +16,7 @@ import Testing
         let history = RandomHistory.batches(using: &rng)
         var reference = SimulatedReplica()
         deliver(history, to: &reference)
-        #expect(reference.waiting.allSatisfy { $0.author == RandomHistory.companies[3] }, "only the outsider's writes may wait forever")
+        #expect(reference.waitingSet.allSatisfy { $0.author == RandomHistory.companies[3] }, "only the outsider's writes may wait forever")
         for _ in 0..<5 {
             var other = SimulatedReplica()
             deliver(history.shuffled(using: &rng), to: &other)
@@ -67,11 +67,12 @@ import Testing
         let history = RandomHistory.batches(using: &rng)
         var replica = SimulatedReplica()
         deliver(history.shuffled(using: &rng), to: &replica)
-        let applied = Set(history).subtracting(replica.waiting).subtracting(replica.rejected)
+        let applied = Set(history).subtracting(replica.waitingSet).subtracting(replica.rejected)
         for (id, state) in replica.states {
-            for (key, register) in state.fields {
+            for (key, field) in state.fields {
+                let register = field.winner
                 let writes = applied.flatMap(\.operations).filter { operation in
-                    guard operation.object == id, case .set(let written, _, _) = operation.kind else { return false }
+                    guard operation.object == id, case .set(let written, _, _, _) = operation.kind else { return false }
                     return written == key
                 }
                 let latest = writes.max { $0.timestamp < $1.timestamp }
@@ -80,7 +81,7 @@ import Testing
         }
         for batch in replica.rejected {
             #expect(batch.operations.contains { operation in
-                if case .set(let key, _, _) = operation.kind, key.namespace != .joint, key.namespace != .company(batch.author) { return true }
+                if case .set(let key, _, _, _) = operation.kind, key.namespace != .joint, key.namespace != .company(batch.author) { return true }
                 return false
             }, "seed \(seed): a batch was rejected without a foreign-namespace write")
         }
@@ -88,8 +89,8 @@ import Testing
 
     @Test func equalTimestampsBreakTiesByValueDeterministically() {
         let stamp = Timestamp(physical: 5, counter: 0, replica: RandomHistory.replicas[0])
-        let a = Register(value: .string("a"), timestamp: stamp, visibility: .participants)
-        let b = Register(value: .string("b"), timestamp: stamp, visibility: .participants)
+        let a = Register(value: .string("a"), timestamp: stamp, visibility: .participants, writer: RandomHistory.companies[0])
+        let b = Register(value: .string("b"), timestamp: stamp, visibility: .participants, writer: RandomHistory.companies[0])
         #expect(b.wins(over: a) && !a.wins(over: b))
         #expect(!a.wins(over: a))
     }

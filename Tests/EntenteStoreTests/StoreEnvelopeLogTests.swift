@@ -33,13 +33,13 @@ struct StoreEnvelopeLogTests {
         let second = try envelope(from: fixture.r1, to: [(fixture.b, 2)], payload: 2)
         try withStore { store, _ in
             #expect(try store.read { tx in try tx.hasEnvelope(first.hash) } == false)
-            _ = try store.write { tx in try tx.logEnvelope(first, status: .applied) }
+            _ = try store.write { tx in try tx.logEnvelope(first) }
             #expect(try store.read { tx in try tx.hasEnvelope(first.hash) } == true)
             #expect(try store.read { tx in try tx.hasEnvelope(second.hash) } == false)
             #expect(try store.read { tx in try tx.envelopeCount() } == 1)
 
             // Callers check hasEnvelope first; logging twice anyway is an error, not a second copy.
-            #expect(throws: StoreError.self) { try store.write { tx in try tx.logEnvelope(first, status: .applied) } }
+            #expect(throws: StoreError.self) { try store.write { tx in try tx.logEnvelope(first) } }
             #expect(try store.read { tx in try tx.envelopeCount() } == 1)
             #expect(try store.read { tx in try tx.envelopes(for: fixture.b.id, excluding: [:]) } == [first.bytes])
         }
@@ -54,9 +54,9 @@ struct StoreEnvelopeLogTests {
         // The same numbers from another replica of the same company are fine.
         let otherReplica = try envelope(from: fixture.r2, to: [(fixture.b, 1), (fixture.c, 1)], payload: 3)
         try withStore { store, _ in
-            _ = try store.write { tx in try tx.logEnvelope(original, status: .applied) }
+            _ = try store.write { tx in try tx.logEnvelope(original) }
             let error = #expect(throws: StoreError.self) {
-                try store.write { tx in try tx.logEnvelope(conflicting, status: .applied) }
+                try store.write { tx in try tx.logEnvelope(conflicting) }
             }
             #expect(error?.code == .equivocation)
             #expect(error?.message.contains("numbered 1") == true)
@@ -65,7 +65,7 @@ struct StoreEnvelopeLogTests {
             // Nothing of the refused envelope was recorded: b still holds only sequence 1 from r1.
             #expect(try store.read { tx in try tx.heldSequences(for: fixture.b.id) } == [fixture.r1.replica: 1])
 
-            _ = try store.write { tx in try tx.logEnvelope(otherReplica, status: .applied) }
+            _ = try store.write { tx in try tx.logEnvelope(otherReplica) }
             #expect(try store.read { tx in try tx.envelopeCount() } == 2)
         }
     }
@@ -82,20 +82,24 @@ struct StoreEnvelopeLogTests {
             owner: owner,
             created: stamp,
             createNonce: fixture.rng.bytes(16),
-            participants: [owner: stamp],
-            fields: [FieldKey(.joint, "title"): Register(value: .string("t"), timestamp: stamp, visibility: .participants)]
+            membership: [fixture.b.id: [MembershipEvent(timestamp: stamp, isMember: true)]],
+            archived: nil,
+            fields: [FieldKey(.joint, "title"): FieldState(Register(value: .string("t"), timestamp: stamp, visibility: .participants, writer: owner))],
+            sets: [:]
         )
         try withStore { store, _ in
             try store.write { tx in try tx.setMeta("before", [1]) }
             #expect(throws: TestFailure.self) {
                 try store.write { tx in
                     try tx.saveObject(state, previous: nil)
-                    try tx.logEnvelope(logged, status: .applied)
+                    let rowid = try tx.logEnvelope(logged)
+                    try tx.setPart(rowid, state.id, waiting: "not yet")
                     #expect(try tx.nextSequence(for: fixture.b.id) == 1)
                     try tx.setMeta("before", [2])
                     try tx.saveCompany(fixture.b.card(name: "B"), isSelf: false)
                     // Inside the transaction the changes are visible...
                     #expect(try tx.loadObject(state.id) == state)
+                    #expect(try tx.waitingParts().map(\.object) == [state.id])
                     throw TestFailure()
                 }
             }
@@ -103,6 +107,8 @@ struct StoreEnvelopeLogTests {
             #expect(try store.read { tx in try tx.loadObject(state.id) } == nil)
             #expect(try store.read { tx in try tx.hasEnvelope(logged.hash) } == false)
             #expect(try store.read { tx in try tx.envelopeCount() } == 0)
+            #expect(try store.read { tx in try tx.waitingParts() }.isEmpty)
+            #expect(try store.read { tx in try tx.parts(of: state.id) }.isEmpty)
             #expect(try store.read { tx in try tx.heldSequences(for: fixture.b.id) }.isEmpty)
             #expect(try store.read { tx in try tx.meta("before") } == [1])
             #expect(try store.read { tx in try tx.companies() }.isEmpty)
@@ -122,7 +128,7 @@ struct StoreEnvelopeLogTests {
         let r1s5 = try envelope(from: r1, to: [(b, 5)], payload: 5)
         let log = [r1s1, r2s1, r1s3, r1s2, r1s5]
         try withStore { store, _ in
-            try store.write { tx in for envelope in log { try tx.logEnvelope(envelope, status: .applied) } }
+            try store.write { tx in for envelope in log { try tx.logEnvelope(envelope) } }
             #expect(try store.read { tx in try tx.heldSequences(for: b.id) } == [r1.replica: 3, r2.replica: 1])
             #expect(try store.read { tx in try tx.heldSequences(for: c.id) } == [r1.replica: 1, r2.replica: 1])
             #expect(try store.read { tx in try tx.heldSequences(for: fixture.a.id) }.isEmpty)
@@ -141,27 +147,32 @@ struct StoreEnvelopeLogTests {
         let fixture = try Fixture()
         let envelopes = try (1...4).map { try envelope(from: fixture.r1, to: [(fixture.b, UInt64($0))], payload: UInt64($0)) }
         try withStore { store, _ in
-            for index in [0, 2, 3] { _ = try store.write { tx in try tx.logEnvelope(envelopes[index], status: .applied) } }
+            for index in [0, 2, 3] { _ = try store.write { tx in try tx.logEnvelope(envelopes[index]) } }
             #expect(try store.read { tx in try tx.heldSequences(for: fixture.b.id) } == [fixture.r1.replica: 1])
-            _ = try store.write { tx in try tx.logEnvelope(envelopes[1], status: .applied) }
+            _ = try store.write { tx in try tx.logEnvelope(envelopes[1]) }
             #expect(try store.read { tx in try tx.heldSequences(for: fixture.b.id) } == [fixture.r1.replica: 4])
         }
     }
 
-    @Test("waiting envelopes are listed with their reason until their status changes")
+    @Test("waiting parts are listed with their reason until their status changes")
     func waiting() throws {
         let fixture = try Fixture()
         let applied = try envelope(from: fixture.r1, to: [(fixture.b, 1)], payload: 1)
         let waiting = try envelope(from: fixture.r1, to: [(fixture.b, 2)], payload: 2)
+        let object = ObjectID(raw: ID128(high: 7, low: 7))
         try withStore { store, _ in
-            _ = try store.write { tx in try tx.logEnvelope(applied, status: .applied) }
-            let rowid = try store.write { tx in try tx.logEnvelope(waiting, status: .waiting, note: "object not received") }
-            let listed = try store.read { tx in try tx.waitingEnvelopes() }
-            #expect(listed.map(\.rowid) == [rowid])
+            let first = try store.write { tx in try tx.logEnvelope(applied) }
+            try store.write { tx in try tx.setPart(first, object, waiting: nil) }
+            let rowid = try store.write { tx in try tx.logEnvelope(waiting) }
+            try store.write { tx in try tx.setPart(rowid, object, waiting: "object not received") }
+            let listed = try store.read { tx in try tx.waitingParts() }
+            #expect(listed.map(\.envelope) == [rowid])
+            #expect(listed.first?.object == object)
             #expect(listed.first?.bytes == waiting.bytes)
-            #expect(listed.first?.reason == "object not received")
-            try store.write { tx in try tx.setStatus(rowid, .applied) }
-            #expect(try store.read { tx in try tx.waitingEnvelopes() }.isEmpty)
+            #expect(listed.first?.waiting == "object not received")
+            try store.write { tx in try tx.setPart(rowid, object, waiting: nil) }
+            #expect(try store.read { tx in try tx.waitingParts() }.isEmpty)
+            #expect(try store.read { tx in try tx.parts(of: object) }.map(\.envelope) == [first, rowid])
         }
     }
 
@@ -197,7 +208,7 @@ struct StoreEnvelopeLogTests {
         }
         let largest = try envelope(from: fixture.r1, to: [(fixture.b, UInt64(Int64.max))], payload: 1)
         try withStore { store, _ in
-            _ = try store.write { tx in try tx.logEnvelope(largest, status: .applied) }
+            _ = try store.write { tx in try tx.logEnvelope(largest) }
             #expect(try store.read { tx in try tx.heldSequences(for: fixture.b.id) }.isEmpty, "1...n is not held")
         }
     }

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Store: open and objects")
 struct StoreObjectTests {
-    /// An object with three participants and registers of every value kind, namespace and visibility.
+    /// An object with three participants and fields of every value kind, namespace and visibility.
     private func sampleState(seed: UInt64 = 1) -> (state: ObjectState, owner: CompanyID, partners: [CompanyID]) {
         var rng = SplitMix64(seed: seed)
         let owner = rng.company()
@@ -15,23 +15,24 @@ struct StoreObjectTests {
         func stamp(_ physical: UInt64, _ counter: UInt32 = 0) -> Timestamp {
             Timestamp(physical: physical, counter: counter, replica: replica)
         }
-        let fields: [FieldKey: Register] = [
-            FieldKey(.joint, "title"): Register(value: .string("Büro ☕ 日本語"), timestamp: stamp(10), visibility: .participants),
-            FieldKey(.joint, "empty"): Register(value: .string(""), timestamp: stamp(11), visibility: .participants),
-            FieldKey(.joint, "cleared"): Register(value: .null, timestamp: stamp(12), visibility: .participants),
-            FieldKey(.company(owner), "min"): Register(value: .integer(.min), timestamp: stamp(13, 7), visibility: .private),
-            FieldKey(.company(owner), "max"): Register(
-                value: .integer(.max),
-                timestamp: stamp(UInt64.max, UInt32.max),
-                visibility: .companies([partners[0]])
-            ),
-            FieldKey(.company(partners[0]), "flag"): Register(value: .boolean(true), timestamp: stamp(14), visibility: .participants),
-            FieldKey(.company(partners[0]), "off"): Register(value: .boolean(false), timestamp: stamp(15), visibility: .companies([])),
-            FieldKey(.company(partners[1]), "note"): Register(
-                value: .string("e\u{0301} 😀"),
-                timestamp: stamp(16),
-                visibility: .companies([owner, partners[0]])
-            ),
+        func field(_ value: Value, _ timestamp: Timestamp, _ visibility: Visibility, _ writer: CompanyID) -> FieldState {
+            FieldState(Register(value: value, timestamp: timestamp, visibility: visibility, writer: writer))
+        }
+        let fields: [FieldKey: FieldState] = [
+            FieldKey(.joint, "title"): field(.string("Büro ☕ 日本語"), stamp(10), .participants, owner),
+            FieldKey(.joint, "empty"): field(.string(""), stamp(11), .participants, partners[0]),
+            FieldKey(.joint, "cleared"): field(.null, stamp(12), .participants, partners[1]),
+            FieldKey(.company(owner), "min"): field(.integer(.min), stamp(13, 7), .private, owner),
+            FieldKey(.company(owner), "max"): field(.integer(.max), stamp(UInt64.max, UInt32.max), .companies([partners[0]]), owner),
+            FieldKey(.company(partners[0]), "flag"): field(.boolean(true), stamp(14), .participants, partners[0]),
+            FieldKey(.company(partners[0]), "off"): field(.boolean(false), stamp(15), .companies([]), partners[0]),
+            FieldKey(.company(partners[1]), "note"): field(.string("e\u{0301} 😀"), stamp(16), .companies([owner, partners[0]]), partners[1]),
+            FieldKey(.joint, "ratio"): field(.decimal(DecimalNumber("-0.000000000000000001")!), stamp(17), .participants, owner),
+            FieldKey(.company(owner), "amount"): field(.money(Money("1250000.00 USD")!), stamp(18), .companies([partners[1]]), owner),
+            FieldKey(.joint, "close_date"): field(.date(CalendarDate("2024-02-29")!), stamp(19), .participants, partners[0]),
+            FieldKey(.joint, "seen"): field(.timestamp(-86_400_001), stamp(20), .participants, owner),
+            FieldKey(.joint, "stage"): field(.enumeration("qualified"), stamp(21), .participants, partners[1]),
+            FieldKey(.company(partners[1]), "account"): field(.reference(rng.object()), stamp(22), .private, partners[1]),
         ]
         let state = ObjectState(
             id: ObjectID(raw: rng.id128()),
@@ -39,8 +40,13 @@ struct StoreObjectTests {
             owner: owner,
             created: stamp(1),
             createNonce: rng.bytes(16),
-            participants: [owner: stamp(1), partners[0]: stamp(2), partners[1]: stamp(3, 1)],
-            fields: fields
+            membership: [
+                partners[0]: [MembershipEvent(timestamp: stamp(2), isMember: true)],
+                partners[1]: [MembershipEvent(timestamp: stamp(3, 1), isMember: true)],
+            ],
+            archived: nil,
+            fields: fields,
+            sets: [:]
         )
         return (state, owner, partners)
     }
@@ -113,7 +119,7 @@ struct StoreObjectTests {
             try store.write { tx in try tx.saveObject(state, previous: nil) }
             let loaded = try #require(try store.read { tx in try tx.loadObject(state.id) })
             #expect(loaded == state)
-            #expect(loaded.fields.count == 8)
+            #expect(loaded.fields.count == 14)
             #expect(loaded.participants.count == 3)
             #expect(loaded.createNonce == state.createNonce)
         }
@@ -141,7 +147,7 @@ struct StoreObjectTests {
                 Operation(
                     object: state.id,
                     timestamp: Timestamp(physical: physical, counter: 0, replica: replica),
-                    kind: .set(key, value, key.namespace == .joint ? .participants : .private)
+                    kind: .set(key, value, key.namespace == .joint ? .participants : .private, preds: state.fields[key]?.heads.map(\.timestamp) ?? [])
                 ),
                 author: owner
             )
@@ -170,8 +176,8 @@ struct StoreObjectTests {
             set(&claimed, FieldKey(.company(owner), "min"), .integer(42), at: 201)
             try store.write { tx in try tx.saveObject(third, previous: claimed) }
             let partial = try #require(try store.read { tx in try tx.loadObject(first.id) })
-            #expect(partial.fields[FieldKey(.joint, "title")]?.value == .string("third title"))
-            #expect(partial.fields[FieldKey(.company(owner), "min")]?.value == .integer(.min))
+            #expect(partial.fields[FieldKey(.joint, "title")]?.winner.value == .string("third title"))
+            #expect(partial.fields[FieldKey(.company(owner), "min")]?.winner.value == .integer(.min))
 
             try store.write { tx in try tx.saveObject(third, previous: second) }
             #expect(try store.read { tx in try tx.loadObject(first.id) } == third)
@@ -213,8 +219,10 @@ struct StoreObjectTests {
                 owner: owner,
                 created: stamp,
                 createNonce: rng.bytes(16),
-                participants: [owner: stamp],
-                fields: [:]
+                membership: [:],
+                archived: nil,
+                fields: [:],
+                sets: [:]
             )
         }
         try withStore { store, _ in

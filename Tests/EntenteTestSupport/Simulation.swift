@@ -1,12 +1,15 @@
 import EntenteCore
 
-/// A replica of the pure core: merges batches all-or-nothing, parks those that must wait, retries them
-/// after every delivery, and records refusals. Used by property tests and the deterministic simulation.
+/// A replica of the pure core: merges batches part by part, parks parts that must wait, retries them after
+/// every delivery, rebuilds objects when a removal arrives, and records refusals. Used by property tests and
+/// the deterministic simulation; it follows the same rules as `Node` does with its store.
 public struct SimulatedReplica: Sendable {
     /// Object states.
     public private(set) var states: [ObjectID: ObjectState] = [:]
-    /// Batches waiting for a dependency.
-    public private(set) var waiting: [Batch] = []
+    /// Every part received per object (applied or waiting), in arrival order.
+    public private(set) var log: [ObjectID: [Batch]] = [:]
+    /// Parts waiting for a dependency, per object.
+    public private(set) var waiting: [ObjectID: [Batch]] = [:]
     /// Batches refused for good.
     public private(set) var rejected: [Batch] = []
     private var seen: Set<Batch> = []
@@ -14,33 +17,54 @@ public struct SimulatedReplica: Sendable {
     /// An empty replica.
     public init() {}
 
-    /// Delivers a batch (duplicates are ignored), then retries waiting batches until none progresses.
-    public mutating func deliver(_ batch: Batch) {
-        guard seen.insert(batch).inserted else { return }
-        if !attempt(batch) { return }
+    /// True if the replica has seen this batch (delivered or issued).
+    public func hasSeen(_ batch: Batch) -> Bool { seen.contains(batch) }
+
+    /// Delivers a batch (duplicates are ignored), then retries waiting parts until none progresses.
+    /// Returns the merge outcome of the first delivery.
+    @discardableResult
+    public mutating func deliver(_ batch: Batch) -> BatchOutcome? {
+        guard seen.insert(batch).inserted else { return nil }
+        let outcome = Merge.apply(batch, to: &states)
+        switch outcome {
+        case .reject:
+            rejected.append(batch)
+        case .merged(let result):
+            for object in batch.objects {
+                let part = batch.part(object)
+                log[object, default: []].append(part)
+                if result.waiting[object] != nil { waiting[object, default: []].append(part) }
+            }
+            for object in result.rebuild { rebuild(object) }
+            retry()
+        }
+        return outcome
+    }
+
+    private mutating func rebuild(_ object: ObjectID) {
+        let parts = log[object] ?? []
+        let (state, reasons) = Merge.rebuild(object, from: parts)
+        states[object] = state
+        waiting[object] = zip(parts, reasons).compactMap { $1 == nil ? nil : $0 }
+    }
+
+    private mutating func retry() {
         var progress = true
         while progress {
             progress = false
-            for (index, parked) in waiting.enumerated().reversed() {
-                var copy = states
-                if case .applied = Merge.apply(parked, to: &copy) {
-                    states = copy
-                    waiting.remove(at: index)
+            for (object, parts) in waiting {
+                for part in parts {
+                    guard case .merged(let result) = Merge.apply(part, to: &states), result.waiting[object] == nil else { continue }
+                    waiting[object]?.removeAll { $0 == part }
+                    for rebuilt in result.rebuild { rebuild(rebuilt) }
                     progress = true
                 }
             }
         }
     }
 
-    /// Returns true if the batch was applied.
-    private mutating func attempt(_ batch: Batch) -> Bool {
-        switch Merge.apply(batch, to: &states) {
-        case .applied: return true
-        case .wait: waiting.append(batch)
-        case .reject: rejected.append(batch)
-        }
-        return false
-    }
+    /// The waiting parts, as a set, for comparisons.
+    public var waitingSet: Set<Batch> { Set(waiting.values.flatMap { $0 }) }
 }
 
 /// Random but honest-looking histories of one object worked by several companies, plus a few hostile batches.
@@ -98,7 +122,7 @@ public enum RandomHistory {
                         visibility = .participants
                     }
                     if roll == 5 { namespace = .company(companies[(actor + 1) % companies.count]) }  // hostile: foreign namespace
-                    operations.append(Operation(object: id, timestamp: stamp(actor, &rng), kind: .set(FieldKey(namespace, name), value, visibility)))
+                    operations.append(Operation(object: id, timestamp: stamp(actor, &rng), kind: .set(FieldKey(namespace, name), value, visibility, preds: [])))
                 }
                 batches.append(Batch(author: companies[actor], operations: operations))
             }

@@ -105,7 +105,7 @@ import Testing
         defer { deal.cleanUp() }
         try await deal.initech.importBundle(bundle)
         // Initech's replica signs a write into Globex's namespace, addressed to Globex.
-        let forged = try forge(.set(FieldKey(.company(deal.globex.company), "deal_size"), .string("0"), .participants), on: id, by: deal.initech, to: deal.globex)
+        let forged = try forge(.set(FieldKey(.company(deal.globex.company), "deal_size"), .string("0"), .participants, preds: []), on: id, by: deal.initech, to: deal.globex)
         try await expectRefused(deal.globex, Bundle(envelopes: [forged]).encoded(), .rejected, "foreign namespace write")
     }
 
@@ -136,7 +136,7 @@ import Testing
         defer { deal.cleanUp() }
         try await deal.initech.importBundle(bundle)
         func write(_ value: String) throws -> [UInt8] {
-            try forge(.set(FieldKey(.joint, "next_steps"), .string(value), .participants), on: id, by: deal.initech, to: deal.globex, sequence: 1)
+            try forge(.set(FieldKey(.joint, "next_steps"), .string(value), .participants, preds: []), on: id, by: deal.initech, to: deal.globex, sequence: 1)
         }
         try await deal.globex.importBundle(Bundle(envelopes: [try write("first")]).encoded())
         try await expectRefused(deal.globex, Bundle(envelopes: [try write("second")]).encoded(), .rejected, "two envelopes numbered 1")

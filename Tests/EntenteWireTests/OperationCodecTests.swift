@@ -28,6 +28,11 @@ struct OperationCodecTests {
             Value.null, .string(""), .string("plain"), .string("naïve café 日本語 😀👩‍👩‍👧"), .string("e\u{0301}"),
             .string("\u{0000}\u{001F}"), .string(String(repeating: "é", count: 5_000)), .integer(.min), .integer(.max),
             .integer(0), .integer(-1), .integer(1), .boolean(true), .boolean(false),
+            .decimal(DecimalNumber("-123.45")!), .decimal(DecimalNumber(significand: 1, scale: 18)!),
+            .decimal(DecimalNumber(significand: .min, scale: 0)!), .money(Money("1250000.00 USD")!), .money(Money("-0.01 EUR")!),
+            .date(CalendarDate("2024-02-29")!), .date(CalendarDate("0001-01-01")!), .date(CalendarDate("9999-12-31")!),
+            .timestamp(0), .timestamp(-1), .timestamp(-62_135_596_800_000), .timestamp(.max), .enumeration(""),
+            .enumeration("closed-won"), .reference(ObjectID(raw: ID128(high: .max, low: 0))),
         ]
     )
     func valueRoundTrip(value: Value) throws {
@@ -39,12 +44,12 @@ struct OperationCodecTests {
                 let operation = Operation(
                     object: rng.object(),
                     timestamp: rng.timestamp(),
-                    kind: .set(FieldKey(namespace, "field"), value, visibility)
+                    kind: .set(FieldKey(namespace, "field"), value, visibility, preds: [])
                 )
                 let decoded = try OperationCodec.decode(OperationCodec.encode([operation]))
                 #expect(decoded == [operation])
                 // Compare string payloads byte for byte: Swift's == is canonical equivalence, not identity.
-                if case .set(_, .string(let text), _) = decoded.first?.kind, case .string(let original) = value {
+                if case .set(_, .string(let text), _, _) = decoded.first?.kind, case .string(let original) = value {
                     #expect(Array(text.utf8) == Array(original.utf8))
                 }
             }
@@ -77,22 +82,22 @@ struct OperationCodecTests {
             Operation(
                 object: object,
                 timestamp: Timestamp(physical: 1, counter: 128, replica: replica),
-                kind: .set(FieldKey(.joint, "a"), .integer(-1), .participants)
+                kind: .set(FieldKey(.joint, "a"), .integer(-1), .participants, preds: [])
             ),
             Operation(
                 object: object,
                 timestamp: Timestamp(physical: 2, counter: 0, replica: replica),
-                kind: .set(FieldKey(.company(companyLow), "b"), .string("é"), .companies([companyHigh, companyLow]))
+                kind: .set(FieldKey(.company(companyLow), "b"), .string("é"), .companies([companyHigh, companyLow]), preds: [])
             ),
             Operation(
                 object: object,
                 timestamp: Timestamp(physical: 3, counter: 0, replica: replica),
-                kind: .set(FieldKey(.company(companyLow), "c"), .boolean(true), .private)
+                kind: .set(FieldKey(.company(companyLow), "c"), .boolean(true), .private, preds: [])
             ),
             Operation(
                 object: object,
                 timestamp: Timestamp(physical: 4, counter: 0, replica: replica),
-                kind: .set(FieldKey(.joint, "d"), .null, .participants)
+                kind: .set(FieldKey(.joint, "d"), .null, .participants, preds: [])
             ),
         ]
         let objectBytes = [UInt8](0x01...0x10)
@@ -104,15 +109,15 @@ struct OperationCodecTests {
         expected += [0x01] + objectBytes + [0xAC, 0x02, 0x01] + replicaBytes + [0x03] + Array("opp".utf8) + nonce
         // addParticipant: tag 2, object, 0, 0, replica, company
         expected += [0x02] + objectBytes + [0x00, 0x00] + replicaBytes + high
-        // set joint "a" = integer -1 (zigzag 1), participants
-        expected += [0x03] + objectBytes + [0x01, 0x80, 0x01] + replicaBytes + [0x00, 0x01, 0x61, 0x02, 0x01, 0x01]
-        // set company "b" = string "é" (2 bytes), companies {low, high} sorted ascending
+        // set joint "a" = integer -1 (zigzag 1), participants, no predecessors
+        expected += [0x03] + objectBytes + [0x01, 0x80, 0x01] + replicaBytes + [0x00, 0x01, 0x61, 0x02, 0x01, 0x01, 0x00]
+        // set company "b" = string "é" (2 bytes), companies {low, high} sorted ascending, no predecessors
         expected += [0x03] + objectBytes + [0x02, 0x00] + replicaBytes + [0x01] + low + [0x01, 0x62]
-        expected += [0x01, 0x02, 0xC3, 0xA9] + [0x02, 0x02] + low + high
-        // set company "c" = true, private
-        expected += [0x03] + objectBytes + [0x03, 0x00] + replicaBytes + [0x01] + low + [0x01, 0x63, 0x03, 0x01, 0x00]
-        // set joint "d" = null, participants
-        expected += [0x03] + objectBytes + [0x04, 0x00] + replicaBytes + [0x00, 0x01, 0x64, 0x00, 0x01]
+        expected += [0x01, 0x02, 0xC3, 0xA9] + [0x02, 0x02] + low + high + [0x00]
+        // set company "c" = true, private, no predecessors
+        expected += [0x03] + objectBytes + [0x03, 0x00] + replicaBytes + [0x01] + low + [0x01, 0x63, 0x03, 0x01, 0x00, 0x00]
+        // set joint "d" = null, participants, no predecessors
+        expected += [0x03] + objectBytes + [0x04, 0x00] + replicaBytes + [0x00, 0x01, 0x64, 0x00, 0x01, 0x00]
 
         #expect(OperationCodec.encode(operations) == expected)
         #expect(try OperationCodec.decode(expected) == operations)
@@ -169,27 +174,29 @@ struct OperationCodecTests {
         #expect(error?.code == .unsupportedVersion)
     }
 
-    /// Bytes of one `set` operation with the given tail after the common prefix (tag, object, timestamp).
+    /// Bytes of a batch holding one `set` operation with the given tail after the common prefix (tag, object,
+    /// timestamp). The tail is namespace, name, value, visibility, then the predecessor count.
     private func setOperation(_ tail: [UInt8], counter: [UInt8] = [0x00]) -> [UInt8] {
         [0x01, 0x01, 0x03] + [UInt8](repeating: 7, count: 16) + [0x05] + counter + [UInt8](repeating: 9, count: 16) + tail
     }
 
     @Test("a hand-built set operation decodes (sanity check for the malformed cases)")
     func handBuiltSetDecodes() throws {
-        let decoded = try OperationCodec.decode(setOperation([0x00, 0x01, 0x61, 0x03, 0x00, 0x00]))
+        let decoded = try OperationCodec.decode(setOperation([0x00, 0x01, 0x61, 0x03, 0x00, 0x00, 0x00]))
         #expect(decoded.count == 1)
-        #expect(decoded.first?.kind == .set(FieldKey(.joint, "a"), .boolean(false), .private))
+        #expect(decoded.first?.kind == .set(FieldKey(.joint, "a"), .boolean(false), .private, preds: []))
+        #expect(decoded.first?.writer == nil)
     }
 
     @Test(
         "unknown tags and out-of-range fields are malformed",
         arguments: [
-            ("unknown namespace tag", [UInt8]([0x02, 0x01, 0x61, 0x00, 0x00])),
-            ("unknown value kind", [0x00, 0x01, 0x61, 0x04, 0x00]),
-            ("boolean byte 2", [0x00, 0x01, 0x61, 0x03, 0x02, 0x00]),
-            ("unknown visibility tag", [0x00, 0x01, 0x61, 0x00, 0x03]),
-            ("invalid UTF-8 name", [0x00, 0x02, 0xC3, 0x28, 0x00, 0x00]),
-            ("invalid UTF-8 value", [0x00, 0x01, 0x61, 0x01, 0x01, 0xFF, 0x00]),
+            ("unknown namespace tag", [UInt8]([0x02, 0x01, 0x61, 0x00, 0x00, 0x00])),
+            ("unknown value kind", [0x00, 0x01, 0x61, 0x0A, 0x00, 0x00]),
+            ("boolean byte 2", [0x00, 0x01, 0x61, 0x03, 0x02, 0x00, 0x00]),
+            ("unknown visibility tag", [0x00, 0x01, 0x61, 0x00, 0x03, 0x00]),
+            ("invalid UTF-8 name", [0x00, 0x02, 0xC3, 0x28, 0x00, 0x00, 0x00]),
+            ("invalid UTF-8 value", [0x00, 0x01, 0x61, 0x01, 0x01, 0xFF, 0x00, 0x00]),
         ]
     )
     func malformedTails(label: String, tail: [UInt8]) {
@@ -199,17 +206,18 @@ struct OperationCodecTests {
 
     @Test("an unknown operation kind is malformed")
     func unknownKind() {
-        var bytes = setOperation([0x00, 0x01, 0x61, 0x00, 0x00])
-        bytes[2] = 0x04
+        // Kinds 1...7 exist (4 is now "remove participant"); 8 does not.
+        var bytes = setOperation([0x00, 0x01, 0x61, 0x00, 0x00, 0x00])
+        bytes[2] = 0x08
         #expect(wireError { () throws(WireError) in try OperationCodec.decode(bytes) }?.code == .malformed)
     }
 
     @Test("a timestamp counter above UInt32.max is malformed")
     func counterOverflow() throws {
         // 2^32 as LEB128: five bytes.
-        let bytes = setOperation([0x00, 0x01, 0x61, 0x00, 0x00], counter: [0x80, 0x80, 0x80, 0x80, 0x10])
+        let bytes = setOperation([0x00, 0x01, 0x61, 0x00, 0x00, 0x00], counter: [0x80, 0x80, 0x80, 0x80, 0x10])
         #expect(wireError { () throws(WireError) in try OperationCodec.decode(bytes) }?.code == .malformed)
-        let maxCounter = setOperation([0x00, 0x01, 0x61, 0x00, 0x00], counter: [0xFF, 0xFF, 0xFF, 0xFF, 0x0F])
+        let maxCounter = setOperation([0x00, 0x01, 0x61, 0x00, 0x00, 0x00], counter: [0xFF, 0xFF, 0xFF, 0xFF, 0x0F])
         #expect(try OperationCodec.decode(maxCounter).first?.timestamp.counter == UInt32.max)
     }
 
@@ -237,12 +245,12 @@ struct OperationCodecTests {
         let nonce = rng.bytes(16)
         #expect(roundTrip(.create(type: String(repeating: "t", count: 64), nonce: nonce)) == nil)
         #expect(roundTrip(.create(type: String(repeating: "t", count: 65), nonce: nonce))?.code == .tooLarge)
-        #expect(roundTrip(.set(FieldKey(.joint, String(repeating: "n", count: 128)), .null, .participants)) == nil)
-        #expect(roundTrip(.set(FieldKey(.joint, String(repeating: "n", count: 129)), .null, .participants))?.code == .tooLarge)
+        #expect(roundTrip(.set(FieldKey(.joint, String(repeating: "n", count: 128)), .null, .participants, preds: [])) == nil)
+        #expect(roundTrip(.set(FieldKey(.joint, String(repeating: "n", count: 129)), .null, .participants, preds: []))?.code == .tooLarge)
         let sixtyFour = Set((0..<64).map { _ in rng.company() })
-        #expect(roundTrip(.set(FieldKey(.company(company), "v"), .null, .companies(sixtyFour))) == nil)
+        #expect(roundTrip(.set(FieldKey(.company(company), "v"), .null, .companies(sixtyFour), preds: [])) == nil)
         let sixtyFive = sixtyFour.union([rng.company()])
-        #expect(roundTrip(.set(FieldKey(.company(company), "v"), .null, .companies(sixtyFive)))?.code == .tooLarge)
+        #expect(roundTrip(.set(FieldKey(.company(company), "v"), .null, .companies(sixtyFive), preds: []))?.code == .tooLarge)
     }
 
     @Test("an operation count over the limit is refused before allocating")
