@@ -19,12 +19,15 @@ test: deps
 	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error -Xswiftc -warnings-as-errors
 	$(SWIFT) test --skip-build --explicit-target-dependency-import-check error -Xswiftc -warnings-as-errors
 
-# The deterministic simulation with more seeds: make simulate SEEDS=5000 [FIRST=1]
+# The deterministic simulations with more seeds: make simulate SEEDS=5000 NODE_SEEDS=200 [FIRST=1]
+# (core: pure merge over a hostile network; node: real stores, envelopes, restarts and privacy scans)
 SEEDS ?= 1000
+NODE_SEEDS ?= 50
 FIRST ?= 1
 simulate: deps
 	$(SWIFT) build --build-tests
-	ENTENTE_SEEDS=$(SEEDS) ENTENTE_FIRST_SEED=$(FIRST) $(SWIFT) test --skip-build --filter SimulationTests
+	ENTENTE_SEEDS=$(SEEDS) ENTENTE_FIRST_SEED=$(FIRST) ENTENTE_NODE_SEEDS=$(NODE_SEEDS) \
+		$(SWIFT) test --skip-build --filter 'SimulationTests|NodeSimulationTests'
 
 clean:
 	rm -rf .build

@@ -63,23 +63,10 @@ extension Node {
         guard certificate.isValid(companyKey: card.signingKey), encryptionKey.publicKey == card.encryptionKey else {
             throw EntenteError(.badInput, "the enrollment's certificate or encryption key does not match its company card")
         }
-        let manager = FileManager.default
-        if manager.fileExists(atPath: directory.appendingPathComponent(databaseName).path) {
-            throw EntenteError(.alreadyExists, "\(directory.path) already holds an Entente node")
-        }
-        let keys = directory.appendingPathComponent("keys")
-        do {
-            try manager.createDirectory(at: keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
-        } catch {
-            throw EntenteError(.keys, "cannot create node directory \(directory.path): \(error.localizedDescription)")
-        }
+        let keys = try prepareDirectory(directory)
         try KeyFiles.write(encryptionKey.exportSecretKey(), kind: "company-encryption", to: keys.appendingPathComponent("company.box.key"))
         try KeyFiles.write(replicaKey.exportSecretKey(), kind: "replica-signing", to: keys.appendingPathComponent("replica.sign.key"))
-        let store: Store
-        do { store = try Store.open(path: directory.appendingPathComponent(databaseName).path) } catch {
-            throw EntenteError(.storage, error.message, cause: error)
-        }
+        let store = try openStore(directory)
         do {
             try store.write { tx in
                 try tx.setMeta("certificate", signature)

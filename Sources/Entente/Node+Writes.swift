@@ -71,7 +71,9 @@ extension Node {
     }
 
     /// Adds and removes elements of a set field (add-wins: a concurrent add by a partner survives a remove).
-    /// `namespace` nil is the joint namespace; otherwise this company's own field with `sharing`.
+    /// `joint` writes the joint set; otherwise this company's own set, shared as `sharing` says.
+    /// - Returns: the elements to remove that this node does not hold (nothing to remove for them).
+    @discardableResult
     public func updateSet(
         _ id: ObjectID,
         field name: String,
@@ -79,9 +81,9 @@ extension Node {
         sharing: Sharing = .allParticipants,
         add: [String] = [],
         remove: [String] = []
-    ) throws(EntenteError) {
+    ) throws(EntenteError) -> [String] {
         guard !add.isEmpty || !remove.isEmpty else { throw EntenteError(.invalidArgument, "give elements to add or remove") }
-        try transaction { tx in
+        return try transaction { tx in
             let state = try loadForWriting(id, tx)
             let key = FieldKey(joint ? .joint : .company(company), name)
             guard FieldKey.isValidName(name) else { throw EntenteError(.invalidArgument, "field name '\(name)' is not valid") }
@@ -90,13 +92,17 @@ extension Node {
             for element in add {
                 operations.append(Operation(object: id, timestamp: tick(), kind: .addElement(key, element, visibility)))
             }
+            var absent: [String] = []
             for element in remove {
-                let observed = state.sets[key]?.elements[element]?.observed ?? []
-                guard !observed.isEmpty else { continue }
-                operations.append(Operation(object: id, timestamp: tick(), kind: .removeElement(key, element, observed: observed, visibility)))
+                guard let elementState = state.sets[key]?.elements[element], elementState.isPresent else {
+                    absent.append(element)
+                    continue
+                }
+                operations.append(Operation(object: id, timestamp: tick(), kind: .removeElement(key, element, observed: elementState.observed, visibility)))
             }
             var states = [id: state]
             try commit(operations, states: &states, tx)
+            return absent
         }
     }
 

@@ -85,17 +85,7 @@ public actor Node {
         guard !name.isEmpty, name.utf8.count <= PartnerCard.maxNameBytes else {
             throw EntenteError(.invalidArgument, "company name must be 1 to \(PartnerCard.maxNameBytes) bytes")
         }
-        let manager = FileManager.default
-        if manager.fileExists(atPath: directory.appendingPathComponent(databaseName).path) {
-            throw EntenteError(.alreadyExists, "\(directory.path) already holds an Entente node")
-        }
-        let keys = directory.appendingPathComponent("keys")
-        do {
-            try manager.createDirectory(at: keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
-        } catch {
-            throw EntenteError(.keys, "cannot create node directory \(directory.path): \(error.localizedDescription)")
-        }
+        let keys = try prepareDirectory(directory)
         do { try Sodium.ensureReady() } catch { throw EntenteError(.keys, "libsodium is unavailable", cause: error) }
         let companyKey = SigningKeyPair.generate()
         let encryptionKey = BoxKeyPair.generate()
@@ -179,7 +169,23 @@ public actor Node {
         )
     }
 
-    private static func openStore(_ directory: URL) throws(EntenteError) -> Store {
+    /// Creates a new node directory (mode 0700) and its `keys` folder; refuses a directory holding a node.
+    static func prepareDirectory(_ directory: URL) throws(EntenteError) -> URL {
+        let manager = FileManager.default
+        if manager.fileExists(atPath: directory.appendingPathComponent(databaseName).path) {
+            throw EntenteError(.alreadyExists, "\(directory.path) already holds an Entente node")
+        }
+        let keys = directory.appendingPathComponent("keys")
+        do {
+            try manager.createDirectory(at: keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
+        } catch {
+            throw EntenteError(.keys, "cannot create node directory \(directory.path): \(error.localizedDescription)")
+        }
+        return keys
+    }
+
+    static func openStore(_ directory: URL) throws(EntenteError) -> Store {
         do { return try Store.open(path: directory.appendingPathComponent(databaseName).path) } catch {
             throw EntenteError(.storage, error.message, cause: error)
         }

@@ -65,7 +65,10 @@ struct Elements: AsyncParsableCommand {
             let opened = try node.open()
             let object = try await opened.resolveObject(id)
             let share = try await sharing(opened, to: to, all: !keepPrivate && to.isEmpty)
-            try await opened.updateSet(object, field: field, joint: joint, sharing: share, add: add, remove: remove)
+            let absent = try await opened.updateSet(object, field: field, joint: joint, sharing: share, add: add, remove: remove)
+            for element in absent {
+                Output.progress("note: '\(element)' is not in \(field) on this node (nothing to remove; a partner's add you have not received yet stays)")
+            }
         }
     }
 }
