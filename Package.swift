@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "Entente", targets: ["Entente"]),
         .executable(name: "entente", targets: ["entente"]),
+        .executable(name: "entente-bench", targets: ["entente-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -61,6 +62,15 @@ let package = Package(
             dependencies: ["Entente", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
+        // The benchmark: the joint-pipeline workload against the physical limits, measured in one run.
+        .executableTarget(
+            name: "entente-bench",
+            dependencies: [
+                "Entente", "EntenteCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "EntenteTestSupport", dependencies: ["EntenteCore"], path: "Tests/EntenteTestSupport"),
         .testTarget(name: "EntenteCoreTests", dependencies: ["EntenteCore", "EntenteTestSupport"]),
         .testTarget(name: "EntenteCryptoTests", dependencies: ["EntenteCrypto"]),
@@ -72,7 +82,7 @@ let package = Package(
             name: "EntenteTests",
             dependencies: ["Entente", "EntenteWire", "EntenteSync", "EntenteCrypto", "EntenteCore", "EntenteTestSupport"]
         ),
-        .testTarget(name: "EntenteCLITests", dependencies: ["entente", "EntenteTestSupport"]),
+        .testTarget(name: "EntenteCLITests", dependencies: ["entente", "entente-bench", "EntenteTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

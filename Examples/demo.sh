@@ -13,7 +13,7 @@ case "$ENTENTE" in */*) ENTENTE="$(cd "$(dirname "$ENTENTE")" && pwd)/$(basename
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/entente-demo.XXXXXX")"
 cd "$WORK"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ entente %s\n' "$*"; "$ENTENTE" "$@"; }
+run() { printf '$ entente'; printf ' %q' "$@"; printf '\n'; "$ENTENTE" "$@"; }
 
 declare -A DIR=([Globex]=globex [Initech]=initech ["Umbra Cloud"]=umbra)
 COMPANIES=(Globex Initech "Umbra Cloud")
@@ -68,13 +68,30 @@ for round in 2 3; do
     done
 done
 
-step "8. What each company sees"
+step "8. Initech and Umbra Cloud edit the same joint field at the same time, offline"
+run set "$ID" --dir initech --joint next_steps="Workshop moved to 3 Dec"
+run set "$ID" --dir umbra --joint next_steps="Workshop at Umbra HQ"
+for from in "${COMPANIES[@]}"; do
+    for to in "${COMPANIES[@]}"; do
+        [ "$from" = "$to" ] && continue
+        "$ENTENTE" summary --dir "${DIR[$to]}" --out "${DIR[$to]}.summary"
+        file="${DIR[$from]}-to-${DIR[$to]}.4.bundle"
+        "$ENTENTE" bundle export --to "$to" --summary "${DIR[$to]}.summary" --out "$file" --dir "${DIR[$from]}" >/dev/null
+        "$ENTENTE" bundle import "$file" --dir "${DIR[$to]}" >/dev/null
+    done
+done
+echo "Last writer wins on every node, and the concurrent value is kept as a conflict until someone writes again:"
+run conflicts --dir globex
+echo "Who changed what, from the signed envelopes (last 4 lines of Globex's history):"
+"$ENTENTE" history "$ID" --dir globex | tail -4
+
+step "9. What each company sees"
 for c in "${COMPANIES[@]}"; do
     printf '\n--- %s ---\n' "$c"
     "$ENTENTE" show "$ID" --dir "${DIR[$c]}"
 done
 
-step "9. Checks"
+step "10. Checks"
 fail=0
 joint() { "$ENTENTE" show "$ID" --json --dir "$1" | awk '/"joint": \{/{on=1} on{print} on&&/^  \}/{exit}'; }
 if [ "$(joint globex)" = "$(joint initech)" ] && [ "$(joint initech)" = "$(joint umbra)" ]; then

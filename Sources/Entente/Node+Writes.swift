@@ -35,6 +35,63 @@ extension Node {
         return id
     }
 
+    /// Creates many objects of one type owned by this company, in transactions of `chunk` objects (a bulk CRM
+    /// import, the benchmark's W1). Returns the new ids in order.
+    public func createMany(type: String, records: [Changes], with participants: [CompanyID] = [], chunk: Int = 1000) throws(EntenteError) -> [ObjectID] {
+        guard let kind = Catalog.kind(named: type) else {
+            throw EntenteError(.invalidArgument, "unknown object type '\(type)'")
+        }
+        var ids: [ObjectID] = []
+        ids.reserveCapacity(records.count)
+        var start = 0
+        while start < records.count {
+            let slice = records[start..<min(start + max(chunk, 1), records.count)]
+            try transaction { tx in
+                for participant in participants where participant != company {
+                    guard try tx.company(participant) != nil else {
+                        throw EntenteError(.unknownCompany, "company \(participant.short) is not a pinned partner")
+                    }
+                }
+                var operations: [Operation] = []
+                for changes in slice {
+                    let (id, nonce) = Derivation.newObjectID(owner: company)
+                    var scratch = ObjectState(id: id)
+                    var head = [Operation(object: id, timestamp: tick(), kind: .create(type: kind.name, nonce: nonce))]
+                    for participant in Set(participants).subtracting([company]).sorted() {
+                        head.append(Operation(object: id, timestamp: tick(), kind: .addParticipant(participant)))
+                    }
+                    for operation in head { scratch.apply(operation, author: company) }
+                    operations += head
+                    operations += try fieldWrites(changes, state: scratch, kind: kind)
+                    ids.append(id)
+                }
+                var states: [ObjectID: ObjectState] = [:]
+                try commit(operations, states: &states, tx)
+            }
+            start += slice.count
+        }
+        return ids
+    }
+
+    /// Writes fields of many objects, in transactions of `chunk` objects (the benchmark's W2).
+    public func updateMany(_ updates: [(ObjectID, Changes)], chunk: Int = 1000) throws(EntenteError) {
+        var start = 0
+        while start < updates.count {
+            let slice = updates[start..<min(start + max(chunk, 1), updates.count)]
+            try transaction { tx in
+                var states: [ObjectID: ObjectState] = [:]
+                var operations: [Operation] = []
+                for (id, changes) in slice {
+                    let state = try states[id] ?? loadForWriting(id, tx)
+                    states[id] = state
+                    operations += try fieldWrites(changes, state: state, kind: state.type.flatMap(Catalog.kind(named:)))
+                }
+                try commit(operations, states: &states, tx)
+            }
+            start += slice.count
+        }
+    }
+
     /// Writes fields of an existing object.
     /// - Throws: `.notFound` for an unknown object; `.invalidArgument` if `sharedWith` names a company that does
     ///   not take part in the object; `.rejected` if this company is not a participant.
@@ -219,7 +276,7 @@ extension Node {
     }
 
     /// Merges local operations (they must all apply), persists the states, and seals them into one envelope
-    /// per (object, audience).
+    /// per audience.
     func commit(_ operations: [Operation], states: inout [ObjectID: ObjectState], _ tx: StoreTransaction) throws {
         guard !operations.isEmpty else { return }
         let previous = states
@@ -230,14 +287,18 @@ extension Node {
         }
         for (id, state) in states { try tx.saveObject(state, previous: previous[id]) }
         record(from: previous, to: states, author: company, isLocal: true)
-        var groups: [(object: ObjectID, audience: Set<CompanyID>, operations: [Operation])] = []
+        // One envelope per audience (split at `operationsPerEnvelope`): a bulk write of many objects shared
+        // the same way costs one signature and one sealed key per recipient per envelope, not per object.
+        var groups: [(audience: Set<CompanyID>, operations: [Operation])] = []
+        var index: [Set<CompanyID>: Int] = [:]
         for operation in operations {
             guard let state = states[operation.object] else { continue }
             let audience = state.audience(of: operation)
-            if let index = groups.firstIndex(where: { $0.object == operation.object && $0.audience == audience }) {
-                groups[index].operations.append(operation)
+            if let position = index[audience] {
+                groups[position].operations.append(operation)
             } else {
-                groups.append((operation.object, audience, [operation]))
+                index[audience] = groups.count
+                groups.append((audience, [operation]))
             }
         }
         for group in groups { try emit(group.operations, to: group.audience, tx, logParts: true) }

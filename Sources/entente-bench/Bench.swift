@@ -1,0 +1,205 @@
+import ArgumentParser
+import Entente
+import EntenteCrypto
+import Foundation
+import GRDB
+
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "entente-bench",
+        abstract: "Measure Entente on a joint-pipeline workload, against the physical limits measured in the same run.",
+        discussion: """
+            Run it in release mode: swift run -c release entente-bench [--records N] [--fields F] [--partners P] [--json]
+            W1 build: the owner creates N records of F fields (one private) shared with P-1 partners.
+            W5 full sync: a partner receives the whole pipeline it is entitled to.
+            W2 delta: the owner changes 3 fields in 10% of the records; the delta for one partner is exported.
+            W3 merge: the partner imports it (open, verify, decrypt, merge, persist); then again with concurrent
+               changes by the partner to the same fields, and both sides converge.
+            W4 cold open: open the partner's store and read one record; then read 1,000 random records.
+            Limits: raw SQLite upserts of the same rows (one prepared statement, sorted, one transaction),
+               Ed25519 verifications per second, XChaCha20-Poly1305 throughput.
+            """
+    )
+
+    @Option(help: "Records in the pipeline.") var records = 100_000
+    @Option(help: "Fields per record (1...20).") var fields = 20
+    @Option(help: "Companies in the deal (the owner and P-1 partners).") var partners = 3
+    @Option(help: "Where to put the node directories (default: a temporary folder, removed afterwards).") var dir: String?
+    @Flag(help: "Print one JSON object instead of the table.") var json = false
+
+    func validate() throws {
+        guard records >= 10 else { throw ValidationError("--records must be at least 10") }
+        guard (4...20).contains(fields) else { throw ValidationError("--fields must be 4...20 (the delta changes stage, amount, probability)") }
+        guard partners >= 2 else { throw ValidationError("--partners must be at least 2") }
+    }
+
+    func progress(_ text: String) {
+        if !json { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    }
+
+    func run() async throws {
+        let root = URL(fileURLWithPath: dir ?? NSTemporaryDirectory()).appendingPathComponent("entente-bench-\(UUID().uuidString)")
+        defer { if dir == nil { try? FileManager.default.removeItem(at: root) } }
+        let workload = Workload(fields: fields)
+        var results: [(String, Double)] = [("records", Double(records)), ("fields", Double(fields)), ("partners", Double(partners))]
+
+        let owner = try Node.create(at: root.appendingPathComponent("owner"), companyName: "Globex")
+        var others: [Node] = []
+        for index in 1..<partners {
+            others.append(try Node.create(at: root.appendingPathComponent("partner\(index)"), companyName: "Partner\(index)"))
+        }
+        for node in [owner] + others {
+            for other in [owner] + others where other !== node { try await node.addPartner(other.card) }
+        }
+        let partner = others[0]
+
+        progress("W1: creating \(records) records of \(fields) fields...")
+        let recordsList = (0..<records).map(workload.record)
+        var ids: [ObjectID] = []
+        let w1 = try await Meter.seconds { ids = try await owner.createMany(type: "opportunity", records: recordsList, with: others.map(\.company)) }
+        results += [("w1_seconds", w1), ("w1_fields_per_second", Double(records * fields) / w1)]
+
+        progress("W5: full sync to a partner...")
+        let full = try await partner.envelopes(for: partner.company, since: nil)
+        let pipeline = try await owner.envelopes(for: partner.company, since: try await partner.summary())
+        _ = full
+        let w5 = try await Meter.seconds { try await partner.importEnvelopes(pipeline) }
+        results += [
+            ("w5_seconds", w5), ("w5_envelopes", Double(pipeline.count)), ("w5_bytes", Double(pipeline.reduce(0) { $0 + $1.count })),
+            ("w5_fields_per_second", Double(records * (fields - 1)) / w5),
+        ]
+
+        progress("W2: changing 3 fields in 10% of the records...")
+        let changed = stride(from: 0, to: records, by: 10).map { $0 }
+        let deltas = changed.map { (ids[$0], workload.delta($0, round: 1)) }
+        let w2 = try await Meter.seconds { try await owner.updateMany(deltas) }
+        let delta = try await owner.envelopes(for: partner.company, since: try await partner.summary())
+        let deltaBytes = delta.reduce(0) { $0 + $1.count }
+        let changedFields = changed.count * 3
+        let valueBytes = deltas.reduce(0) { $0 + Workload.valueBytes($1.1) }
+        results += [
+            ("w2_seconds", w2), ("w2_changed_fields", Double(changedFields)), ("w2_delta_bytes", Double(deltaBytes)),
+            ("w2_value_bytes", Double(valueBytes)), ("w2_bytes_per_changed_field", Double(deltaBytes) / Double(changedFields)),
+        ]
+
+        progress("W3: the partner merges the delta...")
+        Meter.resetPeak()
+        let w3 = try await Meter.seconds { try await partner.importEnvelopes(delta) }
+        results += [("w3_seconds", w3), ("w3_fields_per_second", Double(changedFields) / w3), ("w3_peak_rss_bytes", Double(Meter.peakRSS()))]
+
+        progress("W3 concurrent: both sides change the same fields, then exchange...")
+        try await owner.updateMany(changed.map { (ids[$0], workload.delta($0, round: 2)) })
+        try await partner.updateMany(changed.map { (ids[$0], workload.delta($0, round: 3)) })
+        let ownerDelta = try await owner.envelopes(for: partner.company, since: try await partner.summary())
+        let partnerDelta = try await partner.envelopes(for: owner.company, since: try await owner.summary())
+        let w3c = try await Meter.seconds { try await partner.importEnvelopes(ownerDelta) }
+        try await owner.importEnvelopes(partnerDelta)
+        var converged = true
+        for index in changed.prefix(200) {
+            let mine = try await owner.object(ids[index]).joint
+            let theirs = try await partner.object(ids[index]).joint
+            if mine != theirs { converged = false }
+        }
+        results += [("w3_concurrent_fields_per_second", Double(changedFields) / w3c), ("w3_converged", converged ? 1 : 0)]
+
+        progress("W4: cold open and reads...")
+        let partnerDirectory = partner.directory
+        var reopened: Node?
+        let w4open = try await Meter.seconds {
+            let node = try Node.open(at: partnerDirectory)
+            _ = try await node.object(ids[records / 2])
+            reopened = node
+        }
+        var generator = SystemRandomNumberGenerator()
+        let sample = (0..<1000).map { _ in ids[Int.random(in: 0..<records, using: &generator)] }
+        let w4read = try await Meter.seconds {
+            for id in sample { _ = try await reopened?.object(id) }
+        }
+        results += [("w4_open_ms", w4open * 1000), ("w4_read1000_ms", w4read * 1000)]
+
+        progress("Limits: raw SQLite upserts, Ed25519, XChaCha20-Poly1305...")
+        let sqliteRate = try sqliteUpsertRate(rows: changedFields, directory: root)
+        let verifyRate = ed25519VerifyRate()
+        let aeadRate = try aeadThroughput()
+        results += [
+            ("limit_sqlite_rows_per_second", sqliteRate), ("limit_ed25519_verifies_per_second", verifyRate),
+            ("limit_xchacha20poly1305_bytes_per_second", aeadRate),
+            ("w3_speedup_over_sqlite_upsert", Double(changedFields) / w3 / sqliteRate),
+        ]
+        report(results)
+    }
+
+    /// The naive storage path: one prepared upsert per (object, field) row, sorted, in one transaction.
+    func sqliteUpsertRate(rows: Int, directory: URL) throws -> Double {
+        let queue = try DatabaseQueue(path: directory.appendingPathComponent("raw.sqlite").path)
+        try queue.write { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(
+                sql: """
+                    CREATE TABLE field (object BLOB NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL, clock BLOB NOT NULL,
+                        PRIMARY KEY (object, name)) WITHOUT ROWID
+                    """
+            )
+        }
+        var generator = SystemRandomNumberGenerator()
+        let objects = (0..<max(rows / 3, 1)).map { _ in Data((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }) }.sorted { $0.lexicographicallyPrecedes($1) }
+        let names = ["amount", "probability", "stage"]
+        let start = DispatchTime.now().uptimeNanoseconds
+        try queue.write { db in
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO field (object, name, value, clock) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (object, name) DO UPDATE SET value = excluded.value, clock = excluded.clock
+                    WHERE excluded.clock > field.clock
+                    """
+            )
+            var clock: UInt64 = 1
+            for object in objects {
+                for name in names {
+                    clock += 1
+                    try statement.execute(arguments: [object, name, Data("value \(clock)".utf8), Data(withUnsafeBytes(of: clock.bigEndian, Array.init))])
+                }
+            }
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Double(objects.count * names.count) / elapsed
+    }
+
+    func ed25519VerifyRate() -> Double {
+        let key = SigningKeyPair.generate()
+        let message = [UInt8](repeating: 0x42, count: 1024)
+        let signature = key.signature(for: message)
+        let count = 5000
+        let start = DispatchTime.now().uptimeNanoseconds
+        var valid = 0
+        for _ in 0..<count where key.publicKey.isValidSignature(signature, for: message) { valid += 1 }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Double(valid) / elapsed
+    }
+
+    func aeadThroughput() throws -> Double {
+        let key = SymmetricKey.random()
+        let nonce = XChaCha20Poly1305.randomNonce()
+        let chunk = [UInt8](repeating: 7, count: 1 << 20)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<64 { _ = try XChaCha20Poly1305.seal(chunk, key: key, nonce: nonce, associatedData: []) }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Double(64 << 20) / elapsed
+    }
+
+    func report(_ results: [(String, Double)]) {
+        if json {
+            let body = results.map { name, value in
+                let text = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.4f", value)
+                return "  \"\(name)\": \(text)"
+            }
+            print("{\n" + body.joined(separator: ",\n") + "\n}")
+            return
+        }
+        for (name, value) in results {
+            let text = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.3f", value)
+            print(name.padding(toLength: 42, withPad: " ", startingAt: 0) + text)
+        }
+    }
+}

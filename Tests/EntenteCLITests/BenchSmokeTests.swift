@@ -1,0 +1,28 @@
+import Foundation
+import Testing
+
+/// CI builds and runs the benchmark on a tiny workload to prove it works; it never judges the timings.
+@Suite struct BenchSmokeTests {
+    @Test func theBenchmarkRunsAndReportsEveryFigure() throws {
+        let binary = CLI.binary.deletingLastPathComponent().appendingPathComponent("entente-bench")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["--records", "60", "--fields", "8", "--json"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let keys = [
+            "records", "fields", "w1_seconds", "w2_delta_bytes", "w2_value_bytes", "w2_changed_fields", "w3_fields_per_second",
+            "w3_peak_rss_bytes", "w4_open_ms", "w4_read1000_ms", "w5_seconds", "limit_sqlite_rows_per_second",
+            "w3_speedup_over_sqlite_upsert",
+        ]
+        for key in keys { #expect(report[key] != nil, "missing \(key)") }
+        #expect(report["w2_changed_fields"] as? Int == 18)
+        #expect(report["w3_converged"] as? Int == 1, "the concurrent merge converged")
+    }
+}
