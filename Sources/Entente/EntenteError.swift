@@ -3,7 +3,7 @@ public struct EntenteError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of failure. Wraps a private enum so that cases can be added without breaking clients.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
-            case invalidArgument, notFound, alreadyExists, unknownCompany, rejected, badInput, storage, keys, ambiguous
+            case invalidArgument, notFound, alreadyExists, unknownCompany, rejected, badInput, storage, keys, ambiguous, network
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -25,6 +25,8 @@ public struct EntenteError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let keys = Code(.keys)
         /// A name or id prefix matches more than one thing.
         public static let ambiguous = Code(.ambiguous)
+        /// Nothing answered at the partner's address, or the connection broke or timed out (try again later).
+        public static let network = Code(.network)
         /// A short identifier of the code.
         public var description: String { "\(base)" }
     }

@@ -21,7 +21,7 @@ struct EntenteCommand: AsyncParsableCommand {
         subcommands: [
             Init.self, Card.self, PartnerCommand.self, New.self, SetFields.self, Elements.self, Share.self, Invite.self,
             Uninvite.self, Archive.self, Show.self, List.self, Conflicts.self, History.self, Status.self,
-            SummaryCommand.self, BundleCommand.self, ReplicaCommand.self,
+            SummaryCommand.self, BundleCommand.self, ReplicaCommand.self, Serve.self, SyncCommand.self,
         ]
     )
 }

@@ -1,0 +1,389 @@
+import EntenteTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `entente serve` and `entente sync` as real processes on loopback, with every byte between them recorded.
+@Suite struct NetworkCLITests {
+    static let companies = ["Globex", "Initech", "Umbra Cloud"]
+    static let dirs = ["Globex": "g", "Initech": "i", "Umbra Cloud": "u"]
+
+    @Test func threeNodesConvergeThroughTheMiddleNodeAndPrivateValuesNeverCrossTheWire() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        // Every byte to and from Initech's server goes through this proxy; its card carries the proxy's address.
+        let proxy = try LoopbackProxy()
+        defer { proxy.stop() }
+        for company in Self.companies {
+            let dir = Self.dirs[company] ?? ""
+            var arguments = ["init", "--company", company, "--dir", dir]
+            if company == "Initech" { arguments += ["--address", "127.0.0.1:\(proxy.port)"] }
+            let created = try cli.run(arguments)
+            #expect(created.status == 0, "\(created.stderr)")
+            try cli.ok("card", "--dir", dir, "--out", "\(dir).card")
+        }
+        for company in Self.companies {
+            for partner in Self.companies where partner != company {
+                try cli.ok("partner", "add", "\(Self.dirs[partner] ?? "").card", "--dir", Self.dirs[company] ?? "")
+            }
+        }
+        let server = try ServerProcess(cli, ["serve", "--dir", "i", "--listen", "127.0.0.1:0", "--record", cli.path("record-i")])
+        defer { server.stop() }
+        proxy.setUpstream(try server.port())
+
+        let id = try cli.ok(
+            "new", "opportunity", "--dir", "g", "--joint", "title=Acme data platform", "--joint", "stage=qualified",
+            "--private", "deal_size=SENTINEL-G-DEAL", "--with", "Initech", "--with", "Umbra Cloud"
+        )
+        // Globex and Umbra never connect to each other: neither serves, and neither card has an address.
+        func round() throws {
+            let globex = try cli.ok("sync", "--all", "--dir", "g", "--record", cli.path("record-g"))
+            #expect(globex.contains("Synced with Initech"))
+            try cli.ok("sync", "Initech", "--dir", "u", "--record", cli.path("record-u"))
+        }
+        try round()
+        let umbraView = try cli.ok("show", id, "--json", "--dir", "u")
+        #expect(umbraView.contains("Acme data platform"), "Globex's object reached Umbra through Initech")
+
+        // Concurrent edits on all three nodes.
+        try cli.ok("set", id, "--dir", "g", "--joint", "stage=committed", "--set", "region=EMEA")
+        try cli.ok("set", id, "--dir", "i", "--set", "delivery=Initech PS", "--private", "margin=SENTINEL-I-MARGIN")
+        try cli.ok("set", id, "--dir", "i", "--set", "rates=SENTINEL-I-RATES-G", "--to", "Globex")
+        try cli.ok("set", id, "--dir", "u", "--joint", "next_steps=POC", "--set", "listing=Umbra Marketplace", "--private", "discount=SENTINEL-U-DISCOUNT")
+        try cli.ok("set", id, "--dir", "u", "--set", "credits=SENTINEL-U-CREDITS-I", "--to", "Initech")
+        try round()
+        try round()
+
+        var joints: Set<String> = []
+        var views: [String: [String: Any]] = [:]
+        for company in Self.companies {
+            let json = try cli.ok("show", id, "--json", "--dir", Self.dirs[company] ?? "")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            let joint = try #require(object["joint"] as? [String: String])
+            joints.insert(joint.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";"))
+            views[company] = object
+        }
+        #expect(joints.count == 1, "joint fields differ between companies: \(joints)")
+        #expect(joints.first?.contains("next_steps=POC") == true && joints.first?.contains("stage=committed") == true)
+        let globexFields = try #require(views["Globex"]?["fields"] as? [String: [String: String]])
+        #expect(globexFields["Umbra Cloud"]?["listing"] == "Umbra Marketplace", "Umbra's field reached Globex through Initech")
+        #expect(globexFields["Initech"]?["rates"] == "SENTINEL-I-RATES-G")
+        let umbraFields = try #require(views["Umbra Cloud"]?["fields"] as? [String: [String: String]])
+        #expect(umbraFields["Globex"]?["region"] == "EMEA")
+        #expect(umbraFields["Initech"]?["rates"] == nil)
+
+        // The sentinel scan: every byte on the wire, every received envelope decrypted by its recipient, and
+        // every other company's database.
+        let entitled: [String: Set<String>] = [
+            "SENTINEL-G-DEAL": ["Globex"], "SENTINEL-I-MARGIN": ["Initech"], "SENTINEL-I-RATES-G": ["Initech", "Globex"],
+            "SENTINEL-U-DISCOUNT": ["Umbra Cloud"], "SENTINEL-U-CREDITS-I": ["Umbra Cloud", "Initech"],
+        ]
+        let wire = proxy.clientToServer + proxy.serverToClient
+        #expect(wire.count > 2_000, "the proxy saw only \(wire.count) bytes")
+        var opened: [String: String] = [:]
+        for company in Self.companies {
+            let dir = Self.dirs[company] ?? ""
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: cli.path("record-\(dir)"))) ?? []
+            #expect(!files.isEmpty, "nothing was recorded for \(company)")
+            for file in files {
+                opened[company, default: ""] += try cli.ok("bundle", "inspect", cli.path("record-\(dir)/\(file)"), "--json", "--dir", dir)
+            }
+        }
+        for (secret, holders) in entitled {
+            #expect(!contains(wire, secret), "\(secret) crossed the wire in plaintext")
+            for (company, text) in opened where !holders.contains(company) {
+                #expect(!text.contains(secret), "\(secret) was sent to \(company) in an envelope it can open")
+            }
+            for company in Self.companies where !holders.contains(company) {
+                let dir = Self.dirs[company] ?? ""
+                let database = ["", "-wal"].flatMap { cli.bytes("\(dir)/entente.sqlite\($0)") }
+                #expect(!contains(database, secret), "\(secret) is in \(company)'s database")
+            }
+        }
+        // The scans can fail: entitled recipients did decrypt their restricted values.
+        #expect(opened["Globex"]?.contains("SENTINEL-I-RATES-G") == true)
+        #expect(opened["Initech"]?.contains("SENTINEL-U-CREDITS-I") == true)
+
+        server.stop()
+        #expect(server.log.contains("authenticated as Globex") && server.log.contains("synced with Umbra Cloud"), "\(server.log)")
+    }
+
+    @Test func networkErrorsAreClearAndExitNonZero() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try cli.ok("init", "--company", "Globex", "--dir", "g")
+        try cli.ok("init", "--company", "Initech", "--dir", "i")
+        try cli.ok("init", "--company", "Stranger", "--dir", "s")
+        for dir in ["g", "i", "s"] { try cli.ok("card", "--dir", dir, "--out", "\(dir).card") }
+        try cli.ok("partner", "add", "i.card", "--dir", "g")
+        try cli.ok("partner", "add", "g.card", "--dir", "i")
+        try cli.ok("partner", "add", "i.card", "--dir", "s")
+
+        let closed = try LoopbackProxy.unusedPort()
+        try cli.fails(["sync", "Initech", "--address", "127.0.0.1:\(closed)", "--dir", "g"], mentioning: "connection refused")
+        try cli.fails(["sync", "Nobody", "--address", "127.0.0.1:\(closed)", "--dir", "g"], mentioning: "no pinned partner named 'Nobody'")
+        try cli.fails(["sync", "Initech", "--dir", "g"], mentioning: "has no network address")
+        try cli.fails(["sync", "Initech", "--address", "localhost", "--dir", "g"], mentioning: "no port")
+        try cli.fails(["sync", "--all", "--dir", "g"], mentioning: "no partner card has an address")
+        try cli.fails(["sync", "--dir", "g"], mentioning: "give the partner")
+        try cli.fails(["serve", "--dir", "g"], mentioning: "--listen")
+        try cli.fails(["serve", "--dir", "g", "--listen", "127.0.0.1:\(closed)", "--idle-timeout", "0"], mentioning: "between 0 and")
+
+        let server = try ServerProcess(cli, ["serve", "--dir", "i", "--listen", "127.0.0.1:0"])
+        defer { server.stop() }
+        let address = "127.0.0.1:\(try server.port())"
+        // A company the server never pinned is refused during the handshake.
+        try cli.fails(["sync", "Initech", "--address", address, "--dir", "s"], mentioning: "not a partner")
+        // Two servers cannot share a port.
+        try cli.fails(["serve", "--dir", "g", "--listen", address], mentioning: "address is already in use")
+        // And the server still serves its partner, with JSON output.
+        let json = try cli.ok("sync", "Initech", "--address", address, "--dir", "g", "--json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(object["partner"] as? String == "Initech")
+        #expect(object["sent"] as? Int == 0 && (object["wire_bytes_sent"] as? Int ?? 0) > 0)
+        #expect(try server.waitFor("not a partner"), "\(server.log)")
+    }
+
+    @Test func aServerPullsFromItsPartnersPeriodically() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let front = try LoopbackProxy()
+        defer { front.stop() }
+        try cli.ok("init", "--company", "Globex", "--dir", "g")
+        try cli.ok("init", "--company", "Initech", "--dir", "i", "--address", "127.0.0.1:\(front.port)")
+        for dir in ["g", "i"] { try cli.ok("card", "--dir", dir, "--out", "\(dir).card") }
+        try cli.ok("partner", "add", "i.card", "--dir", "g")
+        try cli.ok("partner", "add", "g.card", "--dir", "i")
+        let initech = try ServerProcess(cli, ["serve", "--dir", "i", "--listen", "127.0.0.1:0"])
+        defer { initech.stop() }
+        front.setUpstream(try initech.port())
+        let globex = try ServerProcess(cli, ["serve", "--dir", "g", "--listen", "127.0.0.1:0", "--sync-every", "0.3"])
+        defer { globex.stop() }
+        _ = try globex.port()
+
+        let id = try cli.ok("new", "opportunity", "--dir", "i", "--joint", "title=Pulled, not pushed", "--with", "Globex")
+        var arrived = false
+        for _ in 0..<100 where !arrived {
+            let result = try cli.run(["show", id, "--json", "--dir", "g"])
+            arrived = result.status == 0 && result.stdout.contains("Pulled, not pushed")
+            if !arrived { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(arrived, "Globex never pulled Initech's object: \(globex.log)")
+        #expect(globex.log.contains("pulled from Initech"))
+    }
+}
+
+/// Text that arrives from another thread.
+final class LogBuffer: Sendable {
+    private let text = Mutex("")
+    func append(_ more: String) { text.withLock { $0 += more } }
+    var value: String { text.withLock { $0 } }
+}
+
+/// A background `entente serve` whose stderr is collected as it arrives. Used from one test at a time.
+final class ServerProcess {
+    private let process: Process
+    private let output = LogBuffer()
+
+    init(_ cli: CLI, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = cli.root
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "ENTENTE_DIR")
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        self.process = process
+        let output = self.output
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+            } else {
+                output.append(String(decoding: data, as: UTF8.self))
+            }
+        }
+        try process.run()
+    }
+
+    var log: String { output.value }
+
+    /// Waits (at most 15 s) until the log contains `text`.
+    @discardableResult
+    func waitFor(_ text: String) throws -> Bool {
+        for _ in 0..<300 {
+            if log.contains(text) { return true }
+            if !process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return log.contains(text)
+    }
+
+    /// The port from the "listening on 127.0.0.1:PORT" line.
+    func port() throws -> UInt16 {
+        guard try waitFor("listening on 127.0.0.1:"),
+            let line = log.split(separator: "\n").first(where: { $0.contains("listening on 127.0.0.1:") }),
+            let port = UInt16(line.split(separator: ":").last ?? "")
+        else { throw LoopbackProxy.Failure(description: "the server did not start: \(log)") }
+        return port
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL after 5 s).
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        for _ in 0..<100 where process.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
+
+/// A loopback TCP proxy that records every byte both ways (its own threads; plain blocking sockets).
+final class LoopbackProxy: Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private struct State {
+        var upstream: UInt16?
+        var clientToServer: [UInt8] = []
+        var serverToClient: [UInt8] = []
+        var stopped = false
+    }
+
+    let port: UInt16
+    private let listener: Int32
+    private let state = Mutex(State())
+
+    #if canImport(Glibc)
+    private static let streamType = Int32(SOCK_STREAM.rawValue)
+    private static let noSignal = Int32(MSG_NOSIGNAL)
+    #else
+    private static let streamType = SOCK_STREAM
+    private static let noSignal: Int32 = 0
+    #endif
+
+    init() throws {
+        (listener, port) = try Self.listenOnLoopback()
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    /// A port nothing listens on (bound, then released).
+    static func unusedPort() throws -> UInt16 {
+        let (fd, port) = try listenOnLoopback()
+        close(fd)
+        return port
+    }
+
+    func setUpstream(_ port: UInt16) { state.withLock { $0.upstream = port } }
+    var clientToServer: [UInt8] { state.withLock { $0.clientToServer } }
+    var serverToClient: [UInt8] { state.withLock { $0.serverToClient } }
+    private var stopped: Bool { state.withLock { $0.stopped } }
+    func stop() { state.withLock { $0.stopped = true } }
+
+    private static func address(port: UInt16) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+
+    private static func listenOnLoopback() throws -> (Int32, UInt16) {
+        let fd = socket(AF_INET, streamType, 0)
+        guard fd >= 0 else { throw Failure(description: "socket() failed") }
+        var address = address(port: 0)
+        let bound = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 64) == 0 else {
+            close(fd)
+            throw Failure(description: "bind/listen failed")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return (fd, UInt16(bigEndian: address.sin_port))
+    }
+
+    private static func connectToLoopback(_ port: UInt16) -> Int32? {
+        let fd = socket(AF_INET, streamType, 0)
+        guard fd >= 0 else { return nil }
+        var address = address(port: port)
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    private static func readable(_ fd: Int32, timeout: Int32) -> Bool {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, timeout) > 0
+    }
+
+    private func acceptLoop() {
+        defer { close(listener) }
+        while !stopped {
+            guard Self.readable(listener, timeout: 100) else { continue }
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { continue }
+            guard let upstream = state.withLock({ $0.upstream }), let server = Self.connectToLoopback(upstream) else {
+                close(client)
+                continue
+            }
+            let done = Mutex(0)
+            let finish: @Sendable () -> Void = {
+                shutdown(client, Int32(SHUT_RDWR))
+                shutdown(server, Int32(SHUT_RDWR))
+                if done.withLock({ count -> Bool in
+                    count += 1
+                    return count == 2
+                }) {
+                    close(client)
+                    close(server)
+                }
+            }
+            Thread.detachNewThread { [self] in
+                pump(from: client, to: server, clientToServer: true)
+                finish()
+            }
+            Thread.detachNewThread { [self] in
+                pump(from: server, to: client, clientToServer: false)
+                finish()
+            }
+        }
+    }
+
+    private func pump(from source: Int32, to destination: Int32, clientToServer: Bool) {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while !stopped {
+            guard Self.readable(source, timeout: 100) else { continue }
+            let count = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return }
+            let chunk = Array(buffer.prefix(count))
+            state.withLock { state in
+                if clientToServer { state.clientToServer += chunk } else { state.serverToClient += chunk }
+            }
+            var offset = 0
+            while offset < chunk.count {
+                let written = chunk[offset...].withUnsafeBytes { send(destination, $0.baseAddress, $0.count, Self.noSignal) }
+                guard written > 0 else { return }
+                offset += written
+            }
+        }
+    }
+}
