@@ -11,22 +11,7 @@ struct CLI {
     }
 
     /// The binary: $ENTENTE_BIN, else `entente` next to the test bundle in the build products directory.
-    static let binary: URL = {
-        if let path = ProcessInfo.processInfo.environment["ENTENTE_BIN"] { return URL(fileURLWithPath: path) }
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
-        }
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("entente")
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                return candidate
-            }
-            directory = directory.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: "entente")
-    }()
+    static let binary: URL = BuiltBinary.entente
 
     let root: URL
 

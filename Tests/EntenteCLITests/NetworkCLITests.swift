@@ -18,7 +18,7 @@ import Darwin
         let cli = try CLI()
         defer { cli.cleanUp() }
         // Every byte to and from Initech's server goes through this proxy; its card carries the proxy's address.
-        let proxy = try LoopbackProxy()
+        let proxy = try RecordingProxy()
         defer { proxy.stop() }
         for company in Self.companies {
             let dir = Self.dirs[company] ?? ""
@@ -125,7 +125,7 @@ import Darwin
         try cli.ok("partner", "add", "g.card", "--dir", "i")
         try cli.ok("partner", "add", "i.card", "--dir", "s")
 
-        let closed = try LoopbackProxy.unusedPort()
+        let closed = try TestSocket.unusedPort()
         try cli.fails(["sync", "Initech", "--address", "127.0.0.1:\(closed)", "--dir", "g"], mentioning: "connection refused")
         try cli.fails(["sync", "Nobody", "--address", "127.0.0.1:\(closed)", "--dir", "g"], mentioning: "no pinned partner named 'Nobody'")
         try cli.fails(["sync", "Initech", "--dir", "g"], mentioning: "has no network address")
@@ -153,7 +153,7 @@ import Darwin
     @Test func aServerPullsFromItsPartnersPeriodically() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        let front = try LoopbackProxy()
+        let front = try RecordingProxy()
         defer { front.stop() }
         try cli.ok("init", "--company", "Globex", "--dir", "g")
         try cli.ok("init", "--company", "Initech", "--dir", "i", "--address", "127.0.0.1:\(front.port)")
@@ -233,7 +233,7 @@ final class ServerProcess {
         guard try waitFor("listening on 127.0.0.1:"),
             let line = log.split(separator: "\n").first(where: { $0.contains("listening on 127.0.0.1:") }),
             let port = UInt16(line.split(separator: ":").last ?? "")
-        else { throw LoopbackProxy.Failure(description: "the server did not start: \(log)") }
+        else { throw TestSocket.Failure(description: "the server did not start: \(log)") }
         return port
     }
 
@@ -244,146 +244,5 @@ final class ServerProcess {
         for _ in 0..<100 where process.isRunning { Thread.sleep(forTimeInterval: 0.05) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-    }
-}
-
-/// A loopback TCP proxy that records every byte both ways (its own threads; plain blocking sockets).
-final class LoopbackProxy: Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    private struct State {
-        var upstream: UInt16?
-        var clientToServer: [UInt8] = []
-        var serverToClient: [UInt8] = []
-        var stopped = false
-    }
-
-    let port: UInt16
-    private let listener: Int32
-    private let state = Mutex(State())
-
-    #if canImport(Glibc)
-    private static let streamType = Int32(SOCK_STREAM.rawValue)
-    private static let noSignal = Int32(MSG_NOSIGNAL)
-    #else
-    private static let streamType = SOCK_STREAM
-    private static let noSignal: Int32 = 0
-    #endif
-
-    init() throws {
-        (listener, port) = try Self.listenOnLoopback()
-        Thread.detachNewThread { [self] in acceptLoop() }
-    }
-
-    /// A port nothing listens on (bound, then released).
-    static func unusedPort() throws -> UInt16 {
-        let (fd, port) = try listenOnLoopback()
-        close(fd)
-        return port
-    }
-
-    func setUpstream(_ port: UInt16) { state.withLock { $0.upstream = port } }
-    var clientToServer: [UInt8] { state.withLock { $0.clientToServer } }
-    var serverToClient: [UInt8] { state.withLock { $0.serverToClient } }
-    private var stopped: Bool { state.withLock { $0.stopped } }
-    func stop() { state.withLock { $0.stopped = true } }
-
-    private static func address(port: UInt16) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
-    }
-
-    private static func listenOnLoopback() throws -> (Int32, UInt16) {
-        let fd = socket(AF_INET, streamType, 0)
-        guard fd >= 0 else { throw Failure(description: "socket() failed") }
-        var address = address(port: 0)
-        let bound = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else {
-            close(fd)
-            throw Failure(description: "bind/listen failed")
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return (fd, UInt16(bigEndian: address.sin_port))
-    }
-
-    private static func connectToLoopback(_ port: UInt16) -> Int32? {
-        let fd = socket(AF_INET, streamType, 0)
-        guard fd >= 0 else { return nil }
-        var address = address(port: port)
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            close(fd)
-            return nil
-        }
-        return fd
-    }
-
-    private static func readable(_ fd: Int32, timeout: Int32) -> Bool {
-        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return poll(&descriptor, 1, timeout) > 0
-    }
-
-    private func acceptLoop() {
-        defer { close(listener) }
-        while !stopped {
-            guard Self.readable(listener, timeout: 100) else { continue }
-            let client = accept(listener, nil, nil)
-            guard client >= 0 else { continue }
-            guard let upstream = state.withLock({ $0.upstream }), let server = Self.connectToLoopback(upstream) else {
-                close(client)
-                continue
-            }
-            let done = Mutex(0)
-            let finish: @Sendable () -> Void = {
-                shutdown(client, Int32(SHUT_RDWR))
-                shutdown(server, Int32(SHUT_RDWR))
-                if done.withLock({ count -> Bool in
-                    count += 1
-                    return count == 2
-                }) {
-                    close(client)
-                    close(server)
-                }
-            }
-            Thread.detachNewThread { [self] in
-                pump(from: client, to: server, clientToServer: true)
-                finish()
-            }
-            Thread.detachNewThread { [self] in
-                pump(from: server, to: client, clientToServer: false)
-                finish()
-            }
-        }
-    }
-
-    private func pump(from source: Int32, to destination: Int32, clientToServer: Bool) {
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while !stopped {
-            guard Self.readable(source, timeout: 100) else { continue }
-            let count = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { return }
-            let chunk = Array(buffer.prefix(count))
-            state.withLock { state in
-                if clientToServer { state.clientToServer += chunk } else { state.serverToClient += chunk }
-            }
-            var offset = 0
-            while offset < chunk.count {
-                let written = chunk[offset...].withUnsafeBytes { send(destination, $0.baseAddress, $0.count, Self.noSignal) }
-                guard written > 0 else { return }
-                offset += written
-            }
-        }
     }
 }

@@ -14,22 +14,7 @@ import Darwin
 
 /// The built `entente` binary, found like `Tests/EntenteCLITests/CLIRunner.swift` finds it.
 enum EntenteBinary {
-    static let url: URL = {
-        if let path = ProcessInfo.processInfo.environment["ENTENTE_BIN"] { return URL(fileURLWithPath: path) }
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
-        }
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("entente")
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                return candidate
-            }
-            directory = directory.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: "entente")
-    }()
+    static let url: URL = BuiltBinary.entente
 }
 
 /// A child `entente` process whose stdout and stderr are collected as they arrive.

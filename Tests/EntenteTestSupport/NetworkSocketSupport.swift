@@ -8,9 +8,13 @@ import Darwin
 #endif
 
 /// Blocking loopback sockets for tests that play a misbehaving peer or sit in the middle of a connection.
-enum TestSocket {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+public enum TestSocket {
+    /// A socket call failed.
+    public struct Failure: Error, CustomStringConvertible {
+        /// What failed.
+        public let description: String
+        /// Creates a failure.
+        public init(description: String) { self.description = description }
     }
 
     private static func loopback(port: UInt16) -> sockaddr_in {
@@ -30,7 +34,7 @@ enum TestSocket {
     #endif
 
     /// A listening socket on 127.0.0.1 and an ephemeral port.
-    static func listenOnLoopback() throws -> (fd: Int32, port: UInt16) {
+    public static func listenOnLoopback() throws -> (fd: Int32, port: UInt16) {
         let fd = socket(AF_INET, streamType, 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
         var address = loopback(port: 0)
@@ -49,7 +53,7 @@ enum TestSocket {
     }
 
     /// Connects to 127.0.0.1:`port`; `receiveBuffer` shrinks the receive buffer first (a slow reader).
-    static func connectToLoopback(port: UInt16, receiveBuffer: Int32? = nil) throws -> Int32 {
+    public static func connectToLoopback(port: UInt16, receiveBuffer: Int32? = nil) throws -> Int32 {
         let fd = socket(AF_INET, streamType, 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
         if var size = receiveBuffer {
@@ -67,19 +71,19 @@ enum TestSocket {
     }
 
     /// Waits up to `timeout` seconds for a connection.
-    static func acceptConnection(_ fd: Int32, timeout: Double) -> Int32? {
+    public static func acceptConnection(_ fd: Int32, timeout: Double) -> Int32? {
         guard wait(fd, timeout: timeout) else { return nil }
         let client = accept(fd, nil, nil)
         return client >= 0 ? client : nil
     }
 
     /// True if `fd` is readable within `timeout` seconds.
-    static func wait(_ fd: Int32, timeout: Double) -> Bool {
+    public static func wait(_ fd: Int32, timeout: Double) -> Bool {
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         return poll(&descriptor, 1, Int32(timeout * 1000)) > 0
     }
 
-    static func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+    public static func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, noSignal) }
@@ -90,7 +94,7 @@ enum TestSocket {
 
     /// Up to `max` bytes within `timeout` seconds: nil at the end of the stream (or on an error), [] on timeout.
     /// Blocks the calling thread: for the proxy's own threads only.
-    static func receiveSome(_ fd: Int32, max: Int = 65_536, timeout: Double) -> [UInt8]? {
+    public static func receiveSome(_ fd: Int32, max: Int = 65_536, timeout: Double) -> [UInt8]? {
         guard wait(fd, timeout: timeout) else { return [] }
         return readAvailable(fd, max: max)
     }
@@ -104,7 +108,7 @@ enum TestSocket {
 
     /// Like ``receiveSome(_:max:timeout:)`` but polls without blocking a thread of the cooperative pool (the
     /// server under test needs those threads).
-    static func receive(_ fd: Int32, max: Int = 65_536, timeout: Duration) async -> [UInt8]? {
+    public static func receive(_ fd: Int32, max: Int = 65_536, timeout: Duration) async -> [UInt8]? {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
@@ -115,7 +119,7 @@ enum TestSocket {
     }
 
     /// Reads until the peer closes, at most `timeout` in all; true if it closed.
-    static func readUntilClosed(_ fd: Int32, timeout: Duration) async -> Bool {
+    public static func readUntilClosed(_ fd: Int32, timeout: Duration) async -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
@@ -128,7 +132,7 @@ enum TestSocket {
 /// A TCP proxy on 127.0.0.1 that forwards to an upstream port, records every byte in both directions, and
 /// can change the client-to-server stream. Each connection is pumped by two threads; everything stops within
 /// a fraction of a second of `stop()`.
-final class RecordingProxy: Sendable {
+public final class RecordingProxy: Sendable {
     private struct State {
         var upstream: UInt16?
         var clientToServer: [UInt8] = []
@@ -136,25 +140,31 @@ final class RecordingProxy: Sendable {
         var stopped = false
     }
 
-    let port: UInt16
+    /// The port the proxy listens on.
+    public let port: UInt16
     private let listener: Int32
     private let state = Mutex(State())
     /// Called with each chunk going from client to server and its offset in that stream; returns what to forward.
     private let transform: (@Sendable (Int, [UInt8]) -> [UInt8])?
 
-    init(upstream: UInt16? = nil, transform: (@Sendable (Int, [UInt8]) -> [UInt8])? = nil) throws {
+    /// Starts a proxy; `transform` may change the client-to-server stream.
+    public init(upstream: UInt16? = nil, transform: (@Sendable (Int, [UInt8]) -> [UInt8])? = nil) throws {
         (listener, port) = try TestSocket.listenOnLoopback()
         self.transform = transform
         state.withLock { $0.upstream = upstream }
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
-    func setUpstream(_ port: UInt16) { state.withLock { $0.upstream = port } }
-    var clientToServer: [UInt8] { state.withLock { $0.clientToServer } }
-    var serverToClient: [UInt8] { state.withLock { $0.serverToClient } }
+    /// Sets where connections go.
+    public func setUpstream(_ port: UInt16) { state.withLock { $0.upstream = port } }
+    /// Every byte the clients sent.
+    public var clientToServer: [UInt8] { state.withLock { $0.clientToServer } }
+    /// Every byte the server sent.
+    public var serverToClient: [UInt8] { state.withLock { $0.serverToClient } }
     private var stopped: Bool { state.withLock { $0.stopped } }
 
-    func stop() {
+    /// Stops accepting and pumping.
+    public func stop() {
         state.withLock { $0.stopped = true }
     }
 
@@ -202,5 +212,39 @@ final class RecordingProxy: Sendable {
             }
             guard (try? TestSocket.sendAll(destination, forwarded)) != nil else { return }
         }
+    }
+}
+
+extension TestSocket {
+    /// A loopback port nothing listens on (bound, then released).
+    public static func unusedPort() throws -> UInt16 {
+        let (fd, port) = try listenOnLoopback()
+        close(fd)
+        return port
+    }
+}
+
+/// The built `entente` binary (or a sibling product such as `entente-bench`): `$ENTENTE_BIN`, else next to the
+/// test bundle in the build products directory.
+public enum BuiltBinary {
+    /// The `entente` binary.
+    public static let entente: URL = locate("entente")
+
+    /// Finds a product built next to the test bundle.
+    public static func locate(_ name: String) -> URL {
+        if name == "entente", let path = ProcessInfo.processInfo.environment["ENTENTE_BIN"] { return URL(fileURLWithPath: path) }
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        }
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                return candidate
+            }
+            directory = directory.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: name)
     }
 }
