@@ -1,7 +1,7 @@
 # Entente: `make demo` runs the three-company story, `make test` runs the whole test suite.
 SWIFT ?= swift
 
-.PHONY: deps build release demo test simulate clean
+.PHONY: deps build release demo test simulate bench lint format clean
 
 deps:
 	@bash scripts/deps.sh
@@ -28,6 +28,18 @@ simulate: deps
 	$(SWIFT) build --build-tests
 	ENTENTE_SEEDS=$(SEEDS) ENTENTE_FIRST_SEED=$(FIRST) ENTENTE_NODE_SEEDS=$(NODE_SEEDS) \
 		$(SWIFT) test --skip-build --filter 'SimulationTests|NodeSimulationTests'
+
+# The benchmark (release build): make bench RECORDS=100000
+RECORDS ?= 100000
+bench: deps
+	$(SWIFT) run -c release entente-bench --records $(RECORDS)
+
+# swift format with the project's configuration (.swift-format, from the shared style guide)
+lint:
+	swift format lint -r Sources Tests Package.swift
+
+format:
+	swift format format -i -r Sources Tests Package.swift
 
 clean:
 	rm -rf .build

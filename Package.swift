@@ -36,7 +36,9 @@ let package = Package(
         // SQLite persistence through GRDB.
         .target(
             name: "EntenteStore",
-            dependencies: ["EntenteCore", "EntenteWire", "EntenteCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "EntenteCore", "EntenteWire", "EntenteCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         // Sync: the transport-independent protocol state machine, summaries, bundle files, and the TCP
@@ -54,7 +56,9 @@ let package = Package(
         // The public face: Node.
         .target(
             name: "Entente",
-            dependencies: ["EntenteCore", "EntenteCrypto", "EntenteWire", "EntenteStore", "EntenteSync", "EntenteDomain"],
+            dependencies: [
+                "EntenteCore", "EntenteCrypto", "EntenteWire", "EntenteStore", "EntenteSync", "EntenteDomain",
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -74,13 +78,24 @@ let package = Package(
         .target(name: "EntenteTestSupport", dependencies: ["EntenteCore"], path: "Tests/EntenteTestSupport"),
         .testTarget(name: "EntenteCoreTests", dependencies: ["EntenteCore", "EntenteTestSupport"]),
         .testTarget(name: "EntenteCryptoTests", dependencies: ["EntenteCrypto"]),
-        .testTarget(name: "EntenteWireTests", dependencies: ["EntenteWire", "EntenteCore", "EntenteCrypto", "EntenteTestSupport"]),
-        .testTarget(name: "EntenteStoreTests", dependencies: ["EntenteStore", "EntenteWire", "EntenteCore", "EntenteCrypto", "EntenteTestSupport"]),
-        .testTarget(name: "EntenteSyncTests", dependencies: ["EntenteSync", "EntenteWire", "EntenteCore", "EntenteCrypto", "EntenteTestSupport"]),
+        .testTarget(
+            name: "EntenteWireTests",
+            dependencies: ["EntenteWire", "EntenteCore", "EntenteCrypto", "EntenteTestSupport"]
+        ),
+        .testTarget(
+            name: "EntenteStoreTests",
+            dependencies: ["EntenteStore", "EntenteWire", "EntenteCore", "EntenteCrypto", "EntenteTestSupport"]
+        ),
+        .testTarget(
+            name: "EntenteSyncTests",
+            dependencies: ["EntenteSync", "EntenteWire", "EntenteCore", "EntenteCrypto", "EntenteTestSupport"]
+        ),
         .testTarget(name: "EntenteDomainTests", dependencies: ["EntenteDomain", "EntenteCore"]),
         .testTarget(
             name: "EntenteTests",
-            dependencies: ["Entente", "EntenteWire", "EntenteSync", "EntenteCrypto", "EntenteCore", "EntenteTestSupport"]
+            dependencies: [
+                "Entente", "EntenteWire", "EntenteSync", "EntenteCrypto", "EntenteCore", "EntenteTestSupport",
+            ]
         ),
         .testTarget(name: "EntenteCLITests", dependencies: ["entente", "entente-bench", "EntenteTestSupport"]),
     ],

@@ -3,7 +3,8 @@ public struct EntenteError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of failure. Wraps a private enum so that cases can be added without breaking clients.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
-            case invalidArgument, notFound, alreadyExists, unknownCompany, rejected, badInput, storage, keys, ambiguous, network
+            case invalidArgument, notFound, alreadyExists, unknownCompany, rejected, badInput, storage, keys, ambiguous,
+                network
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }

@@ -29,5 +29,3 @@ enum KeyFiles {
         return secret
     }
 }
-
-

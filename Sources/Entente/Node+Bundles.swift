@@ -37,10 +37,15 @@ extension Node {
     /// bundle or a network sync sends. Envelopes are returned as stored: signed and encrypted by their origin.
     public func envelopes(for partner: CompanyID, since summary: Summary? = nil) throws(EntenteError) -> [[UInt8]] {
         if let summary, summary.company != partner {
-            throw EntenteError(.invalidArgument, "the summary is from company \(summary.company.short), not from the recipient \(partner.short)")
+            throw EntenteError(
+                .invalidArgument,
+                "the summary is from company \(summary.company.short), not from the recipient \(partner.short)"
+            )
         }
         return try reading { tx in
-            guard try tx.company(partner) != nil else { throw EntenteError(.unknownCompany, "company \(partner.short) is not a pinned partner") }
+            guard try tx.company(partner) != nil else {
+                throw EntenteError(.unknownCompany, "company \(partner.short) is not a pinned partner")
+            }
             return try tx.envelopes(for: partner, excluding: summary?.held ?? [:])
         }
     }
@@ -91,7 +96,12 @@ extension Node {
         return report
     }
 
-    private func importEnvelope(_ raw: [UInt8], _ tx: StoreTransaction, _ report: inout ImportReport, _ newcomers: inout [(ObjectID, CompanyID)]) throws {
+    private func importEnvelope(
+        _ raw: [UInt8],
+        _ tx: StoreTransaction,
+        _ report: inout ImportReport,
+        _ newcomers: inout [(ObjectID, CompanyID)]
+    ) throws {
         let envelope = try Envelope(parsing: raw)
         if try tx.hasEnvelope(envelope.hash) {
             report.duplicates += 1
@@ -112,7 +122,13 @@ extension Node {
             }
         }
         let rowid = try tx.logEnvelope(envelope)
-        if try merge(Batch(author: envelope.origin, operations: operations), rowid: rowid, audience: Set(envelope.audience), tx, &newcomers) {
+        if try merge(
+            Batch(author: envelope.origin, operations: operations),
+            rowid: rowid,
+            audience: Set(envelope.audience),
+            tx,
+            &newcomers
+        ) {
             report.applied += 1
             report.operations += operations.count
         }
@@ -145,14 +161,20 @@ extension Node {
             try tx.saveObject(state, previous: previous[object])
             for operation in batch.operations where operation.object == object {
                 clock.observe(operation.timestamp)
-                if case .addParticipant(let newcomer) = operation.kind, previous[object]?.isParticipant(newcomer) != true,
+                if case .addParticipant(let newcomer) = operation.kind,
+                    previous[object]?.isParticipant(newcomer) != true,
                     state.isParticipant(newcomer), !newcomers.contains(where: { $0 == (object, newcomer) })
                 {
                     newcomers.append((object, newcomer))
                 }
             }
         }
-        record(from: previous, to: states.filter { result.waiting[$0.key] == nil }, author: batch.author, isLocal: false)
+        record(
+            from: previous,
+            to: states.filter { result.waiting[$0.key] == nil },
+            author: batch.author,
+            isLocal: false
+        )
         for object in result.rebuild { try rebuild(object, tx) }
         try relayMissedWrites(batch, audience: audience, states: states, waiting: result.waiting, tx)
         return applied
@@ -174,18 +196,27 @@ extension Node {
                 let operations = batch.operations.filter { operation in
                     guard operation.object == object, let key = operation.field else { return false }
                     switch operation.kind {
-                    case .set(_, _, let visibility, _), .addElement(_, _, let visibility), .removeElement(_, _, _, let visibility):
+                    case .set(_, _, let visibility, _), .addElement(_, _, let visibility),
+                        .removeElement(_, _, _, let visibility):
                         return key.namespace == .joint
-                            || (key.namespace == .company(company) && state.audience(of: key, visibility: visibility).contains(member))
+                            || (key.namespace == .company(company)
+                                && state.audience(of: key, visibility: visibility).contains(member))
                     default: return false
                     }
                 }.map { operation in
                     let writer = operation.writer ?? batch.author
-                    return Operation(object: operation.object, timestamp: operation.timestamp, kind: operation.kind, writer: writer == company ? nil : writer)
+                    return Operation(
+                        object: operation.object,
+                        timestamp: operation.timestamp,
+                        kind: operation.kind,
+                        writer: writer == company ? nil : writer
+                    )
                 }
                 // Ownership operations made on another replica of this company travel in their own envelope
                 // (a part may not mix them with re-sent writes).
-                let ownership = batch.author == company ? batch.operations.filter { $0.object == object && $0.isOwnerOperation } : []
+                let ownership =
+                    batch.author == company
+                    ? batch.operations.filter { $0.object == object && $0.isOwnerOperation } : []
                 guard try tx.company(member) != nil else { continue }
                 try emit(ownership, to: [member], tx, logParts: false)
                 try emit(operations, to: [member], tx, logParts: false)
@@ -214,7 +245,11 @@ extension Node {
     }
 
     /// Retries waiting parts until a pass makes no progress.
-    private func retryWaiting(_ tx: StoreTransaction, _ report: inout ImportReport, _ newcomers: inout [(ObjectID, CompanyID)]) throws {
+    private func retryWaiting(
+        _ tx: StoreTransaction,
+        _ report: inout ImportReport,
+        _ newcomers: inout [(ObjectID, CompanyID)]
+    ) throws {
         var progress = true
         while progress {
             progress = false
@@ -233,10 +268,17 @@ extension Node {
 
     /// Re-sends this company's shared fields of objects it takes part in (but does not own) to newly invited
     /// participants. The owner sends its snapshot when it invites.
-    private func resend(to newcomers: [(ObjectID, CompanyID)], _ tx: StoreTransaction, _ report: inout ImportReport) throws {
+    private func resend(
+        to newcomers: [(ObjectID, CompanyID)],
+        _ tx: StoreTransaction,
+        _ report: inout ImportReport
+    ) throws {
         for (object, newcomer) in newcomers where newcomer != company {
-            guard let state = try tx.loadObject(object), state.owner != company, state.isParticipant(company) else { continue }
-            let operations = state.reemission(of: company, for: newcomer)
+            guard let state = try tx.loadObject(object), state.owner != company, state.isParticipant(company) else {
+                continue
+            }
+            let operations =
+                state.reemission(of: company, for: newcomer)
                 + tombstoneOperations(state, for: newcomer, writable: { $0.namespace == .company(company) })
             guard !operations.isEmpty else { continue }
             guard try tx.company(newcomer) != nil else {
@@ -269,7 +311,9 @@ extension Node {
                 if let origin = try tx.company(envelope.origin) {
                     info.verified = (try? envelope.verify(companyKey: origin.card.signingKey)) != nil
                 }
-                if envelope.audience.contains(company), let operations = try? envelope.open(as: company, with: encryptionKey) {
+                if envelope.audience.contains(company),
+                    let operations = try? envelope.open(as: company, with: encryptionKey)
+                {
                     info.operations = operations.map { describe($0, names: names) }
                 }
                 return info

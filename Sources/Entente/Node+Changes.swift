@@ -50,23 +50,61 @@ extension Node {
     }
 
     /// Records the differences between two states of the objects a batch touched (published on commit).
-    func record(from previous: [ObjectID: ObjectState], to current: [ObjectID: ObjectState], author: CompanyID, isLocal: Bool) {
+    func record(
+        from previous: [ObjectID: ObjectState],
+        to current: [ObjectID: ObjectState],
+        author: CompanyID,
+        isLocal: Bool
+    ) {
         guard !subscribers.isEmpty else { return }
         for (id, state) in current {
             let before = previous[id]
             if before?.exists != true, let type = state.type, let created = state.created {
-                pendingChanges.append(Change(object: id, kind: .created(type: type), company: author, timestamp: created, isLocal: isLocal))
+                pendingChanges.append(
+                    Change(
+                        object: id,
+                        kind: .created(type: type),
+                        company: author,
+                        timestamp: created,
+                        isLocal: isLocal
+                    )
+                )
             }
             let stamp = state.created ?? Timestamp(physical: 0, counter: 0, replica: replica)
-            for company in state.participants.subtracting(before?.participants ?? []).sorted() where company != state.owner {
-                pendingChanges.append(Change(object: id, kind: .participantAdded(company), company: author, timestamp: state.joined(company) ?? stamp, isLocal: isLocal))
+            for company in state.participants.subtracting(before?.participants ?? []).sorted()
+            where company != state.owner {
+                pendingChanges.append(
+                    Change(
+                        object: id,
+                        kind: .participantAdded(company),
+                        company: author,
+                        timestamp: state.joined(company) ?? stamp,
+                        isLocal: isLocal
+                    )
+                )
             }
             for company in (before?.participants ?? []).subtracting(state.participants).sorted() {
                 let removed = state.membership[company]?.last?.timestamp ?? stamp
-                pendingChanges.append(Change(object: id, kind: .participantRemoved(company), company: author, timestamp: removed, isLocal: isLocal))
+                pendingChanges.append(
+                    Change(
+                        object: id,
+                        kind: .participantRemoved(company),
+                        company: author,
+                        timestamp: removed,
+                        isLocal: isLocal
+                    )
+                )
             }
             if let archived = state.archived, before?.isArchived != archived.value {
-                pendingChanges.append(Change(object: id, kind: .archived(archived.value), company: author, timestamp: archived.timestamp, isLocal: isLocal))
+                pendingChanges.append(
+                    Change(
+                        object: id,
+                        kind: .archived(archived.value),
+                        company: author,
+                        timestamp: archived.timestamp,
+                        isLocal: isLocal
+                    )
+                )
             }
             func owner(_ key: FieldKey) -> CompanyID? {
                 if case .company(let company) = key.namespace { return company }
@@ -92,7 +130,12 @@ extension Node {
                 pendingChanges.append(
                     Change(
                         object: id,
-                        kind: .elements(name: key.name, namespace: owner(key), added: new.subtracting(old).sorted(), removed: old.subtracting(new).sorted()),
+                        kind: .elements(
+                            name: key.name,
+                            namespace: owner(key),
+                            added: new.subtracting(old).sorted(),
+                            removed: old.subtracting(new).sorted()
+                        ),
                         company: author,
                         timestamp: set.visibilityStamp,
                         isLocal: isLocal

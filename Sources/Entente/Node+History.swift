@@ -34,7 +34,9 @@ extension Node {
     public func history(_ id: ObjectID) throws(EntenteError) -> [HistoryEntry] {
         try reading { tx in
             let names = try names(tx)
-            func ref(_ company: CompanyID) -> CompanyRef { CompanyRef(id: company, name: names[company] ?? company.short) }
+            func ref(_ company: CompanyID) -> CompanyRef {
+                CompanyRef(id: company, name: names[company] ?? company.short)
+            }
             var entries: [HistoryEntry] = []
             let parts = try tx.parts(of: id)
             guard !parts.isEmpty else { throw EntenteError(.notFound, "no object \(id.short) on this node") }
@@ -50,19 +52,21 @@ extension Node {
                         if case .company(let owner) = key.namespace { namespace = ref(owner) }
                     }
                     if case .set(_, let written, _, _) = operation.kind { value = written }
-                    entries.append(HistoryEntry(
-                        timestamp: operation.timestamp,
-                        company: ref(envelope.origin),
-                        replica: envelope.replica,
-                        writer: operation.writer.map(ref),
-                        field: field,
-                        namespace: namespace,
-                        value: value,
-                        change: describe(operation, names: names),
-                        applied: part.waiting == nil,
-                        note: part.waiting,
-                        envelope: envelope.hash.description
-                    ))
+                    entries.append(
+                        HistoryEntry(
+                            timestamp: operation.timestamp,
+                            company: ref(envelope.origin),
+                            replica: envelope.replica,
+                            writer: operation.writer.map(ref),
+                            field: field,
+                            namespace: namespace,
+                            value: value,
+                            change: describe(operation, names: names),
+                            applied: part.waiting == nil,
+                            note: part.waiting,
+                            envelope: envelope.hash.description
+                        )
+                    )
                 }
             }
             return entries.sorted { $0.timestamp < $1.timestamp }

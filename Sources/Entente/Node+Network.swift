@@ -46,13 +46,23 @@ extension Node {
     ///   address), `.network` (nothing answers, or the connection was lost or timed out), `.rejected` (the
     ///   partner refused us, or could not prove its identity), `.badInput` (malformed, tampered or oversized
     ///   frames), `.storage`. The `cause` names the protocol error. Batches committed before a failure stay.
-    public nonisolated func sync(with partner: CompanyID, address: String? = nil, options: SyncOptions = SyncOptions()) async throws(EntenteError) -> SyncReport {
+    public nonisolated func sync(
+        with partner: CompanyID,
+        address: String? = nil,
+        options: SyncOptions = SyncOptions()
+    ) async throws(EntenteError) -> SyncReport {
         let known = try await partners(includingSelf: true)
         guard let target = known.first(where: { $0.company == partner }) else {
-            throw EntenteError(.unknownCompany, "company \(partner.short) is not a pinned partner; add its card with `entente partner add`")
+            throw EntenteError(
+                .unknownCompany,
+                "company \(partner.short) is not a pinned partner; add its card with `entente partner add`"
+            )
         }
         if target.isSelf, address == nil {
-            throw EntenteError(.invalidArgument, "to sync with another replica of \(target.name), give its address with --address HOST:PORT")
+            throw EntenteError(
+                .invalidArgument,
+                "to sync with another replica of \(target.name), give its address with --address HOST:PORT"
+            )
         }
         guard let text = address ?? target.address else {
             throw EntenteError(
@@ -61,30 +71,55 @@ extension Node {
             )
         }
         let peerAddress: PeerAddress
-        do { peerAddress = try PeerAddress(parsing: text) } catch { throw EntenteError(.invalidArgument, error.message, cause: error) }
-        guard peerAddress.port != 0 else { throw EntenteError(.invalidArgument, "address '\(text)' has port 0; give the partner's real port") }
+        do { peerAddress = try PeerAddress(parsing: text) } catch {
+            throw EntenteError(.invalidArgument, error.message, cause: error)
+        }
+        guard peerAddress.port != 0 else {
+            throw EntenteError(.invalidArgument, "address '\(text)' has port 0; give the partner's real port")
+        }
         let configuration = try await syncConfiguration(limits: options.limits)
         let session = SyncSession(role: .client(dialing: partner), configuration: configuration)
         let result = await TCPTransport.sync(
-            to: peerAddress, session: session, store: NodeSyncStore(node: self), limits: options.limits, observer: options.observer
+            to: peerAddress,
+            session: session,
+            store: NodeSyncStore(node: self),
+            limits: options.limits,
+            observer: options.observer
         )
         return try Self.unwrap(result, partner: "\(target.name) at \(peerAddress)")
     }
 
     /// Syncs with `partner` over one end of an in-memory link (the other end runs ``serveSync(over:options:)``
     /// on the partner's node): the transport of tests and simulations.
-    package nonisolated func sync(with partner: CompanyID, over connection: InMemoryConnection, options: SyncOptions = SyncOptions()) async throws(EntenteError) -> SyncReport {
+    package nonisolated func sync(
+        with partner: CompanyID,
+        over connection: InMemoryConnection,
+        options: SyncOptions = SyncOptions()
+    ) async throws(EntenteError) -> SyncReport {
         let configuration = try await syncConfiguration(limits: options.limits)
         let session = SyncSession(role: .client(dialing: partner), configuration: configuration)
-        let result = await connection.run(session, store: NodeSyncStore(node: self), limits: options.limits, observer: options.observer)
+        let result = await connection.run(
+            session,
+            store: NodeSyncStore(node: self),
+            limits: options.limits,
+            observer: options.observer
+        )
         return try Self.unwrap(result, partner: "company \(partner.short)")
     }
 
     /// Accepts one sync over an in-memory link (see ``sync(with:over:options:)``).
-    package nonisolated func serveSync(over connection: InMemoryConnection, options: SyncOptions = SyncOptions()) async throws(EntenteError) -> SyncReport {
+    package nonisolated func serveSync(
+        over connection: InMemoryConnection,
+        options: SyncOptions = SyncOptions()
+    ) async throws(EntenteError) -> SyncReport {
         let configuration = try await syncConfiguration(limits: options.limits)
         let session = SyncSession(role: .server, configuration: configuration)
-        let result = await connection.run(session, store: NodeSyncStore(node: self), limits: options.limits, observer: options.observer)
+        let result = await connection.run(
+            session,
+            store: NodeSyncStore(node: self),
+            limits: options.limits,
+            observer: options.observer
+        )
         return try Self.unwrap(result, partner: "a partner")
     }
 
@@ -151,7 +186,7 @@ struct NodeSyncStore: SyncStore {
     func importBatch(_ envelopes: [[UInt8]], from peer: CompanyID) async throws -> ImportOutcome {
         do throws(EntenteError) {
             return Self.outcome(try await node.importEnvelopes(envelopes))
-        } catch where error.code == .storage {
+        } catch  where error.code == .storage {
             throw error
         } catch {
             var outcome = ImportOutcome()
@@ -162,7 +197,7 @@ struct NodeSyncStore: SyncStore {
                     outcome.duplicates += report.duplicates
                     outcome.operations += report.operations
                     outcome.waiting = report.waiting
-                } catch where error.code == .storage {
+                } catch  where error.code == .storage {
                     throw error
                 } catch {
                     outcome.refused.append("envelope \(index + 1) of the batch was refused: \(error.message)")
@@ -173,6 +208,11 @@ struct NodeSyncStore: SyncStore {
     }
 
     static func outcome(_ report: ImportReport) -> ImportOutcome {
-        ImportOutcome(applied: report.applied, duplicates: report.duplicates, waiting: report.waiting, operations: report.operations)
+        ImportOutcome(
+            applied: report.applied,
+            duplicates: report.duplicates,
+            waiting: report.waiting,
+            operations: report.operations
+        )
     }
 }

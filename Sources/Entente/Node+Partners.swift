@@ -22,8 +22,12 @@ extension Node {
     public func addPartner(_ card: PartnerCard) throws(EntenteError) -> Partner {
         guard card.company != company else { throw EntenteError(.invalidArgument, "that is this node's own card") }
         return try transaction { tx in
-            for known in try tx.companies() where known.id != card.company && known.name.lowercased() == card.name.lowercased() {
-                throw EntenteError(.alreadyExists, "a different company named '\(known.name)' is already pinned (\(known.id.short))")
+            for known in try tx.companies()
+            where known.id != card.company && known.name.lowercased() == card.name.lowercased() {
+                throw EntenteError(
+                    .alreadyExists,
+                    "a different company named '\(known.name)' is already pinned (\(known.id.short))"
+                )
             }
             if let known = try tx.company(card.company), known.card.signingKey != card.signingKey {
                 throw EntenteError(.rejected, "company \(card.company.short) is pinned with another key")
@@ -53,7 +57,8 @@ extension Node {
         let known = all.filter { !$0.isSelf }.map(\.name).joined(separator: ", ")
         throw EntenteError(
             .unknownCompany,
-            "no pinned partner named '\(text)'" + (known.isEmpty ? "; add one with `entente partner add CARD`" : " (known: \(known))")
+            "no pinned partner named '\(text)'"
+                + (known.isEmpty ? "; add one with `entente partner add CARD`" : " (known: \(known))")
         )
     }
 

@@ -24,7 +24,10 @@ extension Node {
     /// - Throws: `.keys` if this node has no company signing key.
     public func enrollReplica() throws(EntenteError) -> [UInt8] {
         guard let companyKey else {
-            throw EntenteError(.keys, "this replica has no company signing key; enroll new replicas from the company's main node")
+            throw EntenteError(
+                .keys,
+                "this replica has no company signing key; enroll new replicas from the company's main node"
+            )
         }
         let replicaKey = SigningKeyPair.generate()
         let certificate = ReplicaCertificate.issue(companyKey: companyKey, replicaKey: replicaKey.publicKey)
@@ -39,33 +42,61 @@ extension Node {
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(enrollment) else { throw EntenteError(.keys, "cannot encode the enrollment") }
+        guard let data = try? encoder.encode(enrollment) else {
+            throw EntenteError(.keys, "cannot encode the enrollment")
+        }
         return [UInt8](data)
     }
 
     /// Creates a node directory for a replica enrolled with `enrollReplica()`. Sync it with a bundle exported
     /// by another replica of the company `--to` the company itself.
-    public static func join(at directory: URL, enrollment bytes: [UInt8], options: Options = Options()) throws(EntenteError) -> Node {
+    public static func join(
+        at directory: URL,
+        enrollment bytes: [UInt8],
+        options: Options = Options()
+    ) throws(EntenteError) -> Node {
         let enrollment: Enrollment
         do { enrollment = try JSONDecoder().decode(Enrollment.self, from: Data(bytes)) } catch {
             throw EntenteError(.badInput, "not an enrollment file (expected the output of `entente replica enroll`)")
         }
         guard enrollment.format == enrollmentFormat else {
-            throw EntenteError(.badInput, "enrollment format '\(enrollment.format)' is not supported (expected \(enrollmentFormat))")
+            throw EntenteError(
+                .badInput,
+                "enrollment format '\(enrollment.format)' is not supported (expected \(enrollmentFormat))"
+            )
         }
         let card: PartnerCard
-        do { card = try PartnerCard(json: Array(enrollment.card.utf8)) } catch { throw EntenteError(.badInput, "enrollment card: \(error)") }
-        guard let boxSecret = Hex.decode(enrollment.encryption_key), let replicaSecret = Hex.decode(enrollment.replica_key),
+        do { card = try PartnerCard(json: Array(enrollment.card.utf8)) } catch {
+            throw EntenteError(.badInput, "enrollment card: \(error)")
+        }
+        guard let boxSecret = Hex.decode(enrollment.encryption_key),
+            let replicaSecret = Hex.decode(enrollment.replica_key),
             let signature = Hex.decode(enrollment.certificate),
-            let encryptionKey = try? BoxKeyPair(secretKey: boxSecret), let replicaKey = try? SigningKeyPair(secretKey: replicaSecret)
+            let encryptionKey = try? BoxKeyPair(secretKey: boxSecret),
+            let replicaKey = try? SigningKeyPair(secretKey: replicaSecret)
         else { throw EntenteError(.badInput, "enrollment keys are not valid") }
-        let certificate = ReplicaCertificate(company: card.company, replicaKey: replicaKey.publicKey, signature: signature)
+        let certificate = ReplicaCertificate(
+            company: card.company,
+            replicaKey: replicaKey.publicKey,
+            signature: signature
+        )
         guard certificate.isValid(companyKey: card.signingKey), encryptionKey.publicKey == card.encryptionKey else {
-            throw EntenteError(.badInput, "the enrollment's certificate or encryption key does not match its company card")
+            throw EntenteError(
+                .badInput,
+                "the enrollment's certificate or encryption key does not match its company card"
+            )
         }
         let keys = try prepareDirectory(directory)
-        try KeyFiles.write(encryptionKey.exportSecretKey(), kind: "company-encryption", to: keys.appendingPathComponent("company.box.key"))
-        try KeyFiles.write(replicaKey.exportSecretKey(), kind: "replica-signing", to: keys.appendingPathComponent("replica.sign.key"))
+        try KeyFiles.write(
+            encryptionKey.exportSecretKey(),
+            kind: "company-encryption",
+            to: keys.appendingPathComponent("company.box.key")
+        )
+        try KeyFiles.write(
+            replicaKey.exportSecretKey(),
+            kind: "replica-signing",
+            to: keys.appendingPathComponent("replica.sign.key")
+        )
         let store = try openStore(directory)
         do {
             try store.write { tx in

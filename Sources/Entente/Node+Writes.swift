@@ -12,7 +12,11 @@ extension Node {
     /// - Returns: the new object's id.
     /// - Throws: `.invalidArgument` for an unknown type, bad field name or value; `.unknownCompany` for a
     ///   participant that is not a pinned partner.
-    public func create(type: String, changes: Changes, with participants: [CompanyID] = []) throws(EntenteError) -> ObjectID {
+    public func create(
+        type: String,
+        changes: Changes,
+        with participants: [CompanyID] = []
+    ) throws(EntenteError) -> ObjectID {
         guard let kind = Catalog.kind(named: type) else {
             let known = Catalog.all.map(\.name).joined(separator: ", ")
             throw EntenteError(.invalidArgument, "unknown object type '\(type)'; known types: \(known)")
@@ -37,7 +41,12 @@ extension Node {
 
     /// Creates many objects of one type owned by this company, in transactions of `chunk` objects (a bulk CRM
     /// import, the benchmark's W1). Returns the new ids in order.
-    public func createMany(type: String, records: [Changes], with participants: [CompanyID] = [], chunk: Int = 1000) throws(EntenteError) -> [ObjectID] {
+    public func createMany(
+        type: String,
+        records: [Changes],
+        with participants: [CompanyID] = [],
+        chunk: Int = 1000
+    ) throws(EntenteError) -> [ObjectID] {
         guard let kind = Catalog.kind(named: type) else {
             throw EntenteError(.invalidArgument, "unknown object type '\(type)'")
         }
@@ -96,11 +105,17 @@ extension Node {
     /// - Throws: `.notFound` for an unknown object; `.invalidArgument` if `sharedWith` names a company that does
     ///   not take part in the object; `.rejected` if this company is not a participant.
     public func update(_ id: ObjectID, changes: Changes) throws(EntenteError) {
-        guard !changes.isEmpty else { throw EntenteError(.invalidArgument, "nothing to change: give at least one field") }
+        guard !changes.isEmpty else {
+            throw EntenteError(.invalidArgument, "nothing to change: give at least one field")
+        }
         try transaction { tx in
             let state = try loadForWriting(id, tx)
             var states = [id: state]
-            try commit(try fieldWrites(changes, state: state, kind: state.type.flatMap(Catalog.kind(named:))), states: &states, tx)
+            try commit(
+                try fieldWrites(changes, state: state, kind: state.type.flatMap(Catalog.kind(named:))),
+                states: &states,
+                tx
+            )
         }
     }
 
@@ -114,10 +129,19 @@ extension Node {
             var operations: [Operation] = []
             if let field = state.fields[key] {
                 let preds = field.heads.map(\.timestamp)
-                operations.append(Operation(object: id, timestamp: tick(), kind: .set(key, field.winner.value, visibility, preds: preds)))
+                operations.append(
+                    Operation(
+                        object: id,
+                        timestamp: tick(),
+                        kind: .set(key, field.winner.value, visibility, preds: preds)
+                    )
+                )
             } else if let set = state.sets[key] {
-                for (element, elementState) in set.elements.sorted(by: { $0.key < $1.key }) where elementState.isPresent {
-                    operations.append(Operation(object: id, timestamp: tick(), kind: .addElement(key, element, visibility)))
+                for (element, elementState) in set.elements.sorted(by: { $0.key < $1.key }) where elementState.isPresent
+                {
+                    operations.append(
+                        Operation(object: id, timestamp: tick(), kind: .addElement(key, element, visibility))
+                    )
                 }
             } else {
                 throw EntenteError(.notFound, "\(card.name) has no field '\(name)' on \(id.short)")
@@ -139,11 +163,15 @@ extension Node {
         add: [String] = [],
         remove: [String] = []
     ) throws(EntenteError) -> [String] {
-        guard !add.isEmpty || !remove.isEmpty else { throw EntenteError(.invalidArgument, "give elements to add or remove") }
+        guard !add.isEmpty || !remove.isEmpty else {
+            throw EntenteError(.invalidArgument, "give elements to add or remove")
+        }
         return try transaction { tx in
             let state = try loadForWriting(id, tx)
             let key = FieldKey(joint ? .joint : .company(company), name)
-            guard FieldKey.isValidName(name) else { throw EntenteError(.invalidArgument, "field name '\(name)' is not valid") }
+            guard FieldKey.isValidName(name) else {
+                throw EntenteError(.invalidArgument, "field name '\(name)' is not valid")
+            }
             let visibility = joint ? .participants : try resolve(sharing, state: state)
             var operations: [Operation] = []
             for element in add {
@@ -155,7 +183,13 @@ extension Node {
                     absent.append(element)
                     continue
                 }
-                operations.append(Operation(object: id, timestamp: tick(), kind: .removeElement(key, element, observed: elementState.observed, visibility)))
+                operations.append(
+                    Operation(
+                        object: id,
+                        timestamp: tick(),
+                        kind: .removeElement(key, element, observed: elementState.observed, visibility)
+                    )
+                )
             }
             var states = [id: state]
             try commit(operations, states: &states, tx)
@@ -177,7 +211,17 @@ extension Node {
             try commit([Operation(object: id, timestamp: tick(), kind: .addParticipant(partner))], states: &states, tx)
             guard let updated = states[id] else { return }
             let snapshot = updated.snapshot(for: partner)
-            try emit(snapshot.ownership + tombstoneOperations(updated, for: partner, writable: { $0.namespace == .joint || $0.namespace == .company(company) }), to: [partner], tx, logParts: false)
+            try emit(
+                snapshot.ownership
+                    + tombstoneOperations(
+                        updated,
+                        for: partner,
+                        writable: { $0.namespace == .joint || $0.namespace == .company(company) }
+                    ),
+                to: [partner],
+                tx,
+                logParts: false
+            )
             try emit(snapshot.relayed, to: [partner], tx, logParts: false)
         }
     }
@@ -191,7 +235,11 @@ extension Node {
                 throw EntenteError(.invalidArgument, "company \(partner.short) does not take part in \(id.short)")
             }
             var states = [id: state]
-            try commit([Operation(object: id, timestamp: tick(), kind: .removeParticipant(partner))], states: &states, tx)
+            try commit(
+                [Operation(object: id, timestamp: tick(), kind: .removeParticipant(partner))],
+                states: &states,
+                tx
+            )
         }
     }
 
@@ -206,22 +254,37 @@ extension Node {
     }
 
     /// Fresh remove operations that carry a set's tombstones to a (re-)invited company (`ObjectState.tombstones`).
-    func tombstoneOperations(_ state: ObjectState, for recipient: CompanyID, writable: (FieldKey) -> Bool) -> [Operation] {
+    func tombstoneOperations(
+        _ state: ObjectState,
+        for recipient: CompanyID,
+        writable: (FieldKey) -> Bool
+    ) -> [Operation] {
         state.tombstones(for: recipient, where: writable).map { entry in
-            Operation(object: state.id, timestamp: tick(), kind: .removeElement(entry.key, entry.element, observed: entry.observed, entry.visibility))
+            Operation(
+                object: state.id,
+                timestamp: tick(),
+                kind: .removeElement(entry.key, entry.element, observed: entry.observed, entry.visibility)
+            )
         }
     }
 
     private func loadForWriting(_ id: ObjectID, _ tx: StoreTransaction) throws -> ObjectState {
-        guard let state = try tx.loadObject(id), state.exists else { throw EntenteError(.notFound, "no object \(id.short) on this node") }
+        guard let state = try tx.loadObject(id), state.exists else {
+            throw EntenteError(.notFound, "no object \(id.short) on this node")
+        }
         guard state.isParticipant(company) else {
-            throw EntenteError(.rejected, "\(card.name) no longer takes part in \(id.short); only the owner can invite it again")
+            throw EntenteError(
+                .rejected,
+                "\(card.name) no longer takes part in \(id.short); only the owner can invite it again"
+            )
         }
         return state
     }
 
     private func loadOwned(_ id: ObjectID, _ tx: StoreTransaction) throws -> ObjectState {
-        guard let state = try tx.loadObject(id), state.exists else { throw EntenteError(.notFound, "no object \(id.short) on this node") }
+        guard let state = try tx.loadObject(id), state.exists else {
+            throw EntenteError(.notFound, "no object \(id.short) on this node")
+        }
         guard state.owner == company else { throw EntenteError(.rejected, "only the owner of \(id.short) can do that") }
         return state
     }
@@ -244,7 +307,10 @@ extension Node {
 
     private func fieldWrites(_ changes: Changes, state: ObjectState, kind: ObjectKind?) throws -> [Operation] {
         var operations: [Operation] = []
-        let sharedVisibility = try resolve(changes.sharedWith.isEmpty ? .allParticipants : .partners(changes.sharedWith), state: state)
+        let sharedVisibility = try resolve(
+            changes.sharedWith.isEmpty ? .allParticipants : .partners(changes.sharedWith),
+            state: state
+        )
         var groups: [(Namespace, [FieldValue], Visibility?)] = [
             (.joint, changes.joint, .participants),
             (.company(company), changes.shared, sharedVisibility),
@@ -255,9 +321,13 @@ extension Node {
         for (namespace, values, visibility) in groups {
             for field in values {
                 guard FieldKey.isValidName(field.name) else {
-                    throw EntenteError(.invalidArgument, "field name '\(field.name)' must be 1-\(FieldKey.maxNameBytes) bytes without control characters")
+                    throw EntenteError(
+                        .invalidArgument,
+                        "field name '\(field.name)' must be 1-\(FieldKey.maxNameBytes) bytes without control characters"
+                    )
                 }
-                if namespace == .joint, let kind, let problem = kind.problem(withJoint: field.name, value: field.value) {
+                if namespace == .joint, let kind, let problem = kind.problem(withJoint: field.name, value: field.value)
+                {
                     throw EntenteError(.invalidArgument, problem)
                 }
                 let key = FieldKey(namespace, field.name)
@@ -265,7 +335,9 @@ extension Node {
                 guard let chosen = visibility ?? state.fields[key]?.winner.visibility else {
                     throw EntenteError(.notFound, "\(card.name) has no field '\(field.name)' to unset")
                 }
-                operations.append(Operation(object: state.id, timestamp: tick(), kind: .set(key, field.value, chosen, preds: preds)))
+                operations.append(
+                    Operation(object: state.id, timestamp: tick(), kind: .set(key, field.value, chosen, preds: preds))
+                )
             }
         }
         return operations
@@ -308,12 +380,20 @@ extension Node {
     /// Seals operations for an audience (in chunks) and logs the envelopes; `logParts` records them as applied
     /// parts of their objects (local writes), otherwise they are only kept for export (re-sent snapshots).
     @discardableResult
-    func emit(_ operations: [Operation], to audience: Set<CompanyID>, _ tx: StoreTransaction, logParts: Bool) throws -> Int {
+    func emit(
+        _ operations: [Operation],
+        to audience: Set<CompanyID>,
+        _ tx: StoreTransaction,
+        logParts: Bool
+    ) throws -> Int {
         guard !operations.isEmpty else { return 0 }
         var addressees: [(CompanyID, BoxPublicKey)] = []
         for member in audience.sorted() {
             guard let known = try tx.company(member) else {
-                throw EntenteError(.unknownCompany, "company \(member.short) takes part but is not a pinned partner; add its card")
+                throw EntenteError(
+                    .unknownCompany,
+                    "company \(member.short) takes part but is not a pinned partner; add its card"
+                )
             }
             addressees.append((member, known.card.encryptionKey))
         }
@@ -328,7 +408,9 @@ extension Node {
             let envelope = try Envelope.seal(chunk, from: credentials, to: list)
             let rowid = try tx.logEnvelope(envelope)
             if logParts {
-                for object in Batch(author: company, operations: chunk).objects { try tx.setPart(rowid, object, waiting: nil) }
+                for object in Batch(author: company, operations: chunk).objects {
+                    try tx.setPart(rowid, object, waiting: nil)
+                }
             }
             count += 1
             start += chunk.count

@@ -64,7 +64,16 @@ public actor Node {
     /// The path of the node's SQLite database.
     public nonisolated var databasePath: String { directory.appendingPathComponent(Self.databaseName).path }
 
-    private init(directory: URL, store: Store, companyKey: SigningKeyPair?, card: PartnerCard, encryptionKey: BoxKeyPair, credentials: ReplicaCredentials, clock: HybridClock, options: Options) {
+    private init(
+        directory: URL,
+        store: Store,
+        companyKey: SigningKeyPair?,
+        card: PartnerCard,
+        encryptionKey: BoxKeyPair,
+        credentials: ReplicaCredentials,
+        clock: HybridClock,
+        options: Options
+    ) {
         self.directory = directory
         self.store = store
         self.companyKey = companyKey
@@ -80,7 +89,12 @@ public actor Node {
     /// Creates a node directory: a company signing key, an encryption key, a replica key certified by the
     /// company key (all written 0600 under `keys/`), and the database.
     /// - Throws: `EntenteError` `.alreadyExists` if the directory already holds a node.
-    public static func create(at directory: URL, companyName: String, address: String? = nil, options: Options = Options()) throws(EntenteError) -> Node {
+    public static func create(
+        at directory: URL,
+        companyName: String,
+        address: String? = nil,
+        options: Options = Options()
+    ) throws(EntenteError) -> Node {
         let name = companyName.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.utf8.count <= PartnerCard.maxNameBytes else {
             throw EntenteError(.invalidArgument, "company name must be 1 to \(PartnerCard.maxNameBytes) bytes")
@@ -90,11 +104,28 @@ public actor Node {
         let companyKey = SigningKeyPair.generate()
         let encryptionKey = BoxKeyPair.generate()
         let replicaKey = SigningKeyPair.generate()
-        try KeyFiles.write(companyKey.exportSecretKey(), kind: "company-signing", to: keys.appendingPathComponent("company.sign.key"))
-        try KeyFiles.write(encryptionKey.exportSecretKey(), kind: "company-encryption", to: keys.appendingPathComponent("company.box.key"))
-        try KeyFiles.write(replicaKey.exportSecretKey(), kind: "replica-signing", to: keys.appendingPathComponent("replica.sign.key"))
+        try KeyFiles.write(
+            companyKey.exportSecretKey(),
+            kind: "company-signing",
+            to: keys.appendingPathComponent("company.sign.key")
+        )
+        try KeyFiles.write(
+            encryptionKey.exportSecretKey(),
+            kind: "company-encryption",
+            to: keys.appendingPathComponent("company.box.key")
+        )
+        try KeyFiles.write(
+            replicaKey.exportSecretKey(),
+            kind: "replica-signing",
+            to: keys.appendingPathComponent("replica.sign.key")
+        )
         let certificate = ReplicaCertificate.issue(companyKey: companyKey, replicaKey: replicaKey.publicKey)
-        let card = PartnerCard.issue(name: name, companyKey: companyKey, encryptionKey: encryptionKey.publicKey, address: address)
+        let card = PartnerCard.issue(
+            name: name,
+            companyKey: companyKey,
+            encryptionKey: encryptionKey.publicKey,
+            address: address
+        )
         let store = try openStore(directory)
         do {
             try store.write { tx in
@@ -109,7 +140,10 @@ public actor Node {
     /// - Throws: `EntenteError` `.notFound` if there is no node there, `.keys` if a key file is bad.
     public static func open(at directory: URL, options: Options = Options()) throws(EntenteError) -> Node {
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(databaseName).path) else {
-            throw EntenteError(.notFound, "no Entente node in \(directory.path); run `entente init --company NAME` first")
+            throw EntenteError(
+                .notFound,
+                "no Entente node in \(directory.path); run `entente init --company NAME` first"
+            )
         }
         do { try Sodium.ensureReady() } catch { throw EntenteError(.keys, "libsodium is unavailable", cause: error) }
         let keys = directory.appendingPathComponent("keys")
@@ -120,12 +154,24 @@ public actor Node {
         do {
             // A replica enrolled from another one (a laptop) holds no company signing key.
             if FileManager.default.fileExists(atPath: companyKeyFile.path) {
-                companyKey = try SigningKeyPair(secretKey: try KeyFiles.read(kind: "company-signing", from: companyKeyFile))
+                companyKey = try SigningKeyPair(
+                    secretKey: try KeyFiles.read(kind: "company-signing", from: companyKeyFile)
+                )
             } else {
                 companyKey = nil
             }
-            encryptionKey = try BoxKeyPair(secretKey: try KeyFiles.read(kind: "company-encryption", from: keys.appendingPathComponent("company.box.key")))
-            replicaKey = try SigningKeyPair(secretKey: try KeyFiles.read(kind: "replica-signing", from: keys.appendingPathComponent("replica.sign.key")))
+            encryptionKey = try BoxKeyPair(
+                secretKey: try KeyFiles.read(
+                    kind: "company-encryption",
+                    from: keys.appendingPathComponent("company.box.key")
+                )
+            )
+            replicaKey = try SigningKeyPair(
+                secretKey: try KeyFiles.read(
+                    kind: "replica-signing",
+                    from: keys.appendingPathComponent("replica.sign.key")
+                )
+            )
         } catch let error as EntenteError {
             throw error
         } catch {
@@ -135,11 +181,18 @@ public actor Node {
         let loaded: (card: PartnerCard, signature: [UInt8], clock: [UInt8]?)
         do {
             loaded = try store.read { tx in
-                guard let me = try tx.companies().first(where: \.isSelf), let signature = try tx.meta("certificate") else {
-                    throw EntenteError(.keys, "the database in \(directory.path) has no identity; is it an Entente node?")
+                guard let me = try tx.companies().first(where: \.isSelf), let signature = try tx.meta("certificate")
+                else {
+                    throw EntenteError(
+                        .keys,
+                        "the database in \(directory.path) has no identity; is it an Entente node?"
+                    )
                 }
                 if let companyKey, companyKey.publicKey != me.card.signingKey {
-                    throw EntenteError(.keys, "the database in \(directory.path) belongs to another company than its keys")
+                    throw EntenteError(
+                        .keys,
+                        "the database in \(directory.path) belongs to another company than its keys"
+                    )
                 }
                 return (me.card, signature, try tx.meta("clock"))
             }
@@ -149,8 +202,14 @@ public actor Node {
             throw EntenteError(.storage, "cannot read the node's identity", cause: error)
         }
         let company = loaded.card.company
-        let certificate = ReplicaCertificate(company: company, replicaKey: replicaKey.publicKey, signature: loaded.signature)
-        guard certificate.isValid(companyKey: loaded.card.signingKey), loaded.card.encryptionKey == encryptionKey.publicKey else {
+        let certificate = ReplicaCertificate(
+            company: company,
+            replicaKey: replicaKey.publicKey,
+            signature: loaded.signature
+        )
+        guard certificate.isValid(companyKey: loaded.card.signingKey),
+            loaded.card.encryptionKey == encryptionKey.publicKey
+        else {
             throw EntenteError(.keys, "the replica certificate does not match the company key")
         }
         var clock = HybridClock(replica: certificate.replica, maxDrift: options.maxClockDrift)
@@ -177,7 +236,11 @@ public actor Node {
         }
         let keys = directory.appendingPathComponent("keys")
         do {
-            try manager.createDirectory(at: keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try manager.createDirectory(
+                at: keys,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
             try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
         } catch {
             throw EntenteError(.keys, "cannot create node directory \(directory.path): \(error.localizedDescription)")
@@ -212,7 +275,8 @@ public actor Node {
         case let error as EntenteError: error
         case let error as WireError: EntenteError(.badInput, error.message, cause: error)
         case let error as AuthorityError: EntenteError(.rejected, error.message, cause: error)
-        case let error as StoreError where error.code == .equivocation: EntenteError(.rejected, error.message, cause: error)
+        case let error as StoreError where error.code == .equivocation:
+            EntenteError(.rejected, error.message, cause: error)
         case let error as StoreError: EntenteError(.storage, error.message, cause: error)
         default: EntenteError(.storage, "\(error)", cause: error)
         }
@@ -220,6 +284,9 @@ public actor Node {
 
     func saveClock(_ tx: StoreTransaction) throws {
         let latest = clock.latest
-        try tx.setMeta("clock", StorageCoding.encode(Timestamp(physical: latest.physical, counter: latest.counter, replica: replica)))
+        try tx.setMeta(
+            "clock",
+            StorageCoding.encode(Timestamp(physical: latest.physical, counter: latest.counter, replica: replica))
+        )
     }
 }

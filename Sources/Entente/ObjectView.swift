@@ -65,7 +65,8 @@ public struct ObjectView: Hashable, Sendable {
     public static func == (lhs: ObjectView, rhs: ObjectView) -> Bool {
         lhs.id == rhs.id && lhs.type == rhs.type && lhs.owner == rhs.owner && lhs.participants == rhs.participants
             && lhs.joint == rhs.joint && lhs.privateFields == rhs.privateFields && lhs.archived == rhs.archived
-            && lhs.fields.map(\.company) == rhs.fields.map(\.company) && lhs.fields.map(\.fields) == rhs.fields.map(\.fields)
+            && lhs.fields.map(\.company) == rhs.fields.map(\.company)
+            && lhs.fields.map(\.fields) == rhs.fields.map(\.fields)
     }
 
     /// Hashes the id and joint fields.
@@ -112,7 +113,13 @@ extension Node {
         }
     }
 
-    nonisolated func view(of state: ObjectState, owner: CompanyID, type: String, names: [CompanyID: String], hidePrivate: Bool) -> ObjectView {
+    nonisolated func view(
+        of state: ObjectState,
+        owner: CompanyID,
+        type: String,
+        names: [CompanyID: String],
+        hidePrivate: Bool
+    ) -> ObjectView {
         func ref(_ company: CompanyID) -> CompanyRef { CompanyRef(id: company, name: names[company] ?? company.short) }
         func audience(_ visibility: Visibility) -> [String]? {
             switch visibility {
@@ -124,25 +131,50 @@ extension Node {
         var views: [(FieldKey, FieldView)] = []
         for (key, field) in state.fields {
             let winner = field.winner
-            views.append((key, FieldView(
-                name: key.name, value: winner.value, elements: nil, visibility: winner.visibility,
-                sharedWith: audience(winner.visibility), timestamp: winner.timestamp, writer: ref(winner.writer),
-                conflicts: field.conflicts.map { ConflictView(value: $0.value, writer: ref($0.writer), timestamp: $0.timestamp) }
-            )))
+            views.append(
+                (
+                    key,
+                    FieldView(
+                        name: key.name,
+                        value: winner.value,
+                        elements: nil,
+                        visibility: winner.visibility,
+                        sharedWith: audience(winner.visibility),
+                        timestamp: winner.timestamp,
+                        writer: ref(winner.writer),
+                        conflicts: field.conflicts.map {
+                            ConflictView(value: $0.value, writer: ref($0.writer), timestamp: $0.timestamp)
+                        }
+                    )
+                )
+            )
         }
         // A set shows only what every entitled replica converges to: its present elements and its newest live
         // add (a newcomer's snapshot carries live adds, not the removes that emptied other elements).
         for (key, set) in state.sets {
-            guard let newest = set.elements.values.flatMap(\.liveAdds).max(by: { $0.timestamp < $1.timestamp }) else { continue }
+            guard let newest = set.elements.values.flatMap(\.liveAdds).max(by: { $0.timestamp < $1.timestamp }) else {
+                continue
+            }
             let writer: CompanyID
             switch key.namespace {
             case .joint: writer = newest.writer
             case .company(let company): writer = company
             }
-            views.append((key, FieldView(
-                name: key.name, value: .null, elements: set.members, visibility: set.visibility,
-                sharedWith: audience(set.visibility), timestamp: newest.timestamp, writer: ref(writer), conflicts: []
-            )))
+            views.append(
+                (
+                    key,
+                    FieldView(
+                        name: key.name,
+                        value: .null,
+                        elements: set.members,
+                        visibility: set.visibility,
+                        sharedWith: audience(set.visibility),
+                        timestamp: newest.timestamp,
+                        writer: ref(writer),
+                        conflicts: []
+                    )
+                )
+            )
         }
         views.sort { $0.0 < $1.0 }
         var byCompany: [CompanyID: [FieldView]] = [:]
@@ -151,7 +183,9 @@ extension Node {
             if hidePrivate, writer == company, field.visibility == .private { continue }
             byCompany[writer, default: []].append(field)
         }
-        let privateFields = views.filter { $0.0.namespace == .company(company) && $0.1.visibility == .private }.map(\.0.name)
+        let privateFields = views.filter { $0.0.namespace == .company(company) && $0.1.visibility == .private }.map(
+            \.0.name
+        )
         return ObjectView(
             id: state.id,
             type: type,

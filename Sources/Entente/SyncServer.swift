@@ -81,7 +81,9 @@ public final class SyncServer: Sendable {
     /// - Throws: `.invalidArgument` if the address is not `HOST:PORT`.
     public init(node: Node, listeningOn address: String, options: Options = Options()) throws(EntenteError) {
         let parsed: PeerAddress
-        do { parsed = try PeerAddress(parsing: address) } catch { throw EntenteError(.invalidArgument, error.message, cause: error) }
+        do { parsed = try PeerAddress(parsing: address) } catch {
+            throw EntenteError(.invalidArgument, error.message, cause: error)
+        }
         self.node = node
         self.options = options
         let emit = options.onEvent ?? { _ in }
@@ -105,7 +107,10 @@ public final class SyncServer: Sendable {
         let syncEvery = options.syncEvery
         let limits = options.limits
         let node = self.node
-        enum Child: Sendable { case listener(SyncError?), helper }
+        enum Child: Sendable {
+            case listener(SyncError?)
+            case helper
+        }
         let failure: SyncError? = await withTaskGroup(of: Child.self) { group in
             group.addTask {
                 do throws(SyncError) {
@@ -152,8 +157,11 @@ public final class SyncServer: Sendable {
     }
 
     private static func serve(
-        _ incoming: IncomingConnection, node: Node, limits: SyncLimits,
-        received: (@Sendable (CompanyID, [[UInt8]]) -> Void)?, emit: @escaping @Sendable (Event) -> Void
+        _ incoming: IncomingConnection,
+        node: Node,
+        limits: SyncLimits,
+        received: (@Sendable (CompanyID, [[UInt8]]) -> Void)?,
+        emit: @escaping @Sendable (Event) -> Void
     ) async {
         let remote = incoming.remote
         emit(.accepted(remote: remote))
@@ -162,7 +170,9 @@ public final class SyncServer: Sendable {
         do {
             configuration = try await node.syncConfiguration(limits: limits)
             names = Dictionary(
-                try await node.partners(includingSelf: true).map { ($0.company, $0.isSelf ? "\($0.name) (another replica)" : $0.name) },
+                try await node.partners(includingSelf: true).map {
+                    ($0.company, $0.isSelf ? "\($0.name) (another replica)" : $0.name)
+                },
                 uniquingKeysWith: { first, _ in first }
             )
         } catch {
@@ -189,7 +199,12 @@ public final class SyncServer: Sendable {
         }
     }
 
-    private static func pullPeriodically(node: Node, every interval: Duration, limits: SyncLimits, emit: @escaping @Sendable (Event) -> Void) async {
+    private static func pullPeriodically(
+        node: Node,
+        every interval: Duration,
+        limits: SyncLimits,
+        emit: @escaping @Sendable (Event) -> Void
+    ) async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: interval) } catch { return }
             guard let partners = try? await node.partners() else { continue }

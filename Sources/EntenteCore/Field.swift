@@ -39,7 +39,8 @@ public struct FieldKey: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// True if the name is 1...128 bytes and has no control characters.
     public static func isValidName(_ name: String) -> Bool {
         let count = name.utf8.count
-        return count > 0 && count <= maxNameBytes && !name.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
+        return count > 0 && count <= maxNameBytes
+            && !name.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
     }
 }
 
@@ -84,7 +85,8 @@ public struct Register: Hashable, Sendable {
     public var preds: [Timestamp]
 
     /// Creates a register.
-    public init(value: Value, timestamp: Timestamp, visibility: Visibility, writer: CompanyID, preds: [Timestamp] = []) {
+    public init(value: Value, timestamp: Timestamp, visibility: Visibility, writer: CompanyID, preds: [Timestamp] = [])
+    {
         self.value = value
         self.timestamp = timestamp
         self.visibility = visibility
@@ -223,7 +225,9 @@ public struct SetField: Hashable, Sendable {
     }
 
     /// The present elements, sorted.
-    public var members: [String] { elements.filter(\.value.isPresent).keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+    public var members: [String] {
+        elements.filter(\.value.isPresent).keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
 
     mutating func declare(_ visibility: Visibility, at stamp: Timestamp) {
         if stamp > visibilityStamp || (stamp == visibilityStamp && visibility > self.visibility) {

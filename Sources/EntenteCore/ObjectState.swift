@@ -114,11 +114,15 @@ public struct ObjectState: Hashable, Sendable {
         case .create(let type, let nonce):
             guard let owner else { return .apply }
             if owner == author && self.type == type && createNonce == nonce { return .apply }
-            return .reject(AuthorityError(.conflictingCreate, "object \(id.short) already exists with another owner or type"))
+            return .reject(
+                AuthorityError(.conflictingCreate, "object \(id.short) already exists with another owner or type")
+            )
         case .addParticipant(let company), .removeParticipant(let company):
             guard let owner else { return .wait("object \(id.short) has not been received yet") }
             guard owner == author else {
-                return .reject(AuthorityError(.notOwner, "only the owner \(owner.short) may change who takes part in \(id.short)"))
+                return .reject(
+                    AuthorityError(.notOwner, "only the owner \(owner.short) may change who takes part in \(id.short)")
+                )
             }
             guard company != owner else {
                 return .reject(AuthorityError(.notOwner, "the owner of \(id.short) cannot invite or remove itself"))
@@ -133,7 +137,9 @@ public struct ObjectState: Hashable, Sendable {
         case .set, .addElement, .removeElement:
             guard let owner else { return .wait("object \(id.short) has not been received yet") }
             guard writer == author || author == owner else {
-                return .reject(AuthorityError(.notOwner, "only the owner may re-send another company's writes to \(id.short)"))
+                return .reject(
+                    AuthorityError(.notOwner, "only the owner may re-send another company's writes to \(id.short)")
+                )
             }
             // An invitation covering this write may still be on its way, so a non-participant's write waits.
             guard isParticipant(writer, at: operation.timestamp) else {
@@ -180,7 +186,13 @@ public struct ObjectState: Hashable, Sendable {
             archived = (value, operation.timestamp)
             effect.changed = true
         case .set(let key, let value, let visibility, let preds):
-            let write = Register(value: value, timestamp: operation.timestamp, visibility: visibility, writer: writer, preds: preds)
+            let write = Register(
+                value: value,
+                timestamp: operation.timestamp,
+                visibility: visibility,
+                writer: writer,
+                preds: preds
+            )
             if fields[key] == nil {
                 fields[key] = FieldState(write)
                 effect.changed = true
@@ -190,7 +202,9 @@ public struct ObjectState: Hashable, Sendable {
         case .addElement(let key, let element, let visibility):
             var field = sets[key] ?? SetField(visibility: visibility, visibilityStamp: operation.timestamp)
             field.declare(visibility, at: operation.timestamp)
-            field.elements[element, default: ElementState()].add(ElementMark(timestamp: operation.timestamp, writer: writer))
+            field.elements[element, default: ElementState()].add(
+                ElementMark(timestamp: operation.timestamp, writer: writer)
+            )
             effect.changed = sets[key] != field
             sets[key] = field
         case .removeElement(let key, let element, let observed, let visibility):
@@ -210,7 +224,8 @@ public struct ObjectState: Hashable, Sendable {
             return participants
         case .removeParticipant(let company):
             return participants.union([company])  // the removed company learns it was removed
-        case .set(let key, _, let visibility, _), .addElement(let key, _, let visibility), .removeElement(let key, _, _, let visibility):
+        case .set(let key, _, let visibility, _), .addElement(let key, _, let visibility),
+            .removeElement(let key, _, _, let visibility):
             return audience(of: key, visibility: visibility)
         }
     }
@@ -259,10 +274,15 @@ public struct ObjectState: Hashable, Sendable {
             ownership.append(Operation(object: id, timestamp: archived.timestamp, kind: .archive(archived.value)))
         }
         var relayed: [Operation] = []
-        for (_, operations) in fieldOperations(for: newcomer, where: { key in key.namespace == .joint || key.namespace == .company(owner) }) {
+        for (_, operations) in fieldOperations(
+            for: newcomer,
+            where: { key in key.namespace == .joint || key.namespace == .company(owner) }
+        ) {
             for operation in operations {
                 if (operation.writer ?? owner) == owner {
-                    ownership.append(Operation(object: operation.object, timestamp: operation.timestamp, kind: operation.kind))
+                    ownership.append(
+                        Operation(object: operation.object, timestamp: operation.timestamp, kind: operation.kind)
+                    )
                 } else {
                     relayed.append(operation)
                 }
@@ -281,10 +301,14 @@ public struct ObjectState: Hashable, Sendable {
     /// For set fields `recipient` may read, the removals it must learn to match this replica: per element with
     /// tombstones, the adds removes have observed. The caller issues them as fresh `removeElement` operations
     /// (a re-invited company may still hold adds from its previous membership that were removed meanwhile).
-    public func tombstones(for recipient: CompanyID, where include: (FieldKey) -> Bool) -> [(key: FieldKey, element: String, observed: [Timestamp], visibility: Visibility)] {
+    public func tombstones(
+        for recipient: CompanyID,
+        where include: (FieldKey) -> Bool
+    ) -> [(key: FieldKey, element: String, observed: [Timestamp], visibility: Visibility)] {
         var result: [(FieldKey, String, [Timestamp], Visibility)] = []
         for (key, field) in sets.sorted(by: { $0.key < $1.key }) where include(key) && isVisible(key, to: recipient) {
-            for (element, state) in field.elements.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) where !state.removes.isEmpty {
+            for (element, state) in field.elements.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) })
+            where !state.removes.isEmpty {
                 result.append((key, element, state.removes.values.sorted(), field.visibility))
             }
         }
@@ -295,20 +319,40 @@ public struct ObjectState: Hashable, Sendable {
     /// field that `recipient` may read (each head is checked against its own visibility: two replicas of a
     /// company may have written the same field concurrently with different audiences), and every live add of a
     /// set `recipient` may read, each with its original writer and timestamp.
-    func fieldOperations(for recipient: CompanyID, where include: (FieldKey) -> Bool) -> [(key: FieldKey, operations: [Operation])] {
+    func fieldOperations(
+        for recipient: CompanyID,
+        where include: (FieldKey) -> Bool
+    ) -> [(key: FieldKey, operations: [Operation])] {
         var result: [(FieldKey, [Operation])] = []
         for (key, field) in fields.sorted(by: { $0.key < $1.key }) where include(key) {
             let heads = field.heads.filter { audience(of: key, visibility: $0.visibility).contains(recipient) }
             guard !heads.isEmpty else { continue }
-            result.append((key, heads.map { head in
-                Operation(object: id, timestamp: head.timestamp, kind: .set(key, head.value, head.visibility, preds: head.preds), writer: head.writer)
-            }))
+            result.append(
+                (
+                    key,
+                    heads.map { head in
+                        Operation(
+                            object: id,
+                            timestamp: head.timestamp,
+                            kind: .set(key, head.value, head.visibility, preds: head.preds),
+                            writer: head.writer
+                        )
+                    }
+                )
+            )
         }
         for (key, field) in sets.sorted(by: { $0.key < $1.key }) where include(key) && isVisible(key, to: recipient) {
             var operations: [Operation] = []
             for (element, state) in field.elements.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
                 for mark in state.liveAdds {
-                    operations.append(Operation(object: id, timestamp: mark.timestamp, kind: .addElement(key, element, field.visibility), writer: mark.writer))
+                    operations.append(
+                        Operation(
+                            object: id,
+                            timestamp: mark.timestamp,
+                            kind: .addElement(key, element, field.visibility),
+                            writer: mark.writer
+                        )
+                    )
                 }
             }
             result.append((key, operations))

@@ -80,24 +80,41 @@ public struct Operation: Hashable, Sendable {
             }
             switch kind {
             case .addElement(_, let element, _), .removeElement(_, let element, _, _):
-                guard element.utf8.count <= Operation.maxElementBytes, !element.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
-                    return AuthorityError(.invalidName, "set element must be at most \(Operation.maxElementBytes) bytes without control characters")
+                guard element.utf8.count <= Operation.maxElementBytes,
+                    !element.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
+                else {
+                    return AuthorityError(
+                        .invalidName,
+                        "set element must be at most \(Operation.maxElementBytes) bytes without control characters"
+                    )
                 }
             case .set(_, .enumeration(let text), _, _) where text.utf8.count > Operation.maxElementBytes:
-                return AuthorityError(.invalidName, "enumeration value of \(text.utf8.count) bytes is over \(Operation.maxElementBytes)")
+                return AuthorityError(
+                    .invalidName,
+                    "enumeration value of \(text.utf8.count) bytes is over \(Operation.maxElementBytes)"
+                )
             case .set(_, .string(let text), _, _) where text.utf8.count > Operation.maxStringBytes:
-                return AuthorityError(.invalidName, "string value of \(text.utf8.count) bytes is over \(Operation.maxStringBytes)")
+                return AuthorityError(
+                    .invalidName,
+                    "string value of \(text.utf8.count) bytes is over \(Operation.maxStringBytes)"
+                )
             default: break
             }
             switch kind {
             case .set(_, _, _, let stamps), .removeElement(_, _, let stamps, _):
                 guard stamps.count <= Operation.maxTimestampList else {
-                    return AuthorityError(.invalidAudience, "an operation lists \(stamps.count) timestamps, over \(Operation.maxTimestampList)")
+                    return AuthorityError(
+                        .invalidAudience,
+                        "an operation lists \(stamps.count) timestamps, over \(Operation.maxTimestampList)"
+                    )
                 }
                 // A writer can only have seen the past: this also guarantees that merging a write never
                 // supersedes the write itself, so a field always keeps at least one head.
                 guard stamps.allSatisfy({ $0 < timestamp }) else {
-                    return AuthorityError(.invalidAudience, "an operation claims to have seen a write newer than itself")
+                    return AuthorityError(
+                        .invalidAudience,
+                        "an operation claims to have seen a write newer than itself"
+                    )
                 }
             default: break
             }
@@ -107,7 +124,10 @@ public struct Operation: Hashable, Sendable {
             switch key.namespace {
             case .joint:
                 guard visibility == .participants else {
-                    return AuthorityError(.invalidAudience, "joint field '\(key.name)' must be visible to all participants")
+                    return AuthorityError(
+                        .invalidAudience,
+                        "joint field '\(key.name)' must be visible to all participants"
+                    )
                 }
             case .company(let company):
                 guard company == writer else {

@@ -118,7 +118,9 @@ public struct DecimalNumber: Hashable, Sendable, Comparable, CustomStringConvert
         guard let whole = parts.first, !whole.isEmpty || parts.count == 2 else { return nil }
         let fraction = parts.count == 2 ? parts[1] : ""
         guard parts.count == 1 || !fraction.isEmpty else { return nil }
-        guard (whole + fraction).allSatisfy({ $0.isASCII && $0.isNumber }), fraction.count <= Int(Self.maxScale) else { return nil }
+        guard (whole + fraction).allSatisfy({ $0.isASCII && $0.isNumber }), fraction.count <= Int(Self.maxScale) else {
+            return nil
+        }
         var value: Int64 = 0
         for digit in (whole + fraction).utf8 {
             let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
@@ -155,10 +157,14 @@ public struct DecimalNumber: Hashable, Sendable, Comparable, CustomStringConvert
     public func formatted(minimumFractionDigits: Int = 0) -> String {
         var digits = String(significand.magnitude)
         let places = Int(scale)
-        if places > 0 && digits.count <= places { digits = String(repeating: "0", count: places - digits.count + 1) + digits }
+        if places > 0 && digits.count <= places {
+            digits = String(repeating: "0", count: places - digits.count + 1) + digits
+        }
         var whole = places > 0 ? String(digits.dropLast(places)) : digits
         var fraction = places > 0 ? String(digits.suffix(places)) : ""
-        if fraction.count < minimumFractionDigits { fraction += String(repeating: "0", count: minimumFractionDigits - fraction.count) }
+        if fraction.count < minimumFractionDigits {
+            fraction += String(repeating: "0", count: minimumFractionDigits - fraction.count)
+        }
         if whole.isEmpty { whole = "0" }
         return (significand < 0 ? "-" : "") + whole + (fraction.isEmpty ? "" : "." + fraction)
     }

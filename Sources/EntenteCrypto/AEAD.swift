@@ -133,10 +133,15 @@ public enum XChaCha20Poly1305 {
                     nonce.withCPointer { noncePointer, _ in
                         key.withSecretPointer { keyPointer, _ in
                             crypto_aead_xchacha20poly1305_ietf_encrypt(
-                                ciphertextPointer, &written,
-                                plaintextPointer, UInt64(plaintextLength),
-                                adPointer, UInt64(adLength),
-                                nil, noncePointer, keyPointer
+                                ciphertextPointer,
+                                &written,
+                                plaintextPointer,
+                                UInt64(plaintextLength),
+                                adPointer,
+                                UInt64(adLength),
+                                nil,
+                                noncePointer,
+                                keyPointer
                             )
                         }
                     }
@@ -192,11 +197,15 @@ public enum XChaCha20Poly1305 {
                     nonce.withCPointer { noncePointer, _ in
                         key.withSecretPointer { keyPointer, _ in
                             crypto_aead_xchacha20poly1305_ietf_decrypt(
-                                plaintextPointer, &written,
+                                plaintextPointer,
+                                &written,
                                 nil,
-                                ciphertextPointer, UInt64(ciphertextLength),
-                                adPointer, UInt64(adLength),
-                                noncePointer, keyPointer
+                                ciphertextPointer,
+                                UInt64(ciphertextLength),
+                                adPointer,
+                                UInt64(adLength),
+                                noncePointer,
+                                keyPointer
                             )
                         }
                     }

@@ -35,9 +35,12 @@ public enum BLAKE2b {
             data.withCPointer { dataPointer, dataLength in
                 keyBytes.withCPointer { keyPointer, keyLength in
                     crypto_generichash(
-                        digestPointer, digestLength,
-                        dataPointer, UInt64(dataLength),
-                        keyLength == 0 ? nil : keyPointer, keyLength
+                        digestPointer,
+                        digestLength,
+                        dataPointer,
+                        UInt64(dataLength),
+                        keyLength == 0 ? nil : keyPointer,
+                        keyLength
                     )
                 }
             }

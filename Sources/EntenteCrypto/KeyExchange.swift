@@ -114,7 +114,10 @@ public struct KeyExchangeKeyPair: Sendable {
     public init(seed: [UInt8]) throws(CryptoError) {
         try Sodium.ensureReady()
         guard seed.count == crypto_kx_seedbytes() else {
-            throw CryptoError(.invalidKey, "key-exchange seed must be \(crypto_kx_seedbytes()) bytes, got \(seed.count)")
+            throw CryptoError(
+                .invalidKey,
+                "key-exchange seed must be \(crypto_kx_seedbytes()) bytes, got \(seed.count)"
+            )
         }
         var publicBytes = [UInt8](repeating: 0, count: crypto_kx_publickeybytes())
         var status: Int32 = -1

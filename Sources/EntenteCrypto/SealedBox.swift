@@ -26,7 +26,7 @@ public struct BoxPublicKey: Hashable, Sendable {
     public init(bytes: [UInt8]) throws(CryptoError) {
         try Sodium.ensureReady()
         guard bytes.count == crypto_box_publickeybytes(),
-              bytes.count == crypto_scalarmult_bytes()
+            bytes.count == crypto_scalarmult_bytes()
         else {
             throw CryptoError(
                 .invalidKey,
@@ -114,7 +114,7 @@ public struct BoxKeyPair: Sendable {
     public init(secretKey: [UInt8]) throws(CryptoError) {
         try Sodium.ensureReady()
         guard secretKey.count == crypto_box_secretkeybytes(),
-              secretKey.count == crypto_scalarmult_scalarbytes()
+            secretKey.count == crypto_scalarmult_scalarbytes()
         else {
             throw CryptoError(
                 .invalidKey,
@@ -223,8 +223,11 @@ public enum SealedBox {
                 keyPair.publicKey.bytes.withCPointer { publicPointer, _ in
                     keyPair.withSecretPointer { secretPointer, _ in
                         crypto_box_seal_open(
-                            messagePointer, ciphertextPointer, UInt64(ciphertextLength),
-                            publicPointer, secretPointer
+                            messagePointer,
+                            ciphertextPointer,
+                            UInt64(ciphertextLength),
+                            publicPointer,
+                            secretPointer
                         )
                     }
                 }

@@ -77,13 +77,21 @@ public struct SecretStreamTag: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// An ordinary message (`crypto_secretstream_xchacha20poly1305_tag_message`).
-    public static var message: SecretStreamTag { SecretStreamTag(rawValue: crypto_secretstream_xchacha20poly1305_tag_message()) }
+    public static var message: SecretStreamTag {
+        SecretStreamTag(rawValue: crypto_secretstream_xchacha20poly1305_tag_message())
+    }
     /// The end of a logical chunk of messages (`crypto_secretstream_xchacha20poly1305_tag_push`).
-    public static var push: SecretStreamTag { SecretStreamTag(rawValue: crypto_secretstream_xchacha20poly1305_tag_push()) }
+    public static var push: SecretStreamTag {
+        SecretStreamTag(rawValue: crypto_secretstream_xchacha20poly1305_tag_push())
+    }
     /// Rekey both sides after this message (`crypto_secretstream_xchacha20poly1305_tag_rekey`).
-    public static var rekey: SecretStreamTag { SecretStreamTag(rawValue: crypto_secretstream_xchacha20poly1305_tag_rekey()) }
+    public static var rekey: SecretStreamTag {
+        SecretStreamTag(rawValue: crypto_secretstream_xchacha20poly1305_tag_rekey())
+    }
     /// The last message of the stream (`crypto_secretstream_xchacha20poly1305_tag_final`).
-    public static var final: SecretStreamTag { SecretStreamTag(rawValue: crypto_secretstream_xchacha20poly1305_tag_final()) }
+    public static var final: SecretStreamTag {
+        SecretStreamTag(rawValue: crypto_secretstream_xchacha20poly1305_tag_final())
+    }
 
     /// Wraps a tag byte read from libsodium.
     static func from(_ rawValue: UInt8) -> SecretStreamTag {
@@ -111,7 +119,10 @@ final class SecretStreamState {
 
     init() {
         Sodium.requireReady()
-        let size = Swift.max(crypto_secretstream_xchacha20poly1305_statebytes(), MemoryLayout<crypto_secretstream_xchacha20poly1305_state>.size)
+        let size = Swift.max(
+            crypto_secretstream_xchacha20poly1305_statebytes(),
+            MemoryLayout<crypto_secretstream_xchacha20poly1305_state>.size
+        )
         guard let raw = sodium_malloc(size) else {
             fatalError("EntenteCrypto: sodium_malloc failed (out of memory)")
         }
@@ -178,7 +189,9 @@ public final class SecretStreamPusher {
                 crypto_secretstream_xchacha20poly1305_init_push(state.pointer, headerPointer, keyPointer)
             }
         }
-        guard status == 0 else { throw CryptoError(.invalidKey, "crypto_secretstream_xchacha20poly1305_init_push failed") }
+        guard status == 0 else {
+            throw CryptoError(.invalidKey, "crypto_secretstream_xchacha20poly1305_init_push failed")
+        }
         self.state = state
         self.header = header
     }
@@ -194,11 +207,15 @@ public final class SecretStreamPusher {
     /// - Returns: The ciphertext, ``overhead`` bytes longer than `message`.
     /// - Throws: ``CryptoError`` with code ``CryptoError/Code/invalidLength`` if the message is over
     ///   libsodium's maximum or the stream was closed by a final message.
-    public func push(_ message: [UInt8], additionalData: [UInt8] = [], tag: SecretStreamTag = .message) throws(CryptoError) -> [UInt8] {
+    public func push(
+        _ message: [UInt8],
+        additionalData: [UInt8] = [],
+        tag: SecretStreamTag = .message
+    ) throws(CryptoError) -> [UInt8] {
         guard !isClosed else { throw CryptoError(.invalidLength, "the secret stream was closed by a final message") }
         let overhead = crypto_secretstream_xchacha20poly1305_abytes()
         guard UInt64(message.count) <= UInt64(crypto_secretstream_xchacha20poly1305_messagebytes_max()),
-              message.count <= Int.max - overhead
+            message.count <= Int.max - overhead
         else {
             throw CryptoError(.invalidLength, "message of \(message.count) bytes is too long for a secret stream")
         }
@@ -208,9 +225,14 @@ public final class SecretStreamPusher {
             message.withCPointer { messagePointer, messageLength in
                 additionalData.withCPointer { adPointer, adLength in
                     crypto_secretstream_xchacha20poly1305_push(
-                        state.pointer, ciphertextPointer, &written,
-                        messagePointer, UInt64(messageLength),
-                        adPointer, UInt64(adLength), tag.rawValue
+                        state.pointer,
+                        ciphertextPointer,
+                        &written,
+                        messagePointer,
+                        UInt64(messageLength),
+                        adPointer,
+                        UInt64(adLength),
+                        tag.rawValue
                     )
                 }
             }
@@ -289,7 +311,9 @@ public final class SecretStreamPuller {
     ///   the next authentic message of this stream (or the puller is already broken or finished), or
     ///   ``CryptoError/Code/invalidLength`` if it is shorter than ``SecretStreamPusher/overhead``.
     public func pull(_ ciphertext: [UInt8], additionalData: [UInt8] = []) throws(CryptoError) -> SecretStreamMessage {
-        guard !isBroken else { throw CryptoError(.decryptionFailed, "the secret stream already failed; no further message is accepted") }
+        guard !isBroken else {
+            throw CryptoError(.decryptionFailed, "the secret stream already failed; no further message is accepted")
+        }
         guard !isFinished else {
             isBroken = true
             throw CryptoError(.decryptionFailed, "a message arrived after the final message of the secret stream")
@@ -297,7 +321,10 @@ public final class SecretStreamPuller {
         let overhead = crypto_secretstream_xchacha20poly1305_abytes()
         guard ciphertext.count >= overhead else {
             isBroken = true
-            throw CryptoError(.invalidLength, "secret-stream ciphertext must be at least \(overhead) bytes, got \(ciphertext.count)")
+            throw CryptoError(
+                .invalidLength,
+                "secret-stream ciphertext must be at least \(overhead) bytes, got \(ciphertext.count)"
+            )
         }
         var message = [UInt8](repeating: 0, count: ciphertext.count - overhead)
         var written: UInt64 = 0
@@ -306,16 +333,24 @@ public final class SecretStreamPuller {
             ciphertext.withCPointer { ciphertextPointer, ciphertextLength in
                 additionalData.withCPointer { adPointer, adLength in
                     crypto_secretstream_xchacha20poly1305_pull(
-                        state.pointer, messagePointer, &written, &tag,
-                        ciphertextPointer, UInt64(ciphertextLength),
-                        adPointer, UInt64(adLength)
+                        state.pointer,
+                        messagePointer,
+                        &written,
+                        &tag,
+                        ciphertextPointer,
+                        UInt64(ciphertextLength),
+                        adPointer,
+                        UInt64(adLength)
                     )
                 }
             }
         }
         guard status == 0, written == UInt64(message.count) else {
             isBroken = true
-            throw CryptoError(.decryptionFailed, "secret-stream message failed authentication (tampered, reordered, replayed or foreign)")
+            throw CryptoError(
+                .decryptionFailed,
+                "secret-stream message failed authentication (tampered, reordered, replayed or foreign)"
+            )
         }
         let opened = SecretStreamTag.from(tag)
         if opened == .final { isFinished = true }

@@ -48,14 +48,17 @@ public struct SigningPublicKey: Hashable, Sendable {
     /// - Returns: `true` only if the signature is valid for `message` under this key.
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
         guard Sodium.isReady,
-              signature.count == crypto_sign_bytes(),
-              bytes.count == crypto_sign_publickeybytes()
+            signature.count == crypto_sign_bytes(),
+            bytes.count == crypto_sign_publickeybytes()
         else { return false }
         let result = signature.withCPointer { signaturePointer, _ in
             message.withCPointer { messagePointer, messageLength in
                 bytes.withCPointer { keyPointer, _ in
                     crypto_sign_verify_detached(
-                        signaturePointer, messagePointer, UInt64(messageLength), keyPointer
+                        signaturePointer,
+                        messagePointer,
+                        UInt64(messageLength),
+                        keyPointer
                     )
                 }
             }
@@ -175,7 +178,10 @@ public struct SigningKeyPair: Sendable {
             throw CryptoError(.invalidKey, "crypto_sign_ed25519_sk_to_pk failed")
         }
         guard Self.isConsistent(secret: secret, publicKey: publicBytes) else {
-            throw CryptoError(.invalidKey, "Ed25519 secret key is inconsistent: embedded public key does not match its seed")
+            throw CryptoError(
+                .invalidKey,
+                "Ed25519 secret key is inconsistent: embedded public key does not match its seed"
+            )
         }
         self.init(publicKey: SigningPublicKey(trustedBytes: publicBytes), secretKey: secret)
     }
@@ -225,7 +231,11 @@ public struct SigningKeyPair: Sendable {
             message.withCPointer { messagePointer, messageLength in
                 secretKey.withSecretPointer { secretPointer, _ in
                     crypto_sign_detached(
-                        signaturePointer, nil, messagePointer, UInt64(messageLength), secretPointer
+                        signaturePointer,
+                        nil,
+                        messagePointer,
+                        UInt64(messageLength),
+                        secretPointer
                     )
                 }
             }

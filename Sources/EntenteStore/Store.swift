@@ -1,6 +1,6 @@
 import EntenteCore
-import EntenteWire
 import EntenteCrypto
+import EntenteWire
 import Foundation
 import GRDB
 

@@ -1,6 +1,6 @@
 package import EntenteCore
-package import EntenteWire
 import EntenteCrypto
+package import EntenteWire
 import Foundation
 import GRDB
 
@@ -59,7 +59,12 @@ package struct StoreTransaction {
     }
 
     package func company(_ id: CompanyID) throws -> StoredCompany? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT card, is_self FROM company WHERE id = ?", arguments: [Data(id.bytes)])
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT card, is_self FROM company WHERE id = ?",
+                arguments: [Data(id.bytes)]
+            )
         else { return nil }
         let json: String = row["card"]
         return StoredCompany(card: try PartnerCard(json: Array(json.utf8)), isSelf: row["is_self"])
@@ -72,7 +77,11 @@ package struct StoreTransaction {
         let sql = "SELECT type, owner, created, nonce, archived, archived_stamp FROM object WHERE id = ?"
         guard let row = try Row.fetchOne(db, sql: sql, arguments: [key]) else { return nil }
         var membership: [CompanyID: [MembershipEvent]] = [:]
-        for event in try Row.fetchAll(db, sql: "SELECT company, stamp, is_member FROM membership WHERE object = ?", arguments: [key]) {
+        for event in try Row.fetchAll(
+            db,
+            sql: "SELECT company, stamp, is_member FROM membership WHERE object = ?",
+            arguments: [key]
+        ) {
             guard let company = CompanyID(bytes: event["company"] as Data) else { throw corrupt("membership company") }
             let stamp = try StorageCoding.decodeTimestamp([UInt8](event["stamp"] as Data))
             membership[company, default: []].append(MembershipEvent(timestamp: stamp, isMember: event["is_member"]))
@@ -88,18 +97,32 @@ package struct StoreTransaction {
                 visibility: try StorageCoding.decodeVisibility([UInt8](field["visibility"] as Data)),
                 writer: writer
             )
-            fields[FieldKey(namespace, field["name"])] = try StorageCoding.decodeField(winner: winner, extra: [UInt8](field["extra"] as Data))
+            fields[FieldKey(namespace, field["name"])] = try StorageCoding.decodeField(
+                winner: winner,
+                extra: [UInt8](field["extra"] as Data)
+            )
         }
         var sets: [FieldKey: SetField] = [:]
-        for set in try Row.fetchAll(db, sql: "SELECT namespace, name, visibility, stamp FROM set_field WHERE object = ?", arguments: [key]) {
+        for set in try Row.fetchAll(
+            db,
+            sql: "SELECT namespace, name, visibility, stamp FROM set_field WHERE object = ?",
+            arguments: [key]
+        ) {
             let fieldKey = FieldKey(try StorageCoding.decodeNamespace([UInt8](set["namespace"] as Data)), set["name"])
             sets[fieldKey] = SetField(
                 visibility: try StorageCoding.decodeVisibility([UInt8](set["visibility"] as Data)),
                 visibilityStamp: try StorageCoding.decodeTimestamp([UInt8](set["stamp"] as Data))
             )
         }
-        for element in try Row.fetchAll(db, sql: "SELECT namespace, name, element, state FROM set_element WHERE object = ?", arguments: [key]) {
-            let fieldKey = FieldKey(try StorageCoding.decodeNamespace([UInt8](element["namespace"] as Data)), element["name"])
+        for element in try Row.fetchAll(
+            db,
+            sql: "SELECT namespace, name, element, state FROM set_element WHERE object = ?",
+            arguments: [key]
+        ) {
+            let fieldKey = FieldKey(
+                try StorageCoding.decodeNamespace([UInt8](element["namespace"] as Data)),
+                element["name"]
+            )
             let name = String(decoding: element["element"] as Data, as: UTF8.self)
             sets[fieldKey]?.elements[name] = try StorageCoding.decodeElement([UInt8](element["state"] as Data))
         }
@@ -126,7 +149,9 @@ package struct StoreTransaction {
     package func saveObject(_ state: ObjectState, previous: ObjectState?) throws {
         guard let owner = state.owner, let created = state.created, let type = state.type else { return }
         let key = Data(state.id.bytes)
-        if previous?.exists != true || previous?.isArchived != state.isArchived || previous?.archived?.timestamp != state.archived?.timestamp {
+        if previous?.exists != true || previous?.isArchived != state.isArchived
+            || previous?.archived?.timestamp != state.archived?.timestamp
+        {
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO object (id, type, owner, created, nonce, archived, archived_stamp)
@@ -163,13 +188,20 @@ package struct StoreTransaction {
         for (field, set) in state.sets where previous?.sets[field] != set {
             let namespace = Data(StorageCoding.encode(field.namespace))
             try db.execute(
-                sql: "INSERT OR REPLACE INTO set_field (object, namespace, name, visibility, stamp) VALUES (?, ?, ?, ?, ?)",
-                arguments: [key, namespace, field.name, Data(StorageCoding.encode(set.visibility)), Data(StorageCoding.encode(set.visibilityStamp))]
+                sql:
+                    "INSERT OR REPLACE INTO set_field (object, namespace, name, visibility, stamp) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    key, namespace, field.name, Data(StorageCoding.encode(set.visibility)),
+                    Data(StorageCoding.encode(set.visibilityStamp)),
+                ]
             )
             for (element, elementState) in set.elements where previous?.sets[field]?.elements[element] != elementState {
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO set_element (object, namespace, name, element, state) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [key, namespace, field.name, Data(element.utf8), Data(StorageCoding.encode(elementState))]
+                    sql:
+                        "INSERT OR REPLACE INTO set_element (object, namespace, name, element, state) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [
+                        key, namespace, field.name, Data(element.utf8), Data(StorageCoding.encode(elementState)),
+                    ]
                 )
             }
         }
@@ -178,22 +210,34 @@ package struct StoreTransaction {
     /// Deletes an object's state rows (not its envelopes): the first step of a rebuild.
     package func deleteObject(_ id: ObjectID) throws {
         let key = Data(id.bytes)
-        for table in ["object WHERE id", "membership WHERE object", "field WHERE object", "set_field WHERE object", "set_element WHERE object"] {
+        for table in [
+            "object WHERE id", "membership WHERE object", "field WHERE object", "set_field WHERE object",
+            "set_element WHERE object",
+        ] {
             try db.execute(sql: "DELETE FROM \(table) = ?", arguments: [key])
         }
     }
 
     /// Objects with at least one conflicted field.
     package func conflictedObjects() throws -> [ObjectID] {
-        try Data.fetchAll(db, sql: "SELECT DISTINCT object FROM field WHERE conflicted = 1").compactMap { ObjectID(bytes: $0) }
+        try Data.fetchAll(db, sql: "SELECT DISTINCT object FROM field WHERE conflicted = 1").compactMap {
+            ObjectID(bytes: $0)
+        }
     }
 
     /// Objects, optionally of one type, ordered by creation time.
-    package func objectList(type: String?, includeArchived: Bool = true) throws -> [(id: ObjectID, type: String, owner: CompanyID)] {
+    package func objectList(
+        type: String?,
+        includeArchived: Bool = true
+    ) throws -> [(id: ObjectID, type: String, owner: CompanyID)] {
         let archived = includeArchived ? "" : " AND archived = 0"
         let rows: [Row]
         if let type {
-            rows = try Row.fetchAll(db, sql: "SELECT id, type, owner FROM object WHERE type = ?\(archived) ORDER BY created", arguments: [type])
+            rows = try Row.fetchAll(
+                db,
+                sql: "SELECT id, type, owner FROM object WHERE type = ?\(archived) ORDER BY created",
+                arguments: [type]
+            )
         } else {
             rows = try Row.fetchAll(db, sql: "SELECT id, type, owner FROM object WHERE 1\(archived) ORDER BY created")
         }
@@ -240,13 +284,17 @@ package struct StoreTransaction {
         }
         try db.execute(
             sql: "INSERT INTO envelope (hash, origin, replica, bytes) VALUES (?, ?, ?, ?)",
-            arguments: [Data(hash.bytes), Data(envelope.origin.bytes), Data(envelope.replica.bytes), Data(envelope.bytes)]
+            arguments: [
+                Data(hash.bytes), Data(envelope.origin.bytes), Data(envelope.replica.bytes), Data(envelope.bytes),
+            ]
         )
         let rowid = db.lastInsertedRowID
         for recipient in envelope.recipients {
             try db.execute(
                 sql: "INSERT INTO envelope_address (replica, recipient, sequence, envelope) VALUES (?, ?, ?, ?)",
-                arguments: [Data(envelope.replica.bytes), Data(recipient.company.bytes), Int64(recipient.sequence), rowid]
+                arguments: [
+                    Data(envelope.replica.bytes), Data(recipient.company.bytes), Int64(recipient.sequence), rowid,
+                ]
             )
         }
         return rowid
@@ -270,7 +318,12 @@ package struct StoreTransaction {
                 """,
             arguments: [Data(object.bytes)]
         ).map { row in
-            LoggedPart(envelope: row["envelope"], object: object, bytes: [UInt8](row["bytes"] as Data), waiting: row["status"] == 1 ? (row["note"] ?? "") : nil)
+            LoggedPart(
+                envelope: row["envelope"],
+                object: object,
+                bytes: [UInt8](row["bytes"] as Data),
+                waiting: row["status"] == 1 ? (row["note"] ?? "") : nil
+            )
         }
     }
 
@@ -284,7 +337,12 @@ package struct StoreTransaction {
                 """
         ).compactMap { row in
             guard let object = ObjectID(bytes: row["object"] as Data) else { return nil }
-            return LoggedPart(envelope: row["envelope"], object: object, bytes: [UInt8](row["bytes"] as Data), waiting: row["note"] ?? "")
+            return LoggedPart(
+                envelope: row["envelope"],
+                object: object,
+                bytes: [UInt8](row["bytes"] as Data),
+                waiting: row["note"] ?? ""
+            )
         }
     }
 
@@ -331,8 +389,12 @@ package struct StoreTransaction {
     /// Takes the next outgoing sequence number for `recipient`.
     package func nextSequence(for recipient: CompanyID) throws -> UInt64 {
         let key = Data(recipient.bytes)
-        let last = try Int64.fetchOne(db, sql: "SELECT last_sequence FROM outgoing WHERE recipient = ?", arguments: [key]) ?? 0
-        try db.execute(sql: "INSERT OR REPLACE INTO outgoing (recipient, last_sequence) VALUES (?, ?)", arguments: [key, last + 1])
+        let last =
+            try Int64.fetchOne(db, sql: "SELECT last_sequence FROM outgoing WHERE recipient = ?", arguments: [key]) ?? 0
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO outgoing (recipient, last_sequence) VALUES (?, ?)",
+            arguments: [key, last + 1]
+        )
         return UInt64(last + 1)
     }
 

@@ -42,11 +42,18 @@ public struct Bundle: Sendable {
     /// Parses a bundle: magic, version, checksum, then each envelope's length (envelopes are parsed and
     /// verified by the importer).
     public init(decoding bytes: [UInt8]) throws(WireError) {
-        guard bytes.count <= Self.maxBytes else { throw WireError(.tooLarge, "bundle of \(bytes.count) bytes is over the limit") }
-        guard bytes.count >= 4, Array(bytes[0..<4]) == Self.magic else {
-            throw WireError(.malformed, "not an Entente bundle (bad magic bytes; expected a file from `entente bundle export`)")
+        guard bytes.count <= Self.maxBytes else {
+            throw WireError(.tooLarge, "bundle of \(bytes.count) bytes is over the limit")
         }
-        guard bytes.count >= 12 + 32 else { throw WireError(.truncated, "bundle is truncated: only \(bytes.count) bytes") }
+        guard bytes.count >= 4, Array(bytes[0..<4]) == Self.magic else {
+            throw WireError(
+                .malformed,
+                "not an Entente bundle (bad magic bytes; expected a file from `entente bundle export`)"
+            )
+        }
+        guard bytes.count >= 12 + 32 else {
+            throw WireError(.truncated, "bundle is truncated: only \(bytes.count) bytes")
+        }
         guard bytes[4] == Self.majorVersion else {
             throw WireError(.unsupportedVersion, "bundle format \(bytes[4]).x is not supported (this build reads 1.x)")
         }
@@ -62,7 +69,9 @@ public struct Bundle: Sendable {
         let extensionLength = Int(try reader.readUInt16("extension length"))
         _ = try reader.readBytes(extensionLength, "extensions")
         let count = Int(try reader.readUInt32("envelope count"))
-        guard count <= Self.maxEnvelopes else { throw WireError(.tooLarge, "bundle claims \(count) envelopes, over the limit") }
+        guard count <= Self.maxEnvelopes else {
+            throw WireError(.tooLarge, "bundle claims \(count) envelopes, over the limit")
+        }
         var envelopes = [[UInt8]]()
         envelopes.reserveCapacity(min(count, reader.remaining / 200))
         for index in 0..<count {
@@ -72,7 +81,9 @@ public struct Bundle: Sendable {
             }
             envelopes.append(try reader.readBytes(length, "envelope \(index + 1)"))
         }
-        guard reader.isAtEnd else { throw reader.malformed("\(reader.remaining) unexpected bytes after the last envelope") }
+        guard reader.isAtEnd else {
+            throw reader.malformed("\(reader.remaining) unexpected bytes after the last envelope")
+        }
         self.envelopes = envelopes
     }
 }

@@ -61,7 +61,14 @@ public struct InMemoryConnection: Sendable {
         observer: SyncObserver = SyncObserver()
     ) async -> Result<SyncReport, SyncError> {
         let writer = SyncWriter(write: { [self] bytes in write(bytes) }, close: { [self] in close() })
-        let result = await SyncDriver.run(session, inbound: incoming, writer: writer, store: store, limits: limits, observer: observer)
+        let result = await SyncDriver.run(
+            session,
+            inbound: incoming,
+            writer: writer,
+            store: store,
+            limits: limits,
+            observer: observer
+        )
         close()
         return result
     }

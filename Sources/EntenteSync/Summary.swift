@@ -1,6 +1,6 @@
 public import EntenteCore
-import Foundation
 public import EntenteWire
+import Foundation
 
 /// What a company already holds: for each origin replica, the highest sequence number n such that it holds
 /// every envelope 1...n that replica addressed to it. A peer answers with exactly the envelopes above that.
@@ -45,12 +45,19 @@ public struct Summary: Hashable, Sendable {
             throw WireError(.malformed, "summary is not valid summary JSON (expected the output of `entente summary`)")
         }
         guard form.format == Self.format else {
-            throw WireError(.unsupportedVersion, "summary format '\(form.format)' is not supported (expected \(Self.format))")
+            throw WireError(
+                .unsupportedVersion,
+                "summary format '\(form.format)' is not supported (expected \(Self.format))"
+            )
         }
-        guard let company = CompanyID(hex: form.company) else { throw WireError(.malformed, "summary's company id is not 32 hex digits") }
+        guard let company = CompanyID(hex: form.company) else {
+            throw WireError(.malformed, "summary's company id is not 32 hex digits")
+        }
         var held: [ReplicaID: UInt64] = [:]
         for (key, value) in form.held {
-            guard let replica = ReplicaID(hex: key) else { throw WireError(.malformed, "summary names an invalid replica id '\(key)'") }
+            guard let replica = ReplicaID(hex: key) else {
+                throw WireError(.malformed, "summary names an invalid replica id '\(key)'")
+            }
             guard held.updateValue(value, forKey: replica) == nil else {
                 throw WireError(.malformed, "summary names replica \(replica.short) twice")
             }

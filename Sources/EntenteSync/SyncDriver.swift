@@ -44,7 +44,11 @@ package struct SyncWriter: Sendable {
     package var pieceSize: Int?
 
     /// Wraps a transport's write and close.
-    package init(pieceSize: Int? = nil, write: @escaping @Sendable ([UInt8]) async throws -> Void, close: @escaping @Sendable () -> Void) {
+    package init(
+        pieceSize: Int? = nil,
+        write: @escaping @Sendable ([UInt8]) async throws -> Void,
+        close: @escaping @Sendable () -> Void
+    ) {
         self.pieceSize = pieceSize
         self.write = write
         self.close = close
@@ -78,11 +82,15 @@ package enum SyncDriver {
                         let end = min(frame.count, offset + pieceSize)
                         monitor.beginWrite(at: clock.now)
                         do {
-                            try await writer.write(offset == 0 && end == frame.count ? frame : Array(frame[offset..<end]))
+                            try await writer.write(
+                                offset == 0 && end == frame.count ? frame : Array(frame[offset..<end])
+                            )
                         } catch {
                             // Not a verdict yet: the peer may have explained itself (a refusal, an error) in
                             // what is still to be read, which the reader reports in preference.
-                            monitor.writeFailed(SyncError(.connectionFailed, "the connection broke while writing: \(error)"))
+                            monitor.writeFailed(
+                                SyncError(.connectionFailed, "the connection broke while writing: \(error)")
+                            )
                             writer.close()
                             return .writer
                         }
@@ -120,7 +128,10 @@ package enum SyncDriver {
                         guard let peer = session.peer else { break }
                         observer.received?(peer, envelopes)
                         do {
-                            pending += session.imported(batch: number, outcome: try await store.importBatch(envelopes, from: peer))
+                            pending += session.imported(
+                                batch: number,
+                                outcome: try await store.importBatch(envelopes, from: peer)
+                            )
                         } catch {
                             pending += session.abort(SyncError(.storage, "cannot import batch \(number): \(error)"))
                         }
@@ -186,7 +197,12 @@ package enum SyncDriver {
     private enum ChildTask: Sendable { case writer, watchdog }
 
     /// Cuts the connection when a deadline passes; returns when the session is over.
-    private static func watch(_ monitor: SessionMonitor, limits: SyncLimits, clock: ContinuousClock, close: @Sendable () -> Void) async {
+    private static func watch(
+        _ monitor: SessionMonitor,
+        limits: SyncLimits,
+        clock: ContinuousClock,
+        close: @Sendable () -> Void
+    ) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: SessionMonitor.tick)
             if Task.isCancelled { return }
@@ -261,7 +277,8 @@ final class SessionMonitor: Sendable {
             var reason: SyncError?
             if let since = state.drainingSince, let grace = state.drainGrace, now - since > grace {
                 reason = SyncError(.closed, "the session is over")
-            } else if !state.isAuthenticated, state.drainingSince == nil, now - state.started > limits.handshakeTimeout {
+            } else if !state.isAuthenticated, state.drainingSince == nil, now - state.started > limits.handshakeTimeout
+            {
                 reason = SyncError(.timedOut, "the handshake did not complete within \(limits.handshakeTimeout)")
             } else if let since = state.writingSince, now - since > limits.writeTimeout {
                 reason = SyncError(.timedOut, "the peer stopped reading: it took nothing for \(limits.writeTimeout)")

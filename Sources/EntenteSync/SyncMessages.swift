@@ -64,7 +64,15 @@ struct ClientHello: Equatable {
         return writer.bytes
     }
 
-    init(versions: [UInt8], company: CompanyID, replicaKey: SigningPublicKey, certificate: [UInt8], intendedServer: CompanyID, ephemeralKey: KeyExchangePublicKey, nonce: [UInt8]) {
+    init(
+        versions: [UInt8],
+        company: CompanyID,
+        replicaKey: SigningPublicKey,
+        certificate: [UInt8],
+        intendedServer: CompanyID,
+        ephemeralKey: KeyExchangePublicKey,
+        nonce: [UInt8]
+    ) {
         self.versions = versions
         self.company = company
         self.replicaKey = replicaKey
@@ -78,9 +86,13 @@ struct ClientHello: Equatable {
         var reader = try Handshake.reader(bytes, .clientHello, "client hello")
         do throws(WireError) {
             let count = Int(try reader.readByte("version count"))
-            guard count >= 1, count <= Self.maxVersions else { throw reader.malformed("it offers \(count) versions (1 to \(Self.maxVersions) allowed)") }
+            guard count >= 1, count <= Self.maxVersions else {
+                throw reader.malformed("it offers \(count) versions (1 to \(Self.maxVersions) allowed)")
+            }
             let versions = try reader.readBytes(count, "versions")
-            guard zip(versions, versions.dropFirst()).allSatisfy({ $0 < $1 }) else { throw reader.malformed("versions are not in ascending order") }
+            guard zip(versions, versions.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw reader.malformed("versions are not in ascending order")
+            }
             self.versions = versions
             company = try Handshake.readCompany(&reader, "company id")
             replicaKey = try Handshake.readSigningKey(&reader, "replica key")
@@ -124,7 +136,16 @@ struct ServerHello: Equatable {
 
     func encoded() -> [UInt8] { unsignedEncoding() + signature }
 
-    init(version: UInt8, company: CompanyID, replicaKey: SigningPublicKey, certificate: [UInt8], ephemeralKey: KeyExchangePublicKey, nonce: [UInt8], streamHeader: [UInt8], signature: [UInt8]) {
+    init(
+        version: UInt8,
+        company: CompanyID,
+        replicaKey: SigningPublicKey,
+        certificate: [UInt8],
+        ephemeralKey: KeyExchangePublicKey,
+        nonce: [UInt8],
+        streamHeader: [UInt8],
+        signature: [UInt8]
+    ) {
         self.version = version
         self.company = company
         self.replicaKey = replicaKey
@@ -235,9 +256,14 @@ enum Handshake {
 
     static func reader(_ bytes: [UInt8], _ type: HandshakeType, _ what: String) throws(SyncError) -> ByteReader {
         guard let found = Self.type(of: bytes) else {
-            throw SyncError(.protocolViolation, "expected a \(what) but the frame is not an Entente sync handshake message (bad magic bytes)")
+            throw SyncError(
+                .protocolViolation,
+                "expected a \(what) but the frame is not an Entente sync handshake message (bad magic bytes)"
+            )
         }
-        guard found == type else { throw SyncError(.protocolViolation, "expected a \(what), got handshake message type \(found.rawValue)") }
+        guard found == type else {
+            throw SyncError(.protocolViolation, "expected a \(what), got handshake message type \(found.rawValue)")
+        }
         var reader = ByteReader(bytes, what: what)
         do { _ = try reader.readBytes(5, "header") } catch { throw SyncError(.protocolViolation, error.message) }
         return reader
@@ -256,7 +282,9 @@ enum Handshake {
 
     static func readKXKey(_ reader: inout ByteReader, _ field: String) throws(WireError) -> KeyExchangePublicKey {
         let raw = try reader.readBytes(KeyExchangePublicKey.byteCount, field)
-        do { return try KeyExchangePublicKey(bytes: raw) } catch { throw reader.malformed("\(field): \(error.message)") }
+        do { return try KeyExchangePublicKey(bytes: raw) } catch {
+            throw reader.malformed("\(field): \(error.message)")
+        }
     }
 
     /// BLAKE2b-256 over the context and each message prefixed with its length.
@@ -272,7 +300,10 @@ enum Handshake {
 
     /// Text from the peer, made safe to print: no control characters, at most `limit` bytes.
     static func sanitized(_ text: String) -> String {
-        clipped(String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f })), to: Refusal.maxMessageBytes)
+        clipped(
+            String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f })),
+            to: Refusal.maxMessageBytes
+        )
     }
 
     static func clipped(_ text: String, to limit: Int) -> String {
@@ -355,7 +386,10 @@ enum SessionMessage: Equatable {
     /// Parses one session message, checking it against `limits` before reading what it announces.
     static func decode(_ bytes: [UInt8], limits: SyncLimits) throws(SyncError) -> SessionMessage {
         guard let first = bytes.first, let type = SessionType(rawValue: first) else {
-            throw SyncError(.protocolViolation, "unknown session message type \(bytes.first.map { String($0) } ?? "(empty)")")
+            throw SyncError(
+                .protocolViolation,
+                "unknown session message type \(bytes.first.map { String($0) } ?? "(empty)")"
+            )
         }
         var reader = ByteReader(bytes, what: "\(type) message")
         do throws(WireError) {
@@ -370,10 +404,14 @@ enum SessionMessage: Equatable {
                 for _ in 0..<count {
                     let raw = try reader.readBytes(16, "replica id")
                     guard let replica = ReplicaID(bytes: raw) else { throw reader.malformed("bad replica id") }
-                    if let previous, !(previous < replica) { throw reader.malformed("replicas are not in strictly ascending order") }
+                    if let previous, !(previous < replica) {
+                        throw reader.malformed("replicas are not in strictly ascending order")
+                    }
                     previous = replica
                     let sequence = try reader.readVarint("sequence")
-                    guard sequence <= UInt64(Int64.max) else { throw reader.malformed("sequence \(sequence) is over 2^63-1") }
+                    guard sequence <= UInt64(Int64.max) else {
+                        throw reader.malformed("sequence \(sequence) is over 2^63-1")
+                    }
                     held[replica] = sequence
                 }
                 message = .summary(Summary(company: company, held: held))
@@ -388,24 +426,44 @@ enum SessionMessage: Equatable {
                 for index in 0..<count {
                     let length = Int(try reader.readUInt32("length of envelope \(index + 1)"))
                     guard length <= Envelope.maxBytes else {
-                        throw WireError(.tooLarge, "envelope \(index + 1) of the batch is \(length) bytes, over the limit of \(Envelope.maxBytes)")
+                        throw WireError(
+                            .tooLarge,
+                            "envelope \(index + 1) of the batch is \(length) bytes, over the limit of \(Envelope.maxBytes)"
+                        )
                     }
                     envelopes.append(try reader.readBytes(length, "envelope \(index + 1)"))
                     size += length
                 }
                 guard count == 1 || size <= limits.maxBatchBytes else {
-                    throw WireError(.tooLarge, "the batch holds \(size) bytes of envelopes, over the limit of \(limits.maxBatchBytes)")
+                    throw WireError(
+                        .tooLarge,
+                        "the batch holds \(size) bytes of envelopes, over the limit of \(limits.maxBatchBytes)"
+                    )
                 }
                 message = .batch(number: number, total: total, envelopes: envelopes)
             case .ack:
                 var values: [UInt64] = []
-                for field in ["batch number", "applied", "duplicates", "waiting", "refused"] { values.append(try reader.readVarint(field)) }
-                message = .ack(number: values[0], applied: values[1], duplicates: values[2], waiting: values[3], refused: values[4])
+                for field in ["batch number", "applied", "duplicates", "waiting", "refused"] {
+                    values.append(try reader.readVarint(field))
+                }
+                message = .ack(
+                    number: values[0],
+                    applied: values[1],
+                    duplicates: values[2],
+                    waiting: values[3],
+                    refused: values[4]
+                )
             case .done:
-                message = .done(batches: try reader.readVarint("batch count"), envelopes: try reader.readVarint("envelope count"))
+                message = .done(
+                    batches: try reader.readVarint("batch count"),
+                    envelopes: try reader.readVarint("envelope count")
+                )
             case .error:
                 let code = try reader.readByte("error code")
-                message = .error(code: code, message: Handshake.sanitized(try reader.readString("message", maxBytes: Self.maxErrorBytes)))
+                message = .error(
+                    code: code,
+                    message: Handshake.sanitized(try reader.readString("message", maxBytes: Self.maxErrorBytes))
+                )
             }
             guard reader.isAtEnd else { throw reader.malformed("\(reader.remaining) unexpected bytes at the end") }
             return message
@@ -435,7 +493,9 @@ struct FrameDecoder {
     /// The next complete frame body, nil if more bytes are needed.
     mutating func next(maxLength: Int) throws(SyncError) -> [UInt8]? {
         guard buffer.count - start >= 4 else { return nil }
-        let length = Int(buffer[start]) << 24 | Int(buffer[start + 1]) << 16 | Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
+        let length =
+            Int(buffer[start]) << 24 | Int(buffer[start + 1]) << 16 | Int(buffer[start + 2]) << 8
+            | Int(buffer[start + 3])
         guard length <= maxLength else {
             throw SyncError(.tooLarge, "the peer announced a frame of \(length) bytes, over the limit of \(maxLength)")
         }
@@ -454,7 +514,9 @@ struct FrameDecoder {
         var framed = [UInt8]()
         framed.reserveCapacity(body.count + 4)
         let length = UInt32(body.count)
-        framed.append(contentsOf: [UInt8(length >> 24), UInt8((length >> 16) & 0xff), UInt8((length >> 8) & 0xff), UInt8(length & 0xff)])
+        framed.append(contentsOf: [
+            UInt8(length >> 24), UInt8((length >> 16) & 0xff), UInt8((length >> 8) & 0xff), UInt8(length & 0xff),
+        ])
         framed.append(contentsOf: body)
         return framed
     }

@@ -57,7 +57,11 @@ public struct SyncSession {
         public var versions: [UInt8]
 
         /// Creates a configuration speaking ``SyncSession/protocolVersions``.
-        public init(credentials: ReplicaCredentials, partners: [CompanyID: SigningPublicKey], limits: SyncLimits = SyncLimits()) {
+        public init(
+            credentials: ReplicaCredentials,
+            partners: [CompanyID: SigningPublicKey],
+            limits: SyncLimits = SyncLimits()
+        ) {
             self.credentials = credentials
             self.partners = partners
             self.limits = limits
@@ -72,7 +76,13 @@ public struct SyncSession {
         case idle
         case clientSentHello(encodedHello: [UInt8], versions: [UInt8], ephemeral: KeyExchangeKeyPair)
         case serverAwaitingHello
-        case serverSentHello(clientHello: [UInt8], serverHello: [UInt8], client: SigningPublicKey, report: SyncReport, keys: SessionKeys)
+        case serverSentHello(
+            clientHello: [UInt8],
+            serverHello: [UInt8],
+            client: SigningPublicKey,
+            report: SyncReport,
+            keys: SessionKeys
+        )
         case established
         case finished
         case failed
@@ -135,7 +145,10 @@ public struct SyncSession {
             return []
         case .client(let dialing):
             guard configuration.partners[dialing] != nil else {
-                return fail(SyncError(.unknownCompany, "company \(dialing.short) is not a pinned partner"), notify: false)
+                return fail(
+                    SyncError(.unknownCompany, "company \(dialing.short) is not a pinned partner"),
+                    notify: false
+                )
             }
             let ephemeral = KeyExchangeKeyPair.generate()
             let credentials = configuration.credentials
@@ -177,7 +190,8 @@ public struct SyncSession {
         if report == nil || !isEstablished {
             detail = "the peer closed the connection during the handshake"
         } else {
-            detail = "the peer closed the connection before the sync was complete (received \(importedEnvelopes + pendingImports.reduce(0) { $0 + $1.count }) envelopes, \(ackedEnvelopes) of ours acknowledged)"
+            detail =
+                "the peer closed the connection before the sync was complete (received \(importedEnvelopes + pendingImports.reduce(0) { $0 + $1.count }) envelopes, \(ackedEnvelopes) of ours acknowledged)"
         }
         return fail(SyncError(.closed, detail), notify: false)
     }
@@ -195,7 +209,9 @@ public struct SyncSession {
     public mutating func outgoing(_ envelopes: [[UInt8]]) -> [SyncAction] {
         guard isEstablished, outgoing == nil else { return [] }
         if let oversized = envelopes.firstIndex(where: { $0.count > Envelope.maxBytes || $0.isEmpty }) {
-            return fail(SyncError(.storage, "envelope \(oversized + 1) to send is empty or over \(Envelope.maxBytes) bytes"))
+            return fail(
+                SyncError(.storage, "envelope \(oversized + 1) to send is empty or over \(Envelope.maxBytes) bytes")
+            )
         }
         outgoing = envelopes
         outgoingTotal = envelopes.count
@@ -224,11 +240,22 @@ public struct SyncSession {
         var actions = [
             sendMessage(
                 .ack(
-                    number: number, applied: UInt64(outcome.applied), duplicates: UInt64(outcome.duplicates),
-                    waiting: UInt64(outcome.waiting), refused: UInt64(outcome.refused.count)
+                    number: number,
+                    applied: UInt64(outcome.applied),
+                    duplicates: UInt64(outcome.duplicates),
+                    waiting: UInt64(outcome.waiting),
+                    refused: UInt64(outcome.refused.count)
                 )
             ),
-            SyncAction.progress(SyncProgress(peer: report.peer, direction: .receiving, envelopes: importedEnvelopes, total: peerTotal, bytes: importedBytes)),
+            SyncAction.progress(
+                SyncProgress(
+                    peer: report.peer,
+                    direction: .receiving,
+                    envelopes: importedEnvelopes,
+                    total: peerTotal,
+                    bytes: importedBytes
+                )
+            ),
         ]
         actions += checkCompletion()
         return actions
@@ -269,14 +296,23 @@ public struct SyncSession {
     private mutating func handle(_ frame: [UInt8]) throws(SyncError) -> [SyncAction] {
         switch phase {
         case .idle, .serverAwaitingHello:
-            guard case .server = role else { throw SyncError(.protocolViolation, "the peer sent data before the session started") }
+            guard case .server = role else {
+                throw SyncError(.protocolViolation, "the peer sent data before the session started")
+            }
             return try serverReceivedHello(frame)
         case .clientSentHello(let encodedHello, let versions, let ephemeral):
             if Handshake.type(of: frame) == .refusal { return refused(try Refusal(decoding: frame)) }
             return try clientReceivedHello(frame, encodedHello: encodedHello, versions: versions, ephemeral: ephemeral)
         case .serverSentHello(let clientHello, let serverHello, let client, let report, let keys):
             if Handshake.type(of: frame) == .refusal { return refused(try Refusal(decoding: frame)) }
-            return try serverReceivedFinish(frame, clientHello: clientHello, serverHello: serverHello, client: client, report: report, keys: keys)
+            return try serverReceivedFinish(
+                frame,
+                clientHello: clientHello,
+                serverHello: serverHello,
+                client: client,
+                report: report,
+                keys: keys
+            )
         case .established:
             return try receivedSessionFrame(frame)
         case .finished, .failed:
@@ -300,7 +336,10 @@ public struct SyncSession {
         let hello = try ClientHello(decoding: frame)
         let credentials = configuration.credentials
         guard let companyKey = configuration.partners[hello.company] else {
-            throw SyncError(.unknownCompany, "company \(hello.company.short) is not a partner of this node (its card is not pinned here)")
+            throw SyncError(
+                .unknownCompany,
+                "company \(hello.company.short) is not a partner of this node (its card is not pinned here)"
+            )
         }
         guard hello.intendedServer == credentials.company else {
             let error = SyncError(
@@ -309,9 +348,16 @@ public struct SyncSession {
             )
             return fail(error, reason: .wrongNode)
         }
-        let certificate = ReplicaCertificate(company: hello.company, replicaKey: hello.replicaKey, signature: hello.certificate)
+        let certificate = ReplicaCertificate(
+            company: hello.company,
+            replicaKey: hello.replicaKey,
+            signature: hello.certificate
+        )
         guard certificate.isValid(companyKey: companyKey) else {
-            throw SyncError(.authenticationFailed, "the client's replica certificate does not verify under the pinned key of company \(hello.company.short)")
+            throw SyncError(
+                .authenticationFailed,
+                "the client's replica certificate does not verify under the pinned key of company \(hello.company.short)"
+            )
         }
         guard certificate.replica != credentials.replica else {
             throw SyncError(.authenticationFailed, "the client is this very replica (a node cannot sync with itself)")
@@ -345,34 +391,65 @@ public struct SyncSession {
         answer.signature = credentials.key.signature(for: Handshake.serverSignatureContext + transcript)
         let encoded = answer.encoded()
         self.pusher = pusher
-        let report = SyncReport(peer: hello.company, peerReplica: certificate.replica, isClient: false, version: version)
-        phase = .serverSentHello(clientHello: frame, serverHello: encoded, client: hello.replicaKey, report: report, keys: keys)
+        let report = SyncReport(
+            peer: hello.company,
+            peerReplica: certificate.replica,
+            isClient: false,
+            version: version
+        )
+        phase = .serverSentHello(
+            clientHello: frame,
+            serverHello: encoded,
+            client: hello.replicaKey,
+            report: report,
+            keys: keys
+        )
         return [send(encoded)]
     }
 
     private mutating func clientReceivedHello(
-        _ frame: [UInt8], encodedHello: [UInt8], versions: [UInt8], ephemeral: KeyExchangeKeyPair
+        _ frame: [UInt8],
+        encodedHello: [UInt8],
+        versions: [UInt8],
+        ephemeral: KeyExchangeKeyPair
     ) throws(SyncError) -> [SyncAction] {
         guard case .client(let dialing) = role else { throw SyncError(.protocolViolation, "unexpected server hello") }
         let hello = try ServerHello(decoding: frame)
         guard hello.company == dialing else {
-            throw SyncError(.authenticationFailed, "this node dialled company \(dialing.short), but company \(hello.company.short) answered")
+            throw SyncError(
+                .authenticationFailed,
+                "this node dialled company \(dialing.short), but company \(hello.company.short) answered"
+            )
         }
         guard let companyKey = configuration.partners[hello.company] else {
             throw SyncError(.unknownCompany, "company \(hello.company.short) is not a pinned partner")
         }
-        let certificate = ReplicaCertificate(company: hello.company, replicaKey: hello.replicaKey, signature: hello.certificate)
+        let certificate = ReplicaCertificate(
+            company: hello.company,
+            replicaKey: hello.replicaKey,
+            signature: hello.certificate
+        )
         guard certificate.isValid(companyKey: companyKey) else {
-            throw SyncError(.authenticationFailed, "the answering replica's certificate does not verify under the pinned key of company \(dialing.short)")
+            throw SyncError(
+                .authenticationFailed,
+                "the answering replica's certificate does not verify under the pinned key of company \(dialing.short)"
+            )
         }
         guard certificate.replica != configuration.credentials.replica else {
-            throw SyncError(.authenticationFailed, "the address answers with this very replica (a node cannot sync with itself)")
+            throw SyncError(
+                .authenticationFailed,
+                "the address answers with this very replica (a node cannot sync with itself)"
+            )
         }
         guard versions.contains(hello.version) else {
-            throw SyncError(.unsupportedVersion, "the peer chose protocol version \(hello.version), which this node did not offer")
+            throw SyncError(
+                .unsupportedVersion,
+                "the peer chose protocol version \(hello.version), which this node did not offer"
+            )
         }
         let transcript = Handshake.transcriptHash([encodedHello, hello.unsignedEncoding()])
-        guard hello.replicaKey.isValidSignature(hello.signature, for: Handshake.serverSignatureContext + transcript) else {
+        guard hello.replicaKey.isValidSignature(hello.signature, for: Handshake.serverSignatureContext + transcript)
+        else {
             throw SyncError(
                 .authenticationFailed,
                 "the answering replica's signature over the handshake does not verify (the handshake was tampered with, replayed or downgraded)"
@@ -388,15 +465,27 @@ public struct SyncSession {
         }
         var finish = ClientFinish(streamHeader: pusher.header, signature: [])
         let fullTranscript = Handshake.transcriptHash([encodedHello, frame, finish.unsignedEncoding()])
-        finish.signature = configuration.credentials.key.signature(for: Handshake.clientSignatureContext + fullTranscript)
+        finish.signature = configuration.credentials.key.signature(
+            for: Handshake.clientSignatureContext + fullTranscript
+        )
         self.pusher = pusher
-        report = SyncReport(peer: hello.company, peerReplica: certificate.replica, isClient: true, version: hello.version)
+        report = SyncReport(
+            peer: hello.company,
+            peerReplica: certificate.replica,
+            isClient: true,
+            version: hello.version
+        )
         phase = .established
         return [send(finish.encoded()), .authenticated(peer: hello.company, replica: certificate.replica)]
     }
 
     private mutating func serverReceivedFinish(
-        _ frame: [UInt8], clientHello: [UInt8], serverHello: [UInt8], client: SigningPublicKey, report: SyncReport, keys: SessionKeys
+        _ frame: [UInt8],
+        clientHello: [UInt8],
+        serverHello: [UInt8],
+        client: SigningPublicKey,
+        report: SyncReport,
+        keys: SessionKeys
     ) throws(SyncError) -> [SyncAction] {
         let finish = try ClientFinish(decoding: frame)
         let transcript = Handshake.transcriptHash([clientHello, serverHello, finish.unsignedEncoding()])
@@ -428,29 +517,43 @@ public struct SyncSession {
             )
         }
         let message = try SessionMessage.decode(opened.bytes, limits: configuration.limits)
-        if opened.tag == .final, case .error = message {} else if opened.tag == .final {
+        if opened.tag == .final, case .error = message {
+        } else if opened.tag == .final {
             throw SyncError(.protocolViolation, "the peer ended its stream with a message other than an error")
         }
         switch message {
         case .summary(let summary):
             guard peerSummary == nil else { throw SyncError(.protocolViolation, "the peer sent a second summary") }
             guard summary.company == report.peer else {
-                throw SyncError(.protocolViolation, "the peer's summary describes company \(summary.company.short), not itself")
+                throw SyncError(
+                    .protocolViolation,
+                    "the peer's summary describes company \(summary.company.short), not itself"
+                )
             }
             peerSummary = summary
             return [.loadEnvelopes(for: report.peer, since: summary)]
         case .batch(let number, let total, let envelopes):
-            guard peerSummary != nil else { throw SyncError(.protocolViolation, "the peer sent a batch before its summary") }
-            guard !peerDone else { throw SyncError(.protocolViolation, "the peer sent a batch after saying it was done") }
+            guard peerSummary != nil else {
+                throw SyncError(.protocolViolation, "the peer sent a batch before its summary")
+            }
+            guard !peerDone else {
+                throw SyncError(.protocolViolation, "the peer sent a batch after saying it was done")
+            }
             guard number == receivedBatches + 1 else {
-                throw SyncError(.protocolViolation, "the peer sent batch \(number) where batch \(receivedBatches + 1) was due")
+                throw SyncError(
+                    .protocolViolation,
+                    "the peer sent batch \(number) where batch \(receivedBatches + 1) was due"
+                )
             }
             let received = importedEnvelopes + pendingImports.reduce(0) { $0 + $1.count }
             guard total <= UInt64(Int.max), received + envelopes.count <= Int(total) else {
                 throw SyncError(.protocolViolation, "the peer sent more envelopes than the \(total) it announced")
             }
             guard pendingImports.count < configuration.limits.window else {
-                throw SyncError(.protocolViolation, "the peer sent more than \(configuration.limits.window) batches without waiting for an acknowledgement")
+                throw SyncError(
+                    .protocolViolation,
+                    "the peer sent more than \(configuration.limits.window) batches without waiting for an acknowledgement"
+                )
             }
             receivedBatches = number
             peerTotal = Int(total)
@@ -461,7 +564,10 @@ public struct SyncSession {
             return [.importBatch(number: number, envelopes: envelopes)]
         case .ack(let number, let applied, let duplicates, _, let refused):
             guard let first = unacked.first, first.number == number else {
-                throw SyncError(.protocolViolation, "the peer acknowledged batch \(number), which is not the oldest unacknowledged batch")
+                throw SyncError(
+                    .protocolViolation,
+                    "the peer acknowledged batch \(number), which is not the oldest unacknowledged batch"
+                )
             }
             unacked.removeFirst()
             ackedEnvelopes += first.count
@@ -470,13 +576,23 @@ public struct SyncSession {
             self.report?.peerDuplicates += Int(clamping: duplicates)
             self.report?.peerRefused += Int(clamping: refused)
             var actions: [SyncAction] = [
-                .progress(SyncProgress(peer: report.peer, direction: .sending, envelopes: ackedEnvelopes, total: outgoingTotal, bytes: ackedBytes))
+                .progress(
+                    SyncProgress(
+                        peer: report.peer,
+                        direction: .sending,
+                        envelopes: ackedEnvelopes,
+                        total: outgoingTotal,
+                        bytes: ackedBytes
+                    )
+                )
             ]
             actions += pump()
             actions += checkCompletion()
             return actions
         case .done(let batches, let envelopes):
-            guard !peerDone, peerSummary != nil else { throw SyncError(.protocolViolation, "unexpected end-of-batches message") }
+            guard !peerDone, peerSummary != nil else {
+                throw SyncError(.protocolViolation, "unexpected end-of-batches message")
+            }
             let received = importedEnvelopes + pendingImports.reduce(0) { $0 + $1.count }
             guard batches == receivedBatches, envelopes == UInt64(received) else {
                 throw SyncError(
@@ -524,7 +640,8 @@ public struct SyncSession {
     }
 
     private mutating func checkCompletion() -> [SyncAction] {
-        guard isEstablished, sentSummary, peerSummary != nil, sentDone, unacked.isEmpty, peerDone, pendingImports.isEmpty,
+        guard isEstablished, sentSummary, peerSummary != nil, sentDone, unacked.isEmpty, peerDone,
+            pendingImports.isEmpty,
             var report
         else { return [] }
         report.bytesSent = bytesSent
@@ -542,10 +659,15 @@ public struct SyncSession {
         if notify {
             switch phase {
             case .established:
-                let action = sendMessage(.error(code: RefusalReason(code: error.code).rawValue, message: error.message), final: true)
+                let action = sendMessage(
+                    .error(code: RefusalReason(code: error.code).rawValue, message: error.message),
+                    final: true
+                )
                 if case .send = action { actions.append(action) }
             case .clientSentHello, .serverAwaitingHello, .serverSentHello:
-                actions.append(send(Refusal(reason: reason ?? RefusalReason(code: error.code), message: error.message).encoded()))
+                actions.append(
+                    send(Refusal(reason: reason ?? RefusalReason(code: error.code), message: error.message).encoded())
+                )
             case .idle, .finished, .failed:
                 break
             }

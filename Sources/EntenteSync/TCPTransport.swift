@@ -25,15 +25,22 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
         if trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]") {
             host = trimmed[trimmed.index(after: trimmed.startIndex)..<close]
             let rest = trimmed[trimmed.index(after: close)...]
-            guard rest.hasPrefix(":") else { throw SyncError(.invalidAddress, "address '\(text)' has no port; write [HOST]:PORT") }
+            guard rest.hasPrefix(":") else {
+                throw SyncError(.invalidAddress, "address '\(text)' has no port; write [HOST]:PORT")
+            }
             portText = rest.dropFirst()
         } else {
             guard let colon = trimmed.lastIndex(of: ":") else {
-                throw SyncError(.invalidAddress, "address '\(text)' has no port; write HOST:PORT, for example 127.0.0.1:7400")
+                throw SyncError(
+                    .invalidAddress,
+                    "address '\(text)' has no port; write HOST:PORT, for example 127.0.0.1:7400"
+                )
             }
             host = trimmed[..<colon]
             portText = trimmed[trimmed.index(after: colon)...]
-            guard !host.contains(":") else { throw SyncError(.invalidAddress, "write an IPv6 address in brackets: [\(host)]:\(portText)") }
+            guard !host.contains(":") else {
+                throw SyncError(.invalidAddress, "write an IPv6 address in brackets: [\(host)]:\(portText)")
+            }
         }
         host = host.drop(while: { $0 == " " })
         guard !host.isEmpty, host.utf8.count <= 253, host.allSatisfy({ !$0.isWhitespace && $0 != "/" }) else {
@@ -139,7 +146,12 @@ package struct IncomingConnection: Sendable {
     let connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
     /// Runs `session` (a server session) over the connection, then closes it.
-    package func run(_ session: SyncSession, store: any SyncStore, limits: SyncLimits, observer: SyncObserver) async -> Result<SyncReport, SyncError> {
+    package func run(
+        _ session: SyncSession,
+        store: any SyncStore,
+        limits: SyncLimits,
+        observer: SyncObserver
+    ) async -> Result<SyncReport, SyncError> {
         await TCPTransport.run(connection, session: session, store: store, limits: limits, observer: observer)
     }
 
@@ -224,7 +236,9 @@ package final class TCPSyncServer: Sendable {
                             guard let id = admit(connection.channel) else {
                                 group.addTask {
                                     self.onRefused(remote)
-                                    await incoming.refuse("this node is busy (\(self.maxConnections) partners are syncing); try again shortly")
+                                    await incoming.refuse(
+                                        "this node is busy (\(self.maxConnections) partners are syncing); try again shortly"
+                                    )
                                 }
                                 continue
                             }
@@ -271,7 +285,9 @@ package final class TCPSyncServer: Sendable {
                 return channel
             case .pending(let waiting):
                 state = .shutDown
-                for continuation in waiting { continuation.resume(throwing: SyncError(.closed, "the server was shut down")) }
+                for continuation in waiting {
+                    continuation.resume(throwing: SyncError(.closed, "the server was shut down"))
+                }
                 return nil
             case .failed, .shutDown:
                 return nil
@@ -314,7 +330,9 @@ package final class TCPSyncServer: Sendable {
     }
 
     private static func describe(_ address: SocketAddress) -> String {
-        if let ip = address.ipAddress, let port = address.port { return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)" }
+        if let ip = address.ipAddress, let port = address.port {
+            return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+        }
         return "\(address)"
     }
 }

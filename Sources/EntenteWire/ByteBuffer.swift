@@ -13,11 +13,15 @@ package struct ByteWriter: Sendable {
     }
 
     package mutating func writeUInt32(_ value: UInt32) {
-        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+        for shift in stride(from: 24, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
+        }
     }
 
     package mutating func writeUInt64(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
     }
 
     /// Unsigned LEB128.
@@ -111,7 +115,9 @@ package struct ByteReader: Sendable {
     /// A varint that must not exceed `limit`.
     package mutating func readCount(_ field: String, limit: Int) throws(WireError) -> Int {
         let raw = try readVarint(field)
-        guard raw <= UInt64(limit) else { throw WireError(.tooLarge, "\(what): \(field) is \(raw), over the limit of \(limit)") }
+        guard raw <= UInt64(limit) else {
+            throw WireError(.tooLarge, "\(what): \(field) is \(raw), over the limit of \(limit)")
+        }
         return Int(raw)
     }
 

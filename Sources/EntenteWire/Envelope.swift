@@ -14,7 +14,9 @@ public struct EnvelopeHash: Hashable, Sendable, Comparable, CustomStringConverti
     /// Hex.
     public var description: String { Hex.encode(bytes) }
     /// Byte order.
-    public static func < (lhs: EnvelopeHash, rhs: EnvelopeHash) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+    public static func < (lhs: EnvelopeHash, rhs: EnvelopeHash) -> Bool {
+        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+    }
 }
 
 /// One audience company of an envelope: who, its per-(origin replica, recipient) sequence number, and the
@@ -144,7 +146,10 @@ public struct Envelope: Hashable, Sendable {
             throw WireError(.decryptionFailed, "could not encrypt the payload: \(error)")
         }
         guard header.count + 4 + ciphertext.count + 64 <= maxBytes else {
-            throw WireError(.tooLarge, "the envelope would exceed \(maxBytes) bytes; send fewer operations per envelope")
+            throw WireError(
+                .tooLarge,
+                "the envelope would exceed \(maxBytes) bytes; send fewer operations per envelope"
+            )
         }
         writer.writeUInt32(UInt32(ciphertext.count))
         writer.write(ciphertext)
@@ -163,7 +168,10 @@ public struct Envelope: Hashable, Sendable {
         }
         let major = try reader.readByte("major version")
         guard major == Self.majorVersion else {
-            throw WireError(.unsupportedVersion, "envelope format \(major).x is not supported (this build reads 1.x); upgrade entente")
+            throw WireError(
+                .unsupportedVersion,
+                "envelope format \(major).x is not supported (this build reads 1.x); upgrade entente"
+            )
         }
         minorVersion = try reader.readByte("minor version")
         let extensionLength = try reader.readUInt16("extension length")
@@ -188,8 +196,12 @@ public struct Envelope: Hashable, Sendable {
         var recipients = [Recipient]()
         var previous: CompanyID?
         for _ in 0..<count {
-            guard let recipient = CompanyID(bytes: try reader.readBytes(16, "recipient")) else { throw reader.malformed("recipient") }
-            if let previous, previous >= recipient { throw reader.malformed("recipients are not in strictly ascending order") }
+            guard let recipient = CompanyID(bytes: try reader.readBytes(16, "recipient")) else {
+                throw reader.malformed("recipient")
+            }
+            if let previous, previous >= recipient {
+                throw reader.malformed("recipients are not in strictly ascending order")
+            }
             previous = recipient
             let sequence = try reader.readUInt64("sequence")
             guard sequence >= 1, sequence <= Self.maxSequence else {
@@ -203,7 +215,9 @@ public struct Envelope: Hashable, Sendable {
         commitment = try reader.readBytes(32, "key commitment")
         headerLength = reader.offset
         let length = Int(try reader.readUInt32("ciphertext length"))
-        guard length >= XChaCha20Poly1305.tagByteCount else { throw reader.malformed("ciphertext shorter than its tag") }
+        guard length >= XChaCha20Poly1305.tagByteCount else {
+            throw reader.malformed("ciphertext shorter than its tag")
+        }
         ciphertext = try reader.readBytes(length, "ciphertext")
         signature = try reader.readBytes(64, "signature")
         guard reader.isAtEnd else { throw reader.malformed("\(reader.remaining) unexpected bytes after the signature") }
@@ -216,7 +230,10 @@ public struct Envelope: Hashable, Sendable {
             throw WireError(.badCertificate, "envelope's replica certificate is not signed by company \(origin.short)")
         }
         guard certificate.replicaKey.isValidSignature(signature, for: Array(bytes[..<(bytes.count - 64)])) else {
-            throw WireError(.badSignature, "envelope from company \(origin.short) has an invalid signature (tampered or corrupted)")
+            throw WireError(
+                .badSignature,
+                "envelope from company \(origin.short) has an invalid signature (tampered or corrupted)"
+            )
         }
     }
 
@@ -224,13 +241,19 @@ public struct Envelope: Hashable, Sendable {
     /// id is bound to the origin company.
     public func open(as company: CompanyID, with keyPair: BoxKeyPair) throws(WireError) -> [Operation] {
         guard let recipient = recipients.first(where: { $0.company == company }) else {
-            throw WireError(.notAddressedToUs, "envelope from \(origin.short) is not addressed to company \(company.short)")
+            throw WireError(
+                .notAddressedToUs,
+                "envelope from \(origin.short) is not addressed to company \(company.short)"
+            )
         }
         let plaintext: [UInt8]
         do {
             let keyBytes = try SealedBox.open(recipient.sealedKey, with: keyPair)
             guard Self.keyCommitment(keyBytes) == commitment else {
-                throw WireError(.decryptionFailed, "envelope from \(origin.short) seals a content key that does not match its commitment")
+                throw WireError(
+                    .decryptionFailed,
+                    "envelope from \(origin.short) seals a content key that does not match its commitment"
+                )
             }
             let key = try SymmetricKey(bytes: keyBytes)
             plaintext = try XChaCha20Poly1305.open(
@@ -247,7 +270,10 @@ public struct Envelope: Hashable, Sendable {
             if case .create(_, let nonce) = operation.kind,
                 Derivation.objectID(owner: origin, nonce: nonce) != operation.object
             {
-                throw WireError(.badObjectID, "envelope from \(origin.short) creates object \(operation.object.short), which it does not own")
+                throw WireError(
+                    .badObjectID,
+                    "envelope from \(origin.short) creates object \(operation.object.short), which it does not own"
+                )
             }
         }
         return operations

@@ -37,15 +37,16 @@ public enum OperationCodec {
     }
 
     static func encode(_ operation: Operation, into writer: inout ByteWriter) {
-        let tag: UInt8 = switch operation.kind {
-        case .create: Tag.create
-        case .addParticipant: Tag.addParticipant
-        case .set: Tag.set
-        case .removeParticipant: Tag.removeParticipant
-        case .archive: Tag.archive
-        case .addElement: Tag.addElement
-        case .removeElement: Tag.removeElement
-        }
+        let tag: UInt8 =
+            switch operation.kind {
+            case .create: Tag.create
+            case .addParticipant: Tag.addParticipant
+            case .set: Tag.set
+            case .removeParticipant: Tag.removeParticipant
+            case .archive: Tag.archive
+            case .addElement: Tag.addElement
+            case .removeElement: Tag.removeElement
+            }
         writer.write(operation.writer == nil ? tag : tag | Tag.explicitWriter)
         writer.write(operation.object.bytes)
         encode(operation.timestamp, into: &writer)
@@ -136,13 +137,18 @@ public enum OperationCodec {
         var reader = ByteReader(bytes, what: "operation batch")
         let found = try reader.readVarint("version")
         guard found == version else {
-            throw WireError(.unsupportedVersion, "operation batch version \(found) is not supported (this build reads \(version))")
+            throw WireError(
+                .unsupportedVersion,
+                "operation batch version \(found) is not supported (this build reads \(version))"
+            )
         }
         let count = try reader.readCount("operation count", limit: maxOperations)
         var operations = [Operation]()
         operations.reserveCapacity(min(count, reader.remaining / 36))
         for _ in 0..<count { operations.append(try decodeOperation(&reader)) }
-        guard reader.isAtEnd else { throw reader.malformed("\(reader.remaining) unexpected bytes after the last operation") }
+        guard reader.isAtEnd else {
+            throw reader.malformed("\(reader.remaining) unexpected bytes after the last operation")
+        }
         return operations
     }
 
@@ -192,7 +198,11 @@ public enum OperationCodec {
 
     /// Reads a timestamp list: predecessors or observed adds (at most `Operation.maxTimestampList`), or a
     /// stored list (`limit` up to the number of replicas that ever wrote).
-    static func decodeTimestamps(_ reader: inout ByteReader, _ what: String, limit: Int = Operation.maxTimestampList) throws(WireError) -> [Timestamp] {
+    static func decodeTimestamps(
+        _ reader: inout ByteReader,
+        _ what: String,
+        limit: Int = Operation.maxTimestampList
+    ) throws(WireError) -> [Timestamp] {
         let count = try reader.readCount("\(what) count", limit: limit)
         var result: [Timestamp] = []
         for _ in 0..<count { result.append(try decodeTimestamp(&reader)) }
@@ -249,7 +259,9 @@ public enum OperationCodec {
         case 5:
             let amount = try decodeDecimal(&reader)
             let code = try reader.readBytes(3, "currency")
-            guard code.allSatisfy({ (65...90).contains($0) }), let currency = CurrencyCode(String(decoding: code, as: UTF8.self)) else {
+            guard code.allSatisfy({ (65...90).contains($0) }),
+                let currency = CurrencyCode(String(decoding: code, as: UTF8.self))
+            else {
                 throw reader.malformed("currency is not three upper-case letters")
             }
             return .money(Money(amount: amount, currency: currency))
@@ -257,7 +269,8 @@ public enum OperationCodec {
             let year = try reader.readSignedVarint("year")
             let month = try reader.readByte("month")
             let day = try reader.readByte("day")
-            guard let year32 = Int32(exactly: year), let date = CalendarDate(year: year32, month: month, day: day) else {
+            guard let year32 = Int32(exactly: year), let date = CalendarDate(year: year32, month: month, day: day)
+            else {
                 throw reader.malformed("\(year)-\(month)-\(day) is not a valid date")
             }
             return .date(date)

@@ -23,9 +23,19 @@ public struct PartnerCard: Hashable, Sendable {
     public var company: CompanyID { Derivation.companyID(for: signingKey) }
 
     /// Issues a card signed by the company key.
-    public static func issue(name: String, companyKey: SigningKeyPair, encryptionKey: BoxPublicKey, address: String?) -> PartnerCard {
+    public static func issue(
+        name: String,
+        companyKey: SigningKeyPair,
+        encryptionKey: BoxPublicKey,
+        address: String?
+    ) -> PartnerCard {
         let address = address?.isEmpty == true ? nil : address
-        let unsigned = canonicalBytes(name: name, signingKey: companyKey.publicKey, encryptionKey: encryptionKey, address: address)
+        let unsigned = canonicalBytes(
+            name: name,
+            signingKey: companyKey.publicKey,
+            encryptionKey: encryptionKey,
+            address: address
+        )
         return PartnerCard(
             name: name,
             signingKey: companyKey.publicKey,
@@ -35,7 +45,13 @@ public struct PartnerCard: Hashable, Sendable {
         )
     }
 
-    private init(name: String, signingKey: SigningPublicKey, encryptionKey: BoxPublicKey, address: String?, signature: [UInt8]) {
+    private init(
+        name: String,
+        signingKey: SigningPublicKey,
+        encryptionKey: BoxPublicKey,
+        address: String?,
+        signature: [UInt8]
+    ) {
         self.name = name
         self.signingKey = signingKey
         self.encryptionKey = encryptionKey
@@ -43,7 +59,12 @@ public struct PartnerCard: Hashable, Sendable {
         self.signature = signature
     }
 
-    static func canonicalBytes(name: String, signingKey: SigningPublicKey, encryptionKey: BoxPublicKey, address: String?) -> [UInt8] {
+    static func canonicalBytes(
+        name: String,
+        signingKey: SigningPublicKey,
+        encryptionKey: BoxPublicKey,
+        address: String?
+    ) -> [UInt8] {
         var writer = ByteWriter()
         writer.write(Array("entente/card/v1".utf8))
         writer.writeString(name)
@@ -85,21 +106,29 @@ public struct PartnerCard: Hashable, Sendable {
 
     /// Parses and verifies a card: format tag, hex fields, company id, self-signature.
     public init(json data: [UInt8]) throws(WireError) {
-        guard data.count <= 64 * 1024 else { throw WireError(.tooLarge, "partner card is over 64 KiB; is this the right file?") }
+        guard data.count <= 64 * 1024 else {
+            throw WireError(.tooLarge, "partner card is over 64 KiB; is this the right file?")
+        }
         let form: JSONForm
         do { form = try JSONDecoder().decode(JSONForm.self, from: Data(data)) } catch {
             throw WireError(.malformed, "partner card is not valid card JSON (expected the output of `entente card`)")
         }
         guard form.format == Self.format else {
-            throw WireError(.unsupportedVersion, "partner card format '\(form.format)' is not supported (expected \(Self.format))")
+            throw WireError(
+                .unsupportedVersion,
+                "partner card format '\(form.format)' is not supported (expected \(Self.format))"
+            )
         }
         guard !form.name.isEmpty, form.name.utf8.count <= Self.maxNameBytes else {
             throw WireError(.malformed, "partner card has an empty or over-long company name")
         }
-        guard let signingBytes = Hex.decode(form.signing_key), let signingKey = try? SigningPublicKey(bytes: signingBytes) else {
+        guard let signingBytes = Hex.decode(form.signing_key),
+            let signingKey = try? SigningPublicKey(bytes: signingBytes)
+        else {
             throw WireError(.malformed, "partner card's signing_key is not a 32-byte hex key")
         }
-        guard let boxBytes = Hex.decode(form.encryption_key), let encryptionKey = try? BoxPublicKey(bytes: boxBytes) else {
+        guard let boxBytes = Hex.decode(form.encryption_key), let encryptionKey = try? BoxPublicKey(bytes: boxBytes)
+        else {
             throw WireError(.malformed, "partner card's encryption_key is not a 32-byte hex key")
         }
         guard let signature = Hex.decode(form.signature), signature.count == 64 else {
@@ -115,9 +144,17 @@ public struct PartnerCard: Hashable, Sendable {
         guard card.company.hex == form.company.lowercased() else {
             throw WireError(.badCertificate, "partner card's company id does not match its signing key")
         }
-        let unsigned = Self.canonicalBytes(name: card.name, signingKey: signingKey, encryptionKey: encryptionKey, address: card.address)
+        let unsigned = Self.canonicalBytes(
+            name: card.name,
+            signingKey: signingKey,
+            encryptionKey: encryptionKey,
+            address: card.address
+        )
         guard signingKey.isValidSignature(signature, for: unsigned) else {
-            throw WireError(.badSignature, "partner card's signature does not verify: it was altered after it was issued")
+            throw WireError(
+                .badSignature,
+                "partner card's signature does not verify: it was altered after it was issued"
+            )
         }
         self = card
     }

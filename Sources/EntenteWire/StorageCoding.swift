@@ -47,7 +47,9 @@ package enum StorageCoding {
         case OperationCodec.Tag.private: return .private
         case OperationCodec.Tag.participants: return .participants
         case OperationCodec.Tag.companies:
-            guard (bytes.count - 1) % 16 == 0 else { throw WireError(.malformed, "stored visibility has a partial company id") }
+            guard (bytes.count - 1) % 16 == 0 else {
+                throw WireError(.malformed, "stored visibility has a partial company id")
+            }
             var companies = Set<CompanyID>()
             for index in stride(from: 1, to: bytes.count, by: 16) {
                 if let company = CompanyID(bytes: bytes[index..<index + 16]) { companies.insert(company) }
@@ -67,7 +69,9 @@ package enum StorageCoding {
 
     package static func decodeNamespace(_ bytes: [UInt8]) throws(WireError) -> Namespace {
         if bytes.isEmpty { return .joint }
-        guard let company = CompanyID(bytes: bytes) else { throw WireError(.malformed, "stored namespace is not 16 bytes") }
+        guard let company = CompanyID(bytes: bytes) else {
+            throw WireError(.malformed, "stored namespace is not 16 bytes")
+        }
         return .company(company)
     }
 
@@ -108,10 +112,14 @@ package enum StorageCoding {
             let visibility = try OperationCodec.decodeVisibility(&reader)
             let writer = try OperationCodec.readID(&reader, "writer", CompanyID.self)
             let preds = try OperationCodec.decodeTimestamps(&reader, "predecessors", limit: storedListLimit)
-            heads.append(Register(value: value, timestamp: timestamp, visibility: visibility, writer: writer, preds: preds))
+            heads.append(
+                Register(value: value, timestamp: timestamp, visibility: visibility, writer: writer, preds: preds)
+            )
         }
         var superseded: [ReplicaID: Timestamp] = [:]
-        for stamp in try OperationCodec.decodeTimestamps(&reader, "superseded", limit: storedListLimit) { superseded[stamp.replica] = stamp }
+        for stamp in try OperationCodec.decodeTimestamps(&reader, "superseded", limit: storedListLimit) {
+            superseded[stamp.replica] = stamp
+        }
         guard reader.isAtEnd else { throw reader.malformed("trailing bytes") }
         return FieldState(heads: heads, supersededUpTo: superseded)
     }
@@ -138,7 +146,9 @@ package enum StorageCoding {
             let writer = try OperationCodec.readID(&reader, "writer", CompanyID.self)
             element.adds[timestamp.replica] = ElementMark(timestamp: timestamp, writer: writer)
         }
-        for stamp in try OperationCodec.decodeTimestamps(&reader, "removes", limit: storedListLimit) { element.removes[stamp.replica] = stamp }
+        for stamp in try OperationCodec.decodeTimestamps(&reader, "removes", limit: storedListLimit) {
+            element.removes[stamp.replica] = stamp
+        }
         guard reader.isAtEnd else { throw reader.malformed("trailing bytes") }
         return element
     }

@@ -25,12 +25,15 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Records in the pipeline.") var records = 100_000
     @Option(help: "Fields per record (1...20).") var fields = 20
     @Option(help: "Companies in the deal (the owner and P-1 partners).") var partners = 3
-    @Option(help: "Where to put the node directories (default: a temporary folder, removed afterwards).") var dir: String?
+    @Option(help: "Where to put the node directories (default: a temporary folder, removed afterwards).") var dir:
+        String?
     @Flag(help: "Print one JSON object instead of the table.") var json = false
 
     func validate() throws {
         guard records >= 10 else { throw ValidationError("--records must be at least 10") }
-        guard (4...20).contains(fields) else { throw ValidationError("--fields must be 4...20 (the delta changes stage, amount, probability)") }
+        guard (4...20).contains(fields) else {
+            throw ValidationError("--fields must be 4...20 (the delta changes stage, amount, probability)")
+        }
         guard partners >= 2 else { throw ValidationError("--partners must be at least 2") }
     }
 
@@ -39,15 +42,21 @@ struct Bench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let root = URL(fileURLWithPath: dir ?? NSTemporaryDirectory()).appendingPathComponent("entente-bench-\(UUID().uuidString)")
+        let root = URL(fileURLWithPath: dir ?? NSTemporaryDirectory()).appendingPathComponent(
+            "entente-bench-\(UUID().uuidString)"
+        )
         defer { if dir == nil { try? FileManager.default.removeItem(at: root) } }
         let workload = Workload(fields: fields)
-        var results: [(String, Double)] = [("records", Double(records)), ("fields", Double(fields)), ("partners", Double(partners))]
+        var results: [(String, Double)] = [
+            ("records", Double(records)), ("fields", Double(fields)), ("partners", Double(partners)),
+        ]
 
         let owner = try Node.create(at: root.appendingPathComponent("owner"), companyName: "Globex")
         var others: [Node] = []
         for index in 1..<partners {
-            others.append(try Node.create(at: root.appendingPathComponent("partner\(index)"), companyName: "Partner\(index)"))
+            others.append(
+                try Node.create(at: root.appendingPathComponent("partner\(index)"), companyName: "Partner\(index)")
+            )
         }
         for node in [owner] + others {
             for other in [owner] + others where other !== node { try await node.addPartner(other.card) }
@@ -57,7 +66,9 @@ struct Bench: AsyncParsableCommand {
         progress("W1: creating \(records) records of \(fields) fields...")
         let recordsList = (0..<records).map(workload.record)
         var ids: [ObjectID] = []
-        let w1 = try await Meter.seconds { ids = try await owner.createMany(type: "opportunity", records: recordsList, with: others.map(\.company)) }
+        let w1 = try await Meter.seconds {
+            ids = try await owner.createMany(type: "opportunity", records: recordsList, with: others.map(\.company))
+        }
         results += [("w1_seconds", w1), ("w1_fields_per_second", Double(records * fields) / w1)]
 
         progress("W5: full sync to a partner...")
@@ -66,7 +77,8 @@ struct Bench: AsyncParsableCommand {
         _ = full
         let w5 = try await Meter.seconds { try await partner.importEnvelopes(pipeline) }
         results += [
-            ("w5_seconds", w5), ("w5_envelopes", Double(pipeline.count)), ("w5_bytes", Double(pipeline.reduce(0) { $0 + $1.count })),
+            ("w5_seconds", w5), ("w5_envelopes", Double(pipeline.count)),
+            ("w5_bytes", Double(pipeline.reduce(0) { $0 + $1.count })),
             ("w5_fields_per_second", Double(records * (fields - 1)) / w5),
         ]
 
@@ -80,13 +92,17 @@ struct Bench: AsyncParsableCommand {
         let valueBytes = deltas.reduce(0) { $0 + Workload.valueBytes($1.1) }
         results += [
             ("w2_seconds", w2), ("w2_changed_fields", Double(changedFields)), ("w2_delta_bytes", Double(deltaBytes)),
-            ("w2_value_bytes", Double(valueBytes)), ("w2_bytes_per_changed_field", Double(deltaBytes) / Double(changedFields)),
+            ("w2_value_bytes", Double(valueBytes)),
+            ("w2_bytes_per_changed_field", Double(deltaBytes) / Double(changedFields)),
         ]
 
         progress("W3: the partner merges the delta...")
         Meter.resetPeak()
         let w3 = try await Meter.seconds { try await partner.importEnvelopes(delta) }
-        results += [("w3_seconds", w3), ("w3_fields_per_second", Double(changedFields) / w3), ("w3_peak_rss_bytes", Double(Meter.peakRSS()))]
+        results += [
+            ("w3_seconds", w3), ("w3_fields_per_second", Double(changedFields) / w3),
+            ("w3_peak_rss_bytes", Double(Meter.peakRSS())),
+        ]
 
         progress("W3 concurrent: both sides change the same fields, then exchange...")
         try await owner.updateMany(changed.map { (ids[$0], workload.delta($0, round: 2)) })
@@ -101,7 +117,9 @@ struct Bench: AsyncParsableCommand {
             let theirs = try await partner.object(ids[index]).joint
             if mine != theirs { converged = false }
         }
-        results += [("w3_concurrent_fields_per_second", Double(changedFields) / w3c), ("w3_converged", converged ? 1 : 0)]
+        results += [
+            ("w3_concurrent_fields_per_second", Double(changedFields) / w3c), ("w3_converged", converged ? 1 : 0),
+        ]
 
         progress("W4: cold open and reads...")
         let partnerDirectory = partner.directory
@@ -143,7 +161,9 @@ struct Bench: AsyncParsableCommand {
             )
         }
         var generator = SystemRandomNumberGenerator()
-        let objects = (0..<max(rows / 3, 1)).map { _ in Data((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }) }.sorted { $0.lexicographicallyPrecedes($1) }
+        let objects = (0..<max(rows / 3, 1)).map { _ in
+            Data((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        }.sorted { $0.lexicographicallyPrecedes($1) }
         let names = ["amount", "probability", "stage"]
         let start = DispatchTime.now().uptimeNanoseconds
         try queue.write { db in
@@ -158,7 +178,10 @@ struct Bench: AsyncParsableCommand {
             for object in objects {
                 for name in names {
                     clock += 1
-                    try statement.execute(arguments: [object, name, Data("value \(clock)".utf8), Data(withUnsafeBytes(of: clock.bigEndian, Array.init))])
+                    try statement.execute(arguments: [
+                        object, name, Data("value \(clock)".utf8),
+                        Data(withUnsafeBytes(of: clock.bigEndian, Array.init)),
+                    ])
                 }
             }
         }
@@ -191,14 +214,16 @@ struct Bench: AsyncParsableCommand {
     func report(_ results: [(String, Double)]) {
         if json {
             let body = results.map { name, value in
-                let text = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.4f", value)
+                let text =
+                    value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.4f", value)
                 return "  \"\(name)\": \(text)"
             }
             print("{\n" + body.joined(separator: ",\n") + "\n}")
             return
         }
         for (name, value) in results {
-            let text = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.3f", value)
+            let text =
+                value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.3f", value)
             print(name.padding(toLength: 42, withPad: " ", startingAt: 0) + text)
         }
     }

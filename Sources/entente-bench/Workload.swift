@@ -19,6 +19,24 @@ struct Workload {
     /// The field kept private by the owner (the last one kept), as a real company keeps its forecast category.
     var privateField: String { Self.fieldNames[fields - 1] }
 
+    /// Whole US dollars as an exact money value.
+    static func dollars(_ amount: Int64) -> Value {
+        guard let value = DecimalNumber(significand: amount * 100, scale: 2), let usd = CurrencyCode("USD") else {
+            return .null
+        }
+        return .money(Money(amount: value, currency: usd))
+    }
+
+    /// A probability in hundredths, exact.
+    static func hundredths(_ value: Int64) -> Value {
+        DecimalNumber(significand: value, scale: 2).map(Value.decimal) ?? .null
+    }
+
+    /// A 2027 date.
+    static func date(month: UInt8, day: UInt8) -> Value {
+        CalendarDate(year: 2027, month: month, day: day).map(Value.date) ?? .null
+    }
+
     /// A deterministic pseudo-random number for record `index`, salt `salt`.
     static func mix(_ index: Int, _ salt: UInt64) -> UInt64 {
         var z = UInt64(index) &* 0x9E37_79B9_7F4A_7C15 &+ salt
@@ -40,9 +58,10 @@ struct Workload {
         case "partner": return .string("Initech")
         case "partner_contact": return .string("pm\(r % 300)@initech.example")
         case "currency": return .string("USD")
-        case "amount": return .money(Money(amount: DecimalNumber(significand: Int64(r % 5_000_000) * 100, scale: 2)!, currency: CurrencyCode("USD")!))
-        case "probability": return .decimal(DecimalNumber(significand: Int64(r % 100), scale: 2)!)
-        case "close_date": return .date(CalendarDate(year: 2027, month: UInt8(1 + r % 12), day: UInt8(1 + r % 28))!)
+        case "amount":
+            return Self.dollars(Int64(r % 5_000_000))
+        case "probability": return Self.hundredths(Int64(r % 100))
+        case "close_date": return Self.date(month: UInt8(1 + r % 12), day: UInt8(1 + r % 28))
         case "created", "updated": return .timestamp(1_767_225_600_000 + Int64(r % 31_536_000_000))
         case "source": return .string(pick(Self.sources))
         case "product_line": return .string(pick(Self.products))
@@ -69,9 +88,12 @@ struct Workload {
         let r = Self.mix(index, 0xD17A + round)
         changes.joint = [
             FieldValue("stage", .string(Self.stages[Int(r % UInt64(Self.stages.count))])),
-            FieldValue("amount", .money(Money(amount: DecimalNumber(significand: Int64(r % 9_000_000) * 100, scale: 2)!, currency: CurrencyCode("USD")!))),
+            FieldValue(
+                "amount",
+                Self.dollars(Int64(r % 9_000_000))
+            ),
             r % 2 == 0
-                ? FieldValue("probability", .decimal(DecimalNumber(significand: Int64(r % 100), scale: 2)!))
+                ? FieldValue("probability", Self.hundredths(Int64(r % 100)))
                 : FieldValue("next_step", .string("Follow-up \(r % 1000)")),
         ]
         return changes

@@ -15,7 +15,11 @@ struct SummaryCommand: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let text = try await node.open().summary().json()
-            if let out { try writeFile(Array(text.utf8), to: out, what: "summary") } else { FileHandle.standardOutput.write(Data(text.utf8)) }
+            if let out {
+                try writeFile(Array(text.utf8), to: out, what: "summary")
+            } else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
         }
     }
 }
@@ -28,7 +32,9 @@ struct BundleCommand: AsyncParsableCommand {
     )
 
     struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write every envelope a partner is entitled to into a bundle file.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write every envelope a partner is entitled to into a bundle file."
+        )
         @OptionGroup var node: NodeOptions
         @Option(help: "The partner's name or company id.") var to: String
         @Option(help: "The bundle file to write.") var out: String
@@ -41,7 +47,9 @@ struct BundleCommand: AsyncParsableCommand {
                 let partner = try await opened.partner(named: to)
                 var since: Summary?
                 if let summary {
-                    do { since = try Summary(json: try readFile(summary, what: "summary")) } catch let error as EntenteError { throw error } catch {
+                    do { since = try Summary(json: try readFile(summary, what: "summary")) } catch let error
+                        as EntenteError
+                    { throw error } catch {
                         throw EntenteError(.badInput, "\(summary): \(error)")
                     }
                 }
@@ -49,12 +57,16 @@ struct BundleCommand: AsyncParsableCommand {
                 let bytes = bundle.encoded()
                 try writeFile(bytes, to: out, what: "bundle")
                 if json {
-                    Output.print(JSON.object([
-                        ("to", .string(partner.name)), ("envelopes", .number(Int64(bundle.envelopes.count))),
-                        ("bytes", .number(Int64(bytes.count))), ("file", .string(out)),
-                    ]).rendered())
+                    Output.print(
+                        JSON.object([
+                            ("to", .string(partner.name)), ("envelopes", .number(Int64(bundle.envelopes.count))),
+                            ("bytes", .number(Int64(bytes.count))), ("file", .string(out)),
+                        ]).rendered()
+                    )
                 } else {
-                    Output.print("Wrote \(bundle.envelopes.count) envelopes (\(bytes.count) bytes) for \(partner.name) to \(out)")
+                    Output.print(
+                        "Wrote \(bundle.envelopes.count) envelopes (\(bytes.count) bytes) for \(partner.name) to \(out)"
+                    )
                 }
             }
         }
@@ -63,7 +75,8 @@ struct BundleCommand: AsyncParsableCommand {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Verify and merge a bundle from a partner.",
-            discussion: "All or nothing: if any envelope is malformed, tampered with, from an unknown company, misaddressed or unauthorised, nothing is imported."
+            discussion:
+                "All or nothing: if any envelope is malformed, tampered with, from an unknown company, misaddressed or unauthorised, nothing is imported."
         )
         @OptionGroup var node: NodeOptions
         @Argument(help: "The bundle file.") var file: String
@@ -74,17 +87,24 @@ struct BundleCommand: AsyncParsableCommand {
                 let bytes = try readFile(file, what: "bundle")
                 let report = try await node.open().importBundle(bytes)
                 if json {
-                    Output.print(JSON.object([
-                        ("envelopes", .number(Int64(report.envelopes))), ("applied", .number(Int64(report.applied))),
-                        ("duplicates", .number(Int64(report.duplicates))), ("waiting", .number(Int64(report.waiting))),
-                        ("operations", .number(Int64(report.operations))), ("resent", .number(Int64(report.resent))),
-                        ("notes", .array(report.notes.map(JSON.string))),
-                    ]).rendered())
+                    Output.print(
+                        JSON.object([
+                            ("envelopes", .number(Int64(report.envelopes))),
+                            ("applied", .number(Int64(report.applied))),
+                            ("duplicates", .number(Int64(report.duplicates))),
+                            ("waiting", .number(Int64(report.waiting))),
+                            ("operations", .number(Int64(report.operations))),
+                            ("resent", .number(Int64(report.resent))),
+                            ("notes", .array(report.notes.map(JSON.string))),
+                        ]).rendered()
+                    )
                 } else {
                     Output.print(
                         "Imported \(report.applied) envelopes (\(report.operations) operations); \(report.duplicates) already held; \(report.waiting) waiting"
                     )
-                    if report.resent > 0 { Output.print("Sealed \(report.resent) envelopes of your fields for newly invited partners") }
+                    if report.resent > 0 {
+                        Output.print("Sealed \(report.resent) envelopes of your fields for newly invited partners")
+                    }
                     for note in report.notes { Output.print("note: \(note)") }
                 }
             }
@@ -103,19 +123,29 @@ struct BundleCommand: AsyncParsableCommand {
             try await guarded {
                 let infos = try await node.open().inspect(try readFile(file, what: "bundle"))
                 if json {
-                    Output.print(JSON.array(infos.map { info in
-                        JSON.object([
-                            ("hash", .string(info.hash)), ("origin", .string(info.origin)), ("replica", .string(info.replica)),
-                            ("audience", .array(info.audience.map(JSON.string))), ("bytes", .number(Int64(info.bytes))),
-                            ("verified", .bool(info.verified)),
-                            ("operations", info.operations.map { .array($0.map(JSON.string)) } ?? .null),
-                        ])
-                    }).rendered())
+                    Output.print(
+                        JSON.array(
+                            infos.map { info in
+                                JSON.object([
+                                    ("hash", .string(info.hash)), ("origin", .string(info.origin)),
+                                    ("replica", .string(info.replica)),
+                                    ("audience", .array(info.audience.map(JSON.string))),
+                                    ("bytes", .number(Int64(info.bytes))),
+                                    ("verified", .bool(info.verified)),
+                                    ("operations", info.operations.map { .array($0.map(JSON.string)) } ?? .null),
+                                ])
+                            }
+                        ).rendered()
+                    )
                     return
                 }
                 for (index, info) in infos.enumerated() {
-                    Output.print("envelope \(index + 1): from \(info.origin) (replica \(info.replica)) to \(info.audience.joined(separator: ", ")), \(info.bytes) bytes, \(info.verified ? "signature verified" : "NOT verified")")
-                    for operation in info.operations ?? ["(not addressed to this company: encrypted)"] { Output.print("  \(operation)") }
+                    Output.print(
+                        "envelope \(index + 1): from \(info.origin) (replica \(info.replica)) to \(info.audience.joined(separator: ", ")), \(info.bytes) bytes, \(info.verified ? "signature verified" : "NOT verified")"
+                    )
+                    for operation in info.operations ?? ["(not addressed to this company: encrypted)"] {
+                        Output.print("  \(operation)")
+                    }
                 }
             }
         }

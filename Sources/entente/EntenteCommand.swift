@@ -40,14 +40,18 @@ struct Init: AsyncParsableCommand {
         try await guarded {
             let created = try Node.create(at: node.directory, companyName: company, address: address)
             if json {
-                Output.print(JSON.object([
-                    ("company", .string(created.card.name)), ("company_id", .string(created.company.hex)),
-                    ("replica_id", .string(created.replica.hex)), ("dir", .string(node.directory.path)),
-                ]).rendered())
+                Output.print(
+                    JSON.object([
+                        ("company", .string(created.card.name)), ("company_id", .string(created.company.hex)),
+                        ("replica_id", .string(created.replica.hex)), ("dir", .string(node.directory.path)),
+                    ]).rendered()
+                )
             } else {
                 Output.print("Created node for \(created.card.name) in \(node.directory.path)")
                 Output.print("company id \(created.company.hex)")
-                Output.print("Share your card with partners: entente card --dir \(node.directory.path) > \(created.card.name).card")
+                Output.print(
+                    "Share your card with partners: entente card --dir \(node.directory.path) > \(created.card.name).card"
+                )
             }
         }
     }
@@ -65,7 +69,11 @@ struct Card: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let card = try node.open().card.json()
-            if let out { try writeFile(Array(card.utf8), to: out, what: "card") } else { FileHandle.standardOutput.write(Data(card.utf8)) }
+            if let out {
+                try writeFile(Array(card.utf8), to: out, what: "card")
+            } else {
+                FileHandle.standardOutput.write(Data(card.utf8))
+            }
         }
     }
 }
@@ -90,7 +98,10 @@ struct PartnerCommand: AsyncParsableCommand {
                 do { card = try PartnerCard(json: bytes) } catch { throw EntenteError(.badInput, "\(file): \(error)") }
                 let partner = try await node.open().addPartner(card)
                 if json {
-                    Output.print(JSON.object([("name", .string(partner.name)), ("company_id", .string(partner.company.hex))]).rendered())
+                    Output.print(
+                        JSON.object([("name", .string(partner.name)), ("company_id", .string(partner.company.hex))])
+                            .rendered()
+                    )
                 } else {
                     Output.print("Pinned \(partner.name) (\(partner.company.hex))")
                 }
@@ -107,16 +118,22 @@ struct PartnerCommand: AsyncParsableCommand {
             try await guarded {
                 let partners = try await node.open().partners()
                 if json {
-                    Output.print(JSON.array(partners.map {
-                        JSON.object([
-                            ("name", .string($0.name)), ("company_id", .string($0.company.hex)),
-                            ("address", $0.address.map(JSON.string) ?? .null),
-                        ])
-                    }).rendered())
+                    Output.print(
+                        JSON.array(
+                            partners.map {
+                                JSON.object([
+                                    ("name", .string($0.name)), ("company_id", .string($0.company.hex)),
+                                    ("address", $0.address.map(JSON.string) ?? .null),
+                                ])
+                            }
+                        ).rendered()
+                    )
                 } else if partners.isEmpty {
                     Output.print("No partners pinned yet. Add one with: entente partner add CARD")
                 } else {
-                    for partner in partners { Output.print("\(partner.name)\t\(partner.company.hex)\t\(partner.address ?? "-")") }
+                    for partner in partners {
+                        Output.print("\(partner.name)\t\(partner.company.hex)\t\(partner.address ?? "-")")
+                    }
                 }
             }
         }

@@ -17,7 +17,11 @@ indirect enum JSON {
         case .integer(let number): self = .number(number)
         case .boolean(let flag): self = .bool(flag)
         case .decimal(let number): self = .string(number.description)
-        case .money(let money): self = .object([("amount", .string(money.amount.formatted(minimumFractionDigits: 2))), ("currency", .string(money.currency.code))])
+        case .money(let money):
+            self = .object([
+                ("amount", .string(money.amount.formatted(minimumFractionDigits: 2))),
+                ("currency", .string(money.currency.code)),
+            ])
         case .date(let date): self = .string(date.description)
         case .timestamp: self = .string(value.description)
         case .reference(let object): self = .string(object.hex)
@@ -43,7 +47,9 @@ indirect enum JSON {
         case .object(let members):
             if members.isEmpty { return "{}" }
             return "{\n"
-                + members.map { pad + JSON.quote($0.0) + ": " + $0.1.rendered(indent: indent + 1) }.joined(separator: ",\n")
+                + members.map { pad + JSON.quote($0.0) + ": " + $0.1.rendered(indent: indent + 1) }.joined(
+                    separator: ",\n"
+                )
                 + "\n\(close)}"
         }
     }
@@ -59,7 +65,9 @@ indirect enum JSON {
             case "\t": out += "\\t"
             default:
                 if scalar.value < 0x20 {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                    out +=
+                        "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                        + String(scalar.value, radix: 16)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

@@ -13,7 +13,10 @@ struct Share: AsyncParsableCommand {
     @OptionGroup var node: NodeOptions
     @Argument(help: "The object id (or a unique prefix).") var id: String
     @Argument(help: "The field (this company's own).") var field: String
-    @Option(name: .customLong("to"), help: ArgumentHelp("Share with this partner only (repeatable).", valueName: "PARTNER"))
+    @Option(
+        name: .customLong("to"),
+        help: ArgumentHelp("Share with this partner only (repeatable).", valueName: "PARTNER")
+    )
     var to: [String] = []
     @Flag(name: .customLong("all"), help: "Share with every participant.") var all = false
     @Flag(name: .customLong("private"), help: "Keep it in this company.") var keepPrivate = false
@@ -56,7 +59,10 @@ struct Elements: AsyncParsableCommand {
     @Option(help: "An element to add (repeatable).") var add: [String] = []
     @Option(help: "An element to remove (repeatable).") var remove: [String] = []
     @Flag(help: "A joint set (co-edited); otherwise this company's own.") var joint = false
-    @Option(name: .customLong("to"), help: ArgumentHelp("Own set: share with this partner only (repeatable).", valueName: "PARTNER"))
+    @Option(
+        name: .customLong("to"),
+        help: ArgumentHelp("Own set: share with this partner only (repeatable).", valueName: "PARTNER")
+    )
     var to: [String] = []
     @Flag(name: .customLong("private"), help: "Own set: keep it in this company.") var keepPrivate = false
 
@@ -65,9 +71,18 @@ struct Elements: AsyncParsableCommand {
             let opened = try node.open()
             let object = try await opened.resolveObject(id)
             let share = try await sharing(opened, to: to, all: !keepPrivate && to.isEmpty)
-            let absent = try await opened.updateSet(object, field: field, joint: joint, sharing: share, add: add, remove: remove)
+            let absent = try await opened.updateSet(
+                object,
+                field: field,
+                joint: joint,
+                sharing: share,
+                add: add,
+                remove: remove
+            )
             for element in absent {
-                Output.progress("note: '\(element)' is not in \(field) on this node (nothing to remove; a partner's add you have not received yet stays)")
+                Output.progress(
+                    "note: '\(element)' is not in \(field) on this node (nothing to remove; a partner's add you have not received yet stays)"
+                )
             }
         }
     }
@@ -76,7 +91,8 @@ struct Elements: AsyncParsableCommand {
 struct Uninvite: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Remove a partner from an object this company owns.",
-        discussion: "It receives nothing new from then on; what it wrote before stays; what it writes after is ignored everywhere."
+        discussion:
+            "It receives nothing new from then on; what it wrote before stays; what it writes after is ignored everywhere."
     )
     @OptionGroup var node: NodeOptions
     @Argument(help: "The object id (or a unique prefix).") var id: String
@@ -110,7 +126,8 @@ struct Archive: AsyncParsableCommand {
 struct Conflicts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List concurrent writes: values that lost to another company's simultaneous edit.",
-        discussion: "Last-writer-wins picks the value; the losers stay listed here until someone writes the field again."
+        discussion:
+            "Last-writer-wins picks the value; the losers stay listed here until someone writes the field again."
     )
     @OptionGroup var node: NodeOptions
     @Argument(help: "Only this object (id or prefix).") var id: String?
@@ -123,25 +140,42 @@ struct Conflicts: AsyncParsableCommand {
             let views = try await opened.conflicts(object)
             var rows: [(ObjectView, String, FieldView)] = []
             for view in views {
-                for field in view.joint where !field.conflicts.isEmpty { rows.append((view, "joint.\(field.name)", field)) }
+                for field in view.joint where !field.conflicts.isEmpty {
+                    rows.append((view, "joint.\(field.name)", field))
+                }
                 for (company, fields) in view.fields {
-                    for field in fields where !field.conflicts.isEmpty { rows.append((view, "\(company.name).\(field.name)", field)) }
+                    for field in fields where !field.conflicts.isEmpty {
+                        rows.append((view, "\(company.name).\(field.name)", field))
+                    }
                 }
             }
             if json {
-                Output.print(JSON.array(rows.map { view, name, field in
-                    JSON.object([
-                        ("id", .string(view.id.hex)), ("field", .string(name)), ("value", JSON(field.value)),
-                        ("writer", .string(field.writer.name)),
-                        ("losers", .array(field.conflicts.map { .object([("value", JSON($0.value)), ("writer", .string($0.writer.name))]) })),
-                    ])
-                }).rendered())
+                Output.print(
+                    JSON.array(
+                        rows.map { view, name, field in
+                            JSON.object([
+                                ("id", .string(view.id.hex)), ("field", .string(name)), ("value", JSON(field.value)),
+                                ("writer", .string(field.writer.name)),
+                                (
+                                    "losers",
+                                    .array(
+                                        field.conflicts.map {
+                                            .object([("value", JSON($0.value)), ("writer", .string($0.writer.name))])
+                                        }
+                                    )
+                                ),
+                            ])
+                        }
+                    ).rendered()
+                )
             } else if rows.isEmpty {
                 Output.print("No conflicts.")
             } else {
                 for (view, name, field) in rows {
                     let losers = field.conflicts.map { "\($0.value) (\($0.writer.name))" }.joined(separator: ", ")
-                    Output.print("\(view.id.short)  \(name) = \(field.value) (\(field.writer.name)); concurrent: \(losers)")
+                    Output.print(
+                        "\(view.id.short)  \(name) = \(field.value) (\(field.writer.name)); concurrent: \(losers)"
+                    )
                 }
             }
         }
@@ -162,23 +196,34 @@ struct History: AsyncParsableCommand {
             let opened = try node.open()
             let entries = try await opened.history(try await opened.resolveObject(id))
             if json {
-                Output.print(JSON.array(entries.map { entry in
-                    JSON.object([
-                        ("time", .string(CalendarDate.iso8601(milliseconds: Int64(clamping: entry.timestamp.physical)))),
-                        ("company", .string(entry.company.name)), ("replica", .string(entry.replica.hex)),
-                        ("writer", entry.writer.map { .string($0.name) } ?? .null),
-                        ("field", entry.field.map(JSON.string) ?? .null),
-                        ("namespace", .string(entry.field == nil ? "" : entry.namespace?.name ?? "joint")),
-                        ("value", entry.value.map(JSON.init) ?? .null),
-                        ("change", .string(entry.change)), ("applied", .bool(entry.applied)),
-                        ("note", entry.note.map(JSON.string) ?? .null), ("envelope", .string(entry.envelope)),
-                    ])
-                }).rendered())
+                Output.print(
+                    JSON.array(
+                        entries.map { entry in
+                            JSON.object([
+                                (
+                                    "time",
+                                    .string(
+                                        CalendarDate.iso8601(milliseconds: Int64(clamping: entry.timestamp.physical))
+                                    )
+                                ),
+                                ("company", .string(entry.company.name)), ("replica", .string(entry.replica.hex)),
+                                ("writer", entry.writer.map { .string($0.name) } ?? .null),
+                                ("field", entry.field.map(JSON.string) ?? .null),
+                                ("namespace", .string(entry.field == nil ? "" : entry.namespace?.name ?? "joint")),
+                                ("value", entry.value.map(JSON.init) ?? .null),
+                                ("change", .string(entry.change)), ("applied", .bool(entry.applied)),
+                                ("note", entry.note.map(JSON.string) ?? .null), ("envelope", .string(entry.envelope)),
+                            ])
+                        }
+                    ).rendered()
+                )
             } else {
                 for entry in entries {
                     let time = CalendarDate.iso8601(milliseconds: Int64(clamping: entry.timestamp.physical))
                     let status = entry.applied ? "" : "  [not applied: \(entry.note ?? "")]"
-                    Output.print("\(time)  \(pad(entry.company.name, 12)) \(entry.replica.short)  \(entry.change)\(status)")
+                    Output.print(
+                        "\(time)  \(pad(entry.company.name, 12)) \(entry.replica.short)  \(entry.change)\(status)"
+                    )
                 }
             }
         }
@@ -194,7 +239,8 @@ struct ReplicaCommand: AsyncParsableCommand {
 
     struct Enroll: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a new replica of this company: a key certified by the company key, in an enrollment file.",
+            abstract:
+                "Create a new replica of this company: a key certified by the company key, in an enrollment file.",
             discussion: """
                 The file holds secret keys (the company's encryption key and the new replica's key): it is written \\
                 0600; move it securely and delete it. Then on the new machine: entente replica join FILE --dir DIR, \\
@@ -207,7 +253,13 @@ struct ReplicaCommand: AsyncParsableCommand {
         func run() async throws {
             try await guarded {
                 let bytes = try await node.open().enrollReplica()
-                guard FileManager.default.createFile(atPath: out, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
+                guard
+                    FileManager.default.createFile(
+                        atPath: out,
+                        contents: Data(bytes),
+                        attributes: [.posixPermissions: 0o600]
+                    )
+                else {
                     throw EntenteError(.invalidArgument, "cannot write \(out)")
                 }
                 Output.print("Wrote enrollment to \(out) (secret: move it securely, then delete it)")
@@ -225,9 +277,15 @@ struct ReplicaCommand: AsyncParsableCommand {
             try await guarded {
                 let joined = try Node.join(at: node.directory, enrollment: try readFile(file, what: "enrollment"))
                 if json {
-                    Output.print(JSON.object([("company", .string(joined.card.name)), ("replica_id", .string(joined.replica.hex))]).rendered())
+                    Output.print(
+                        JSON.object([
+                            ("company", .string(joined.card.name)), ("replica_id", .string(joined.replica.hex)),
+                        ]).rendered()
+                    )
                 } else {
-                    Output.print("Joined \(joined.card.name) as replica \(joined.replica.hex) in \(node.directory.path)")
+                    Output.print(
+                        "Joined \(joined.card.name) as replica \(joined.replica.hex) in \(node.directory.path)"
+                    )
                     Output.print("Next: import a bundle exported by another replica with --to \"\(joined.card.name)\"")
                 }
             }

@@ -8,16 +8,28 @@ import Synchronization
 struct NetworkOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The handshake (and connecting) must complete within SECONDS.", valueName: "SECONDS"))
     var handshakeTimeout: Double = 10
-    @Option(help: ArgumentHelp("Cut a peer that sends nothing for SECONDS while it is expected to.", valueName: "SECONDS"))
+    @Option(
+        help: ArgumentHelp("Cut a peer that sends nothing for SECONDS while it is expected to.", valueName: "SECONDS")
+    )
     var idleTimeout: Double = 60
     @Option(help: ArgumentHelp("Cut a peer that reads nothing for SECONDS (it stopped reading).", valueName: "SECONDS"))
     var writeTimeout: Double = 30
-    @Option(help: ArgumentHelp("Save every batch of envelopes received into a bundle file in DIR (for audits; `entente bundle inspect` reads them).", valueName: "DIR"))
+    @Option(
+        help: ArgumentHelp(
+            "Save every batch of envelopes received into a bundle file in DIR (for audits; `entente bundle inspect` reads them).",
+            valueName: "DIR"
+        )
+    )
     var record: String?
 
     func validate() throws {
-        for (name, value) in [("--handshake-timeout", handshakeTimeout), ("--idle-timeout", idleTimeout), ("--write-timeout", writeTimeout)] {
-            guard value > 0, value <= 86_400 else { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
+        for (name, value) in [
+            ("--handshake-timeout", handshakeTimeout), ("--idle-timeout", idleTimeout),
+            ("--write-timeout", writeTimeout),
+        ] {
+            guard value > 0, value <= 86_400 else {
+                throw ValidationError("\(name) must be between 0 and 86400 seconds")
+            }
         }
     }
 
@@ -34,10 +46,14 @@ struct NetworkOptions: ParsableArguments {
         guard let record else { return nil }
         let directory = URL(fileURLWithPath: record)
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw EntenteError(.invalidArgument, "cannot create the record directory \(record): \(error.localizedDescription)")
+            throw EntenteError(
+                .invalidArgument,
+                "cannot create the record directory \(record): \(error.localizedDescription)"
+            )
         }
         return { company, envelopes in
-            let name = "from-\(company.short)-\(UInt64(Date().timeIntervalSince1970 * 1000))-\(UUID().uuidString.prefix(8)).bundle"
+            let name =
+                "from-\(company.short)-\(UInt64(Date().timeIntervalSince1970 * 1000))-\(UUID().uuidString.prefix(8)).bundle"
             let path = directory.appendingPathComponent(name)
             do { try Data(Bundle(envelopes: envelopes).encoded()).write(to: path) } catch {
                 Output.progress("warning: cannot record a batch to \(path.path): \(error.localizedDescription)")
@@ -85,7 +101,9 @@ final class SyncProgressPrinter: Sendable {
             return due
         }
         guard due else { return }
-        Output.progress("\(partner): \(direction) \(progress.envelopes) of \(progress.total) envelopes (\(formatBytes(progress.bytes)))")
+        Output.progress(
+            "\(partner): \(direction) \(progress.envelopes) of \(progress.total) envelopes (\(formatBytes(progress.bytes)))"
+        )
     }
 }
 
@@ -102,21 +120,31 @@ struct Serve: AsyncParsableCommand {
             """
     )
     @OptionGroup var node: NodeOptions
-    @Option(help: ArgumentHelp("The address to listen on (default: the card's address).", valueName: "HOST:PORT")) var listen: String?
-    @Option(help: ArgumentHelp("Also sync with every partner that has an address every SECONDS.", valueName: "SECONDS")) var syncEvery: Double?
-    @Option(help: ArgumentHelp("Most partners syncing at once; more are told to retry.", valueName: "N")) var maxConnections = 64
+    @Option(help: ArgumentHelp("The address to listen on (default: the card's address).", valueName: "HOST:PORT"))
+    var listen: String?
+    @Option(help: ArgumentHelp("Also sync with every partner that has an address every SECONDS.", valueName: "SECONDS"))
+    var syncEvery: Double?
+    @Option(help: ArgumentHelp("Most partners syncing at once; more are told to retry.", valueName: "N"))
+    var maxConnections = 64
     @OptionGroup var network: NetworkOptions
 
     func validate() throws {
-        if let syncEvery, !(syncEvery >= 0.1 && syncEvery <= 86_400 * 7) { throw ValidationError("--sync-every must be between 0.1 and 604800 seconds") }
-        guard (1...10_000).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and 10000") }
+        if let syncEvery, !(syncEvery >= 0.1 && syncEvery <= 86_400 * 7) {
+            throw ValidationError("--sync-every must be between 0.1 and 604800 seconds")
+        }
+        guard (1...10_000).contains(maxConnections) else {
+            throw ValidationError("--max-connections must be between 1 and 10000")
+        }
     }
 
     func run() async throws {
         try await guarded {
             let opened = try node.open()
             guard let address = listen ?? opened.card.address else {
-                throw EntenteError(.invalidArgument, "this node's card has no address; give one with --listen HOST:PORT (for example --listen 0.0.0.0:7400)")
+                throw EntenteError(
+                    .invalidArgument,
+                    "this node's card has no address; give one with --listen HOST:PORT (for example --listen 0.0.0.0:7400)"
+                )
             }
             let name = opened.card.name
             let progress = SyncProgressPrinter()
@@ -162,14 +190,17 @@ struct Serve: AsyncParsableCommand {
             progress.report(value, partner: "\(remote) \(partner)", key: remote)
             return
         case .synced(let remote, let partner, let report):
-            line = "\(remote): synced with \(partner): sent \(report.sent), received \(report.received) (\(report.applied) applied, \(report.duplicates) already held, \(report.refused) refused) in \(formatSeconds(report.duration))"
+            line =
+                "\(remote): synced with \(partner): sent \(report.sent), received \(report.received) (\(report.applied) applied, \(report.duplicates) already held, \(report.refused) refused) in \(formatSeconds(report.duration))"
                 + report.refusedReasons.map { "\n  refused: \($0)" }.joined()
         case .failed(let remote, let partner, let error):
-            line = "\(remote): \(partner.map { "sync with \($0)" } ?? "handshake") failed, connection closed: \(error.message)"
+            line =
+                "\(remote): \(partner.map { "sync with \($0)" } ?? "handshake") failed, connection closed: \(error.message)"
         case .busy(let remote):
             line = "\(remote): refused: too many partners are syncing"
         case .pulled(let partner, let report):
-            line = "pulled from \(partner): sent \(report.sent), received \(report.received) (\(report.applied) applied)"
+            line =
+                "pulled from \(partner): sent \(report.sent), received \(report.received) (\(report.applied) applied)"
         case .pullFailed(let partner, let error):
             line = "pull from \(partner) failed: \(error.message)"
         }
@@ -191,7 +222,8 @@ struct SyncCommand: AsyncParsableCommand {
     )
     @OptionGroup var node: NodeOptions
     @Argument(help: "The partner's name or company id.") var partner: String?
-    @Option(help: ArgumentHelp("Dial this address instead of the one on the partner's card.", valueName: "HOST:PORT")) var address: String?
+    @Option(help: ArgumentHelp("Dial this address instead of the one on the partner's card.", valueName: "HOST:PORT"))
+    var address: String?
     @Flag(help: "Sync with every partner whose card has an address.") var all = false
     @Flag(help: "Print no progress lines.") var quiet = false
     @OptionGroup var network: NetworkOptions
@@ -200,7 +232,9 @@ struct SyncCommand: AsyncParsableCommand {
     func validate() throws {
         if all, partner != nil { throw ValidationError("give a partner or --all, not both") }
         if !all, partner == nil { throw ValidationError("give the partner to sync with, or --all") }
-        if all, address != nil { throw ValidationError("--address applies to one partner; it cannot be used with --all") }
+        if all, address != nil {
+            throw ValidationError("--address applies to one partner; it cannot be used with --all")
+        }
     }
 
     func run() async throws {
@@ -215,7 +249,10 @@ struct SyncCommand: AsyncParsableCommand {
         } else {
             targets = try await opened.partners().filter { $0.address != nil }
             if targets.isEmpty {
-                throw EntenteError(.notFound, "no partner card has an address; sync with one partner using --address HOST:PORT")
+                throw EntenteError(
+                    .notFound,
+                    "no partner card has an address; sync with one partner using --address HOST:PORT"
+                )
             }
         }
         let printer = SyncProgressPrinter()
@@ -228,12 +265,19 @@ struct SyncCommand: AsyncParsableCommand {
             case .success(let report):
                 results.append(Self.json(report, partner: target, address: dialled))
                 if !json { Self.print(report, partner: target, address: dialled) }
-                for reason in report.refusedReasons { Output.progress("warning: refused from \(target.name): \(reason)") }
+                for reason in report.refusedReasons {
+                    Output.progress("warning: refused from \(target.name): \(reason)")
+                }
             case .failure(let error):
                 if targets.count == 1 { throw error }
                 failures += 1
                 Output.error(error.message)
-                results.append(JSON.object([("partner", .string(target.name)), ("address", .string(dialled)), ("error", .string(error.message))]))
+                results.append(
+                    JSON.object([
+                        ("partner", .string(target.name)), ("address", .string(dialled)),
+                        ("error", .string(error.message)),
+                    ])
+                )
             }
         }
         if json, let first = results.first { Output.print((all ? JSON.array(results) : first).rendered()) }
@@ -241,7 +285,10 @@ struct SyncCommand: AsyncParsableCommand {
     }
 
     private func sync(
-        _ opened: Node, with target: Partner, printer: SyncProgressPrinter, recorder: (@Sendable (CompanyID, [[UInt8]]) -> Void)?
+        _ opened: Node,
+        with target: Partner,
+        printer: SyncProgressPrinter,
+        recorder: (@Sendable (CompanyID, [[UInt8]]) -> Void)?
     ) async -> Result<SyncReport, EntenteError> {
         let name = target.name
         var options = Node.SyncOptions(limits: network.limits, received: recorder)
@@ -265,15 +312,20 @@ struct SyncCommand: AsyncParsableCommand {
 
     static func json(_ report: SyncReport, partner: Partner, address: String) -> JSON {
         JSON.object([
-            ("partner", .string(partner.name)), ("company_id", .string(partner.company.hex)), ("address", .string(address)),
+            ("partner", .string(partner.name)), ("company_id", .string(partner.company.hex)),
+            ("address", .string(address)),
             ("sent", .number(Int64(report.sent))), ("sent_bytes", .number(Int64(report.sentEnvelopeBytes))),
-            ("received", .number(Int64(report.received))), ("received_bytes", .number(Int64(report.receivedEnvelopeBytes))),
+            ("received", .number(Int64(report.received))),
+            ("received_bytes", .number(Int64(report.receivedEnvelopeBytes))),
             ("applied", .number(Int64(report.applied))), ("duplicates", .number(Int64(report.duplicates))),
             ("waiting", .number(Int64(report.waiting))), ("operations", .number(Int64(report.operations))),
-            ("refused", .number(Int64(report.refused))), ("refused_reasons", .array(report.refusedReasons.map(JSON.string))),
-            ("peer_applied", .number(Int64(report.peerApplied))), ("peer_duplicates", .number(Int64(report.peerDuplicates))),
+            ("refused", .number(Int64(report.refused))),
+            ("refused_reasons", .array(report.refusedReasons.map(JSON.string))),
+            ("peer_applied", .number(Int64(report.peerApplied))),
+            ("peer_duplicates", .number(Int64(report.peerDuplicates))),
             ("peer_refused", .number(Int64(report.peerRefused))),
-            ("wire_bytes_sent", .number(Int64(report.bytesSent))), ("wire_bytes_received", .number(Int64(report.bytesReceived))),
+            ("wire_bytes_sent", .number(Int64(report.bytesSent))),
+            ("wire_bytes_received", .number(Int64(report.bytesReceived))),
             ("milliseconds", .number(milliseconds(report.duration))),
         ])
     }

@@ -4,20 +4,38 @@ import Foundation
 
 /// Field options shared by `new` and `set`.
 struct FieldOptions: ParsableArguments {
-    @Option(name: .customLong("joint"), help: ArgumentHelp("A joint field, co-edited by every participant.", valueName: "KEY=VALUE"))
+    @Option(
+        name: .customLong("joint"),
+        help: ArgumentHelp("A joint field, co-edited by every participant.", valueName: "KEY=VALUE")
+    )
     var joint: [Assignment] = []
     @Option(
         name: .customLong("set"),
-        help: ArgumentHelp("This company's own field, shared with all participants (or only with --to partners).", valueName: "KEY=VALUE")
+        help: ArgumentHelp(
+            "This company's own field, shared with all participants (or only with --to partners).",
+            valueName: "KEY=VALUE"
+        )
     )
     var shared: [Assignment] = []
-    @Option(name: .customLong("private"), help: ArgumentHelp("A private field: it never leaves this company.", valueName: "KEY=VALUE"))
+    @Option(
+        name: .customLong("private"),
+        help: ArgumentHelp("A private field: it never leaves this company.", valueName: "KEY=VALUE")
+    )
     var privateFields: [Assignment] = []
-    @Option(name: .customLong("to"), help: ArgumentHelp("Share the --set fields only with this partner (repeatable).", valueName: "PARTNER"))
+    @Option(
+        name: .customLong("to"),
+        help: ArgumentHelp("Share the --set fields only with this partner (repeatable).", valueName: "PARTNER")
+    )
     var to: [String] = []
-    @Option(name: .customLong("unset"), help: ArgumentHelp("Delete the value of this company's own field.", valueName: "KEY"))
+    @Option(
+        name: .customLong("unset"),
+        help: ArgumentHelp("Delete the value of this company's own field.", valueName: "KEY")
+    )
     var unset: [String] = []
-    @Option(name: .customLong("unset-joint"), help: ArgumentHelp("Delete the value of a joint field.", valueName: "KEY"))
+    @Option(
+        name: .customLong("unset-joint"),
+        help: ArgumentHelp("Delete the value of a joint field.", valueName: "KEY")
+    )
     var unsetJoint: [String] = []
 
     func changes(_ node: Node) async throws -> Changes {
@@ -48,7 +66,10 @@ struct New: AsyncParsableCommand {
     @OptionGroup var node: NodeOptions
     @Argument(help: "The object type (opportunity).") var type: String
     @OptionGroup var fields: FieldOptions
-    @Option(name: .customLong("with"), help: ArgumentHelp("Invite this partner from the start (repeatable).", valueName: "PARTNER"))
+    @Option(
+        name: .customLong("with"),
+        help: ArgumentHelp("Invite this partner from the start (repeatable).", valueName: "PARTNER")
+    )
     var with: [String] = []
     @Flag(help: "Print the result as JSON.") var json = false
 
@@ -144,7 +165,9 @@ struct Show: AsyncParsableCommand {
         let shown = field.elements.map { "[" + $0.joined(separator: ", ") + "]" } ?? "\(field.value)"
         Output.print("  \(pad(field.name, 18)) \(pad(shown, 24)) \(audience)")
         for conflict in field.conflicts {
-            Output.print("  \(pad("", 18)) conflict: \(conflict.value) by \(conflict.writer.name) (concurrent; `entente conflicts` lists them)")
+            Output.print(
+                "  \(pad("", 18)) conflict: \(conflict.value) by \(conflict.writer.name) (concurrent; `entente conflicts` lists them)"
+            )
         }
     }
 }
@@ -155,11 +178,27 @@ struct Show: AsyncParsableCommand {
 func showJSON(_ view: ObjectView) -> JSON {
     var conflicts: [(String, JSON)] = []
     for field in view.joint where !field.conflicts.isEmpty {
-        conflicts.append(("joint.\(field.name)", .array(field.conflicts.map { .object([("value", JSON($0.value)), ("writer", .string($0.writer.name))]) })))
+        conflicts.append(
+            (
+                "joint.\(field.name)",
+                .array(
+                    field.conflicts.map { .object([("value", JSON($0.value)), ("writer", .string($0.writer.name))]) }
+                )
+            )
+        )
     }
     for (company, fields) in view.fields {
         for field in fields where !field.conflicts.isEmpty {
-            conflicts.append(("\(company.name).\(field.name)", .array(field.conflicts.map { .object([("value", JSON($0.value)), ("writer", .string($0.writer.name))]) })))
+            conflicts.append(
+                (
+                    "\(company.name).\(field.name)",
+                    .array(
+                        field.conflicts.map {
+                            .object([("value", JSON($0.value)), ("writer", .string($0.writer.name))])
+                        }
+                    )
+                )
+            )
         }
     }
     return JSON.object([
@@ -186,13 +225,22 @@ struct List: AsyncParsableCommand {
         try await guarded {
             let objects = try await node.open().objects(type: type, includeArchived: archived)
             if json {
-                Output.print(JSON.array(objects.map {
-                    JSON.object([("id", .string($0.id.hex)), ("type", .string($0.type)), ("owner", .string($0.owner.name))])
-                }).rendered())
+                Output.print(
+                    JSON.array(
+                        objects.map {
+                            JSON.object([
+                                ("id", .string($0.id.hex)), ("type", .string($0.type)),
+                                ("owner", .string($0.owner.name)),
+                            ])
+                        }
+                    ).rendered()
+                )
             } else if objects.isEmpty {
                 Output.print("No objects yet. Create one with: entente new opportunity --joint title=...")
             } else {
-                for object in objects { Output.print("\(object.id.short)  \(object.type)  \(object.owner.name)  \(object.title ?? "")") }
+                for object in objects {
+                    Output.print("\(object.id.short)  \(object.type)  \(object.owner.name)  \(object.title ?? "")")
+                }
             }
         }
     }
@@ -207,15 +255,19 @@ struct Status: AsyncParsableCommand {
         try await guarded {
             let status = try await node.open().status()
             if json {
-                Output.print(JSON.object([
-                    ("company", .string(status.company)), ("company_id", .string(status.companyID.hex)),
-                    ("replica_id", .string(status.replica.hex)), ("objects", .number(Int64(status.objects))),
-                    ("partners", .number(Int64(status.partners))), ("envelopes", .number(Int64(status.envelopes))),
-                    ("waiting", .array(status.waiting.map(JSON.string))),
-                ]).rendered())
+                Output.print(
+                    JSON.object([
+                        ("company", .string(status.company)), ("company_id", .string(status.companyID.hex)),
+                        ("replica_id", .string(status.replica.hex)), ("objects", .number(Int64(status.objects))),
+                        ("partners", .number(Int64(status.partners))), ("envelopes", .number(Int64(status.envelopes))),
+                        ("waiting", .array(status.waiting.map(JSON.string))),
+                    ]).rendered()
+                )
             } else {
                 Output.print("\(status.company) \(status.companyID.hex), replica \(status.replica.hex)")
-                Output.print("\(status.objects) objects, \(status.partners) partners, \(status.envelopes) envelopes, \(status.waiting.count) waiting")
+                Output.print(
+                    "\(status.objects) objects, \(status.partners) partners, \(status.envelopes) envelopes, \(status.waiting.count) waiting"
+                )
                 for reason in status.waiting { Output.print("  waiting: \(reason)") }
             }
         }

@@ -4,7 +4,10 @@ import Foundation
 
 /// Options every command takes.
 struct NodeOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The node directory (default: $ENTENTE_DIR, else ./.entente).", valueName: "DIR"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The node directory (default: $ENTENTE_DIR, else ./.entente).", valueName: "DIR")
+    )
     var dir: String?
 
     var directory: URL {
@@ -45,7 +48,10 @@ struct Assignment: ExpressibleByArgument {
     /// The typed value, or an error naming the field and the expected format.
     func field() throws -> FieldValue {
         func bad(_ expected: String) -> EntenteError {
-            EntenteError(.invalidArgument, "'\(raw)' is not a valid \(type ?? "string") for field '\(name)': expected \(expected)")
+            EntenteError(
+                .invalidArgument,
+                "'\(raw)' is not a valid \(type ?? "string") for field '\(name)': expected \(expected)"
+            )
         }
         let value: Value
         switch type ?? "string" {
@@ -57,23 +63,32 @@ struct Assignment: ExpressibleByArgument {
             guard let number = DecimalNumber(raw) else { throw bad("a decimal number such as 1234.50") }
             value = .decimal(number)
         case "money":
-            guard let money = Money(raw) else { throw bad("an amount and an ISO 4217 currency, such as '1250000.00 USD'") }
+            guard let money = Money(raw) else {
+                throw bad("an amount and an ISO 4217 currency, such as '1250000.00 USD'")
+            }
             value = .money(money)
         case "bool", "boolean":
-            guard let flag = ["true": true, "false": false, "yes": true, "no": false][raw.lowercased()] else { throw bad("true or false") }
+            guard let flag = ["true": true, "false": false, "yes": true, "no": false][raw.lowercased()] else {
+                throw bad("true or false")
+            }
             value = .boolean(flag)
         case "date":
             guard let date = CalendarDate(raw) else { throw bad("a date such as 2027-03-31") }
             value = .date(date)
         case "time", "timestamp":
-            guard let milliseconds = CalendarDate.parseISO8601(raw) else { throw bad("a UTC time such as 2027-03-31T09:30:00Z") }
+            guard let milliseconds = CalendarDate.parseISO8601(raw) else {
+                throw bad("a UTC time such as 2027-03-31T09:30:00Z")
+            }
             value = .timestamp(milliseconds)
         case "enum": value = .enumeration(raw)
         case "ref":
             guard let object = ObjectID(hex: raw) else { throw bad("an object id of 32 hex digits") }
             value = .reference(object)
         case let other:
-            throw EntenteError(.invalidArgument, "unknown type '\(other)' for field '\(name)'; use one of: \(Assignment.types.joined(separator: ", "))")
+            throw EntenteError(
+                .invalidArgument,
+                "unknown type '\(other)' for field '\(name)'; use one of: \(Assignment.types.joined(separator: ", "))"
+            )
         }
         return FieldValue(name, value)
     }

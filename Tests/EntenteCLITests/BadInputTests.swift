@@ -12,7 +12,8 @@ import Testing
     }
 
     func state(_ cli: CLI, _ dir: String) throws -> String {
-        try cli.ok("list", "--json", "--dir", dir) + (try cli.ok("status", "--json", "--dir", dir)) + (try cli.ok("summary", "--dir", dir))
+        try cli.ok("list", "--json", "--dir", dir) + (try cli.ok("status", "--json", "--dir", dir))
+            + (try cli.ok("summary", "--dir", dir))
     }
 
     @Test func damagedBundlesAreRefusedAndChangeNothing() throws {
@@ -60,13 +61,22 @@ import Testing
         defer { cli.cleanUp() }
         let (_, id) = try setUp(cli)
         try cli.fails(["new", "spaceship", "--dir", "g"], mentioning: "unknown object type 'spaceship'")
-        try cli.fails(["new", "opportunity", "--joint", "stage=won", "--dir", "g"], mentioning: "not a valid opportunity stage")
+        try cli.fails(
+            ["new", "opportunity", "--joint", "stage=won", "--dir", "g"],
+            mentioning: "not a valid opportunity stage"
+        )
         try cli.fails(["new", "opportunity", "--joint", "novalue", "--dir", "g"], mentioning: "KEY=VALUE")
-        try cli.fails(["new", "opportunity", "--with", "Nobody", "--dir", "g"], mentioning: "no pinned partner named 'Nobody'")
+        try cli.fails(
+            ["new", "opportunity", "--with", "Nobody", "--dir", "g"],
+            mentioning: "no pinned partner named 'Nobody'"
+        )
         try cli.fails(["set", "zzzzzz", "--joint", "a=b", "--dir", "g"], mentioning: "not an object id")
         try cli.fails(["set", "abcdef12", "--joint", "a=b", "--dir", "g"], mentioning: "no object with id")
         try cli.fails(["set", id, "--dir", "g"], mentioning: "nothing to change")
-        try cli.fails(["set", id, "--set", "x=1", "--to", "Umbra Cloud", "--dir", "g"], mentioning: "does not take part")
+        try cli.fails(
+            ["set", id, "--set", "x=1", "--to", "Umbra Cloud", "--dir", "g"],
+            mentioning: "does not take part"
+        )
         try cli.fails(["show", id, "--dir", "nowhere"], mentioning: "entente init")
         try cli.fails(["init", "--company", "Again", "--dir", "g"], mentioning: "already holds an Entente node")
         try cli.write(Array("{\"format\": \"nope\"}".utf8), "bad.card")
@@ -75,7 +85,10 @@ import Testing
         card = card.replacingOccurrences(of: "Umbra Cloud", with: "Umbra Clouds")
         try cli.write(Array(card.utf8), "altered.card")
         try cli.fails(["partner", "add", "altered.card", "--dir", "g"], mentioning: "signature")
-        try cli.fails(["bundle", "export", "--to", "Initech", "--out", "x.bundle", "--summary", "g.card", "--dir", "g"], mentioning: "summary")
+        try cli.fails(
+            ["bundle", "export", "--to", "Initech", "--out", "x.bundle", "--summary", "g.card", "--dir", "g"],
+            mentioning: "summary"
+        )
     }
 
     @Test func invitesNeedOwnershipAndKeyFilesArePrivate() throws {
@@ -107,6 +120,9 @@ import Testing
             #expect(help.stdout.contains("--dir"), "\(command) does not document --dir")
         }
         let env = try cli.run(["init", "--company", "EnvCo"], environment: ["ENTENTE_DIR": cli.path("envnode")])
-        #expect(env.status == 0 && FileManager.default.fileExists(atPath: cli.path("envnode/entente.sqlite")), "ENTENTE_DIR is honoured")
+        #expect(
+            env.status == 0 && FileManager.default.fileExists(atPath: cli.path("envnode/entente.sqlite")),
+            "ENTENTE_DIR is honoured"
+        )
     }
 }

@@ -53,15 +53,27 @@ struct CLI {
     @discardableResult
     func ok(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         let result = try run(arguments)
-        #expect(result.status == 0, "entente \(arguments.joined(separator: " ")) failed: \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            result.status == 0,
+            "entente \(arguments.joined(separator: " ")) failed: \(result.stderr)",
+            sourceLocation: sourceLocation
+        )
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Runs and requires a clean failure: non-zero exit, one `error:` line naming the problem.
     @discardableResult
-    func fails(_ arguments: [String], mentioning: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
+    func fails(
+        _ arguments: [String],
+        mentioning: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Result {
         let result = try run(arguments)
-        #expect(result.status != 0, "entente \(arguments.joined(separator: " ")) should fail", sourceLocation: sourceLocation)
+        #expect(
+            result.status != 0,
+            "entente \(arguments.joined(separator: " ")) should fail",
+            sourceLocation: sourceLocation
+        )
         #expect(
             result.stderr.lowercased().contains(mentioning.lowercased()),
             "stderr of entente \(arguments.joined(separator: " ")) does not mention '\(mentioning)': \(result.stderr)",

@@ -25,8 +25,22 @@ import Testing
         defer { cli.cleanUp() }
         try StoryTests.threeNodes(cli)
         let id = try cli.ok(
-            "new", "opportunity", "--dir", "g", "--joint", "title=Typed", "--joint", "close_date:date=2027-03-31",
-            "--private", "deal_size:money=1240000.5 USD", "--joint", "seats:int=40", "--with", "Initech", "--with", "Umbra Cloud"
+            "new",
+            "opportunity",
+            "--dir",
+            "g",
+            "--joint",
+            "title=Typed",
+            "--joint",
+            "close_date:date=2027-03-31",
+            "--private",
+            "deal_size:money=1240000.5 USD",
+            "--joint",
+            "seats:int=40",
+            "--with",
+            "Initech",
+            "--with",
+            "Umbra Cloud"
         )
         try everyWay(cli)
         try cli.ok("set", id, "--dir", "i", "--joint", "stage=qualified")
@@ -50,9 +64,17 @@ import Testing
         try everyWay(cli)
         #expect(try cli.ok("conflicts", "--dir", "i") == "No conflicts.")
         let history = try #require(try json(cli.ok("history", id, "--json", "--dir", "u")) as? [[String: Any]])
-        #expect(history.contains { $0["company"] as? String == "Initech" && $0["field"] as? String == "stage" && $0["value"] as? String == "qualified" })
+        #expect(
+            history.contains {
+                $0["company"] as? String == "Initech" && $0["field"] as? String == "stage"
+                    && $0["value"] as? String == "qualified"
+            }
+        )
         #expect(history.allSatisfy { ($0["envelope"] as? String)?.count == 64 })
-        try cli.fails(["set", id, "--joint", "seats:int=many", "--dir", "g"], mentioning: "'many' is not a valid int for field 'seats'")
+        try cli.fails(
+            ["set", id, "--joint", "seats:int=many", "--dir", "g"],
+            mentioning: "'many' is not a valid int for field 'seats'"
+        )
         try cli.fails(["set", id, "--joint", "x:money=12", "--dir", "g"], mentioning: "ISO 4217")
         try cli.fails(["set", id, "--joint", "x:date=2023-02-29", "--dir", "g"], mentioning: "not a valid date")
         try cli.fails(["set", id, "--joint", "x:colour=red", "--dir", "g"], mentioning: "unknown type 'colour'")
@@ -62,7 +84,18 @@ import Testing
         let cli = try CLI()
         defer { cli.cleanUp() }
         try StoryTests.threeNodes(cli)
-        let id = try cli.ok("new", "opportunity", "--dir", "g", "--joint", "title=Lifecycle", "--with", "Initech", "--with", "Umbra Cloud")
+        let id = try cli.ok(
+            "new",
+            "opportunity",
+            "--dir",
+            "g",
+            "--joint",
+            "title=Lifecycle",
+            "--with",
+            "Initech",
+            "--with",
+            "Umbra Cloud"
+        )
         try everyWay(cli)
         try cli.ok("set", id, "--dir", "i", "--private", "rate=SENTINEL-CLI-RATE")
         try cli.ok("share", id, "rate", "--to", "Globex", "--dir", "i")
@@ -74,7 +107,9 @@ import Testing
         try cli.ok("uninvite", id, "Umbra Cloud", "--dir", "g")
         try everyWay(cli)
         try cli.fails(["set", id, "--joint", "next_steps=x", "--dir", "u"], mentioning: "no longer takes part")
-        let participants = try #require(try json(cli.ok("show", id, "--json", "--dir", "i")) as? [String: Any])["participants"]
+        let participants = try #require(try json(cli.ok("show", id, "--json", "--dir", "i")) as? [String: Any])[
+            "participants"
+        ]
         #expect(participants as? [String] == ["Globex", "Initech"])
 
         try cli.fails(["archive", id, "--dir", "i"], mentioning: "only the owner")
@@ -90,7 +125,10 @@ import Testing
         try cli.ok("bundle", "export", "--to", "Globex", "--out", "self.bundle", "--dir", "g")
         try cli.ok("bundle", "import", "self.bundle", "--dir", "laptop")
         #expect(try cli.ok("list", "--archived", "--json", "--dir", "laptop").contains(id))
-        try cli.fails(["replica", "enroll", "--out", "again.enroll", "--dir", "laptop"], mentioning: "no company signing key")
+        try cli.fails(
+            ["replica", "enroll", "--out", "again.enroll", "--dir", "laptop"],
+            mentioning: "no company signing key"
+        )
         try cli.fails(["replica", "join", "g.card", "--dir", "other"], mentioning: "not an enrollment file")
     }
 }

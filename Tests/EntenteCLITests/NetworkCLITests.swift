@@ -33,13 +33,28 @@ import Darwin
                 try cli.ok("partner", "add", "\(Self.dirs[partner] ?? "").card", "--dir", Self.dirs[company] ?? "")
             }
         }
-        let server = try ServerProcess(cli, ["serve", "--dir", "i", "--listen", "127.0.0.1:0", "--record", cli.path("record-i")])
+        let server = try ServerProcess(
+            cli,
+            ["serve", "--dir", "i", "--listen", "127.0.0.1:0", "--record", cli.path("record-i")]
+        )
         defer { server.stop() }
         proxy.setUpstream(try server.port())
 
         let id = try cli.ok(
-            "new", "opportunity", "--dir", "g", "--joint", "title=Acme data platform", "--joint", "stage=qualified",
-            "--private", "deal_size=SENTINEL-G-DEAL", "--with", "Initech", "--with", "Umbra Cloud"
+            "new",
+            "opportunity",
+            "--dir",
+            "g",
+            "--joint",
+            "title=Acme data platform",
+            "--joint",
+            "stage=qualified",
+            "--private",
+            "deal_size=SENTINEL-G-DEAL",
+            "--with",
+            "Initech",
+            "--with",
+            "Umbra Cloud"
         )
         // Globex and Umbra never connect to each other: neither serves, and neither card has an address.
         func round() throws {
@@ -55,7 +70,18 @@ import Darwin
         try cli.ok("set", id, "--dir", "g", "--joint", "stage=committed", "--set", "region=EMEA")
         try cli.ok("set", id, "--dir", "i", "--set", "delivery=Initech PS", "--private", "margin=SENTINEL-I-MARGIN")
         try cli.ok("set", id, "--dir", "i", "--set", "rates=SENTINEL-I-RATES-G", "--to", "Globex")
-        try cli.ok("set", id, "--dir", "u", "--joint", "next_steps=POC", "--set", "listing=Umbra Marketplace", "--private", "discount=SENTINEL-U-DISCOUNT")
+        try cli.ok(
+            "set",
+            id,
+            "--dir",
+            "u",
+            "--joint",
+            "next_steps=POC",
+            "--set",
+            "listing=Umbra Marketplace",
+            "--private",
+            "discount=SENTINEL-U-DISCOUNT"
+        )
         try cli.ok("set", id, "--dir", "u", "--set", "credits=SENTINEL-U-CREDITS-I", "--to", "Initech")
         try round()
         try round()
@@ -72,7 +98,10 @@ import Darwin
         #expect(joints.count == 1, "joint fields differ between companies: \(joints)")
         #expect(joints.first?.contains("next_steps=POC") == true && joints.first?.contains("stage=committed") == true)
         let globexFields = try #require(views["Globex"]?["fields"] as? [String: [String: String]])
-        #expect(globexFields["Umbra Cloud"]?["listing"] == "Umbra Marketplace", "Umbra's field reached Globex through Initech")
+        #expect(
+            globexFields["Umbra Cloud"]?["listing"] == "Umbra Marketplace",
+            "Umbra's field reached Globex through Initech"
+        )
         #expect(globexFields["Initech"]?["rates"] == "SENTINEL-I-RATES-G")
         let umbraFields = try #require(views["Umbra Cloud"]?["fields"] as? [String: [String: String]])
         #expect(umbraFields["Globex"]?["region"] == "EMEA")
@@ -81,7 +110,8 @@ import Darwin
         // The sentinel scan: every byte on the wire, every received envelope decrypted by its recipient, and
         // every other company's database.
         let entitled: [String: Set<String>] = [
-            "SENTINEL-G-DEAL": ["Globex"], "SENTINEL-I-MARGIN": ["Initech"], "SENTINEL-I-RATES-G": ["Initech", "Globex"],
+            "SENTINEL-G-DEAL": ["Globex"], "SENTINEL-I-MARGIN": ["Initech"],
+            "SENTINEL-I-RATES-G": ["Initech", "Globex"],
             "SENTINEL-U-DISCOUNT": ["Umbra Cloud"], "SENTINEL-U-CREDITS-I": ["Umbra Cloud", "Initech"],
         ]
         let wire = proxy.clientToServer + proxy.serverToClient
@@ -92,7 +122,14 @@ import Darwin
             let files = (try? FileManager.default.contentsOfDirectory(atPath: cli.path("record-\(dir)"))) ?? []
             #expect(!files.isEmpty, "nothing was recorded for \(company)")
             for file in files {
-                opened[company, default: ""] += try cli.ok("bundle", "inspect", cli.path("record-\(dir)/\(file)"), "--json", "--dir", dir)
+                opened[company, default: ""] += try cli.ok(
+                    "bundle",
+                    "inspect",
+                    cli.path("record-\(dir)/\(file)"),
+                    "--json",
+                    "--dir",
+                    dir
+                )
             }
         }
         for (secret, holders) in entitled {
@@ -111,7 +148,10 @@ import Darwin
         #expect(opened["Initech"]?.contains("SENTINEL-U-CREDITS-I") == true)
 
         server.stop()
-        #expect(server.log.contains("authenticated as Globex") && server.log.contains("synced with Umbra Cloud"), "\(server.log)")
+        #expect(
+            server.log.contains("authenticated as Globex") && server.log.contains("synced with Umbra Cloud"),
+            "\(server.log)"
+        )
     }
 
     @Test func networkErrorsAreClearAndExitNonZero() throws {
@@ -126,14 +166,23 @@ import Darwin
         try cli.ok("partner", "add", "i.card", "--dir", "s")
 
         let closed = try TestSocket.unusedPort()
-        try cli.fails(["sync", "Initech", "--address", "127.0.0.1:\(closed)", "--dir", "g"], mentioning: "connection refused")
-        try cli.fails(["sync", "Nobody", "--address", "127.0.0.1:\(closed)", "--dir", "g"], mentioning: "no pinned partner named 'Nobody'")
+        try cli.fails(
+            ["sync", "Initech", "--address", "127.0.0.1:\(closed)", "--dir", "g"],
+            mentioning: "connection refused"
+        )
+        try cli.fails(
+            ["sync", "Nobody", "--address", "127.0.0.1:\(closed)", "--dir", "g"],
+            mentioning: "no pinned partner named 'Nobody'"
+        )
         try cli.fails(["sync", "Initech", "--dir", "g"], mentioning: "has no network address")
         try cli.fails(["sync", "Initech", "--address", "localhost", "--dir", "g"], mentioning: "no port")
         try cli.fails(["sync", "--all", "--dir", "g"], mentioning: "no partner card has an address")
         try cli.fails(["sync", "--dir", "g"], mentioning: "give the partner")
         try cli.fails(["serve", "--dir", "g"], mentioning: "--listen")
-        try cli.fails(["serve", "--dir", "g", "--listen", "127.0.0.1:\(closed)", "--idle-timeout", "0"], mentioning: "between 0 and")
+        try cli.fails(
+            ["serve", "--dir", "g", "--listen", "127.0.0.1:\(closed)", "--idle-timeout", "0"],
+            mentioning: "between 0 and"
+        )
 
         let server = try ServerProcess(cli, ["serve", "--dir", "i", "--listen", "127.0.0.1:0"])
         defer { server.stop() }
@@ -167,7 +216,16 @@ import Darwin
         defer { globex.stop() }
         _ = try globex.port()
 
-        let id = try cli.ok("new", "opportunity", "--dir", "i", "--joint", "title=Pulled, not pushed", "--with", "Globex")
+        let id = try cli.ok(
+            "new",
+            "opportunity",
+            "--dir",
+            "i",
+            "--joint",
+            "title=Pulled, not pushed",
+            "--with",
+            "Globex"
+        )
         var arrived = false
         for _ in 0..<100 where !arrived {
             let result = try cli.run(["show", id, "--json", "--dir", "g"])

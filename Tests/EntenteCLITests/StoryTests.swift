@@ -29,8 +29,18 @@ import Testing
         #expect(listed.contains("\"Initech\"") && listed.contains("\"Umbra Cloud\""))
 
         let id = try cli.ok(
-            "new", "opportunity", "--dir", "g", "--joint", "title=Acme data platform", "--joint", "stage=qualified",
-            "--set", "region=EMEA", "--private", "deal_size=SENTINEL-G-DEAL"
+            "new",
+            "opportunity",
+            "--dir",
+            "g",
+            "--joint",
+            "title=Acme data platform",
+            "--joint",
+            "stage=qualified",
+            "--set",
+            "region=EMEA",
+            "--private",
+            "deal_size=SENTINEL-G-DEAL"
         )
         #expect(id.count == 32)
         try cli.ok("invite", id, "Initech", "--dir", "g")
@@ -48,8 +58,28 @@ import Testing
         try ship("Globex", "Umbra Cloud", 1)
         try cli.ok("set", id, "--dir", "i", "--set", "delivery=Initech PS", "--private", "margin=SENTINEL-I-MARGIN")
         try cli.ok("set", id, "--dir", "i", "--set", "rates=SENTINEL-I-RATES-G", "--to", "Globex")
-        try cli.ok("set", id, "--dir", "u", "--set", "listing=Umbra Marketplace", "--private", "discount=SENTINEL-U-DISCOUNT")
-        try cli.ok("set", id, "--dir", "u", "--set", "credits=SENTINEL-U-CREDITS-I", "--to", "Initech", "--joint", "stage=committed")
+        try cli.ok(
+            "set",
+            id,
+            "--dir",
+            "u",
+            "--set",
+            "listing=Umbra Marketplace",
+            "--private",
+            "discount=SENTINEL-U-DISCOUNT"
+        )
+        try cli.ok(
+            "set",
+            id,
+            "--dir",
+            "u",
+            "--set",
+            "credits=SENTINEL-U-CREDITS-I",
+            "--to",
+            "Initech",
+            "--joint",
+            "stage=committed"
+        )
         for round in 2...3 {
             for from in Self.companies {
                 for to in Self.companies where to != from { try ship(from, to, round) }
@@ -81,7 +111,8 @@ import Testing
         #expect(joints.first?.contains("stage=committed") == true)
 
         let entitled: [String: Set<String>] = [
-            "SENTINEL-G-DEAL": ["Globex"], "SENTINEL-I-MARGIN": ["Initech"], "SENTINEL-I-RATES-G": ["Initech", "Globex"],
+            "SENTINEL-G-DEAL": ["Globex"], "SENTINEL-I-MARGIN": ["Initech"],
+            "SENTINEL-I-RATES-G": ["Initech", "Globex"],
             "SENTINEL-U-DISCOUNT": ["Umbra Cloud"], "SENTINEL-U-CREDITS-I": ["Umbra Cloud", "Initech"],
         ]
         for (secret, holders) in entitled {
@@ -99,7 +130,10 @@ import Testing
                 }
             }
         }
-        #expect(contains(cli.bytes("g/entente.sqlite") + cli.bytes("g/entente.sqlite-wal"), "SENTINEL-G-DEAL"), "the scan can find a value")
+        #expect(
+            contains(cli.bytes("g/entente.sqlite") + cli.bytes("g/entente.sqlite-wal"), "SENTINEL-G-DEAL"),
+            "the scan can find a value"
+        )
     }
 
     @Test func theDemoScriptRunsAndFindsNoLeak() throws {

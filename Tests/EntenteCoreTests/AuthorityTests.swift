@@ -22,7 +22,11 @@ import Testing
 
     @Test func writesBeforeTheObjectArrivesWait() {
         let state = ObjectState(id: object)
-        let write = Operation(object: object, timestamp: stamp(20), kind: .set(FieldKey(.joint, "title"), .string("x"), .participants, preds: []))
+        let write = Operation(
+            object: object,
+            timestamp: stamp(20),
+            kind: .set(FieldKey(.joint, "title"), .string("x"), .participants, preds: [])
+        )
         guard case .wait = state.decide(write, author: owner) else {
             Issue.record("expected wait, got \(state.decide(write, author: owner))")
             return
@@ -31,7 +35,11 @@ import Testing
 
     @Test func aCompanyCannotWriteAnotherCompanysNamespace() {
         let state = created()
-        let forged = Operation(object: object, timestamp: stamp(20, 1), kind: .set(FieldKey(.company(owner), "deal_size"), .integer(1), .private, preds: []))
+        let forged = Operation(
+            object: object,
+            timestamp: stamp(20, 1),
+            kind: .set(FieldKey(.company(owner), "deal_size"), .integer(1), .private, preds: [])
+        )
         guard case .reject(let error) = state.decide(forged, author: partner) else {
             Issue.record("forged namespace write was not rejected")
             return
@@ -52,7 +60,11 @@ import Testing
 
     @Test func nonParticipantsWaitAndParticipantsWrite() {
         var state = created()
-        let write = Operation(object: object, timestamp: stamp(30, 1), kind: .set(FieldKey(.joint, "stage"), .string("qualified"), .participants, preds: []))
+        let write = Operation(
+            object: object,
+            timestamp: stamp(30, 1),
+            kind: .set(FieldKey(.joint, "stage"), .string("qualified"), .participants, preds: [])
+        )
         guard case .wait = state.decide(write, author: partner) else {
             Issue.record("write by a non-participant should wait for its invitation")
             return
@@ -64,7 +76,11 @@ import Testing
     @Test func writesDatedBeforeTheKnownInvitationWaitForAnEarlierOne() {
         var state = created()
         state.apply(Operation(object: object, timestamp: stamp(50), kind: .addParticipant(partner)), author: owner)
-        let early = Operation(object: object, timestamp: stamp(40, 1), kind: .set(FieldKey(.joint, "stage"), .string("won"), .participants, preds: []))
+        let early = Operation(
+            object: object,
+            timestamp: stamp(40, 1),
+            kind: .set(FieldKey(.joint, "stage"), .string("won"), .participants, preds: [])
+        )
         guard case .wait = state.decide(early, author: partner) else {
             Issue.record("a write dated before the known invitation must wait (an earlier invitation may arrive)")
             return
@@ -87,13 +103,21 @@ import Testing
 
     @Test func jointFieldsMustBeVisibleToAllAndNamesMustBeValid() {
         let state = created()
-        let narrowed = Operation(object: object, timestamp: stamp(20), kind: .set(FieldKey(.joint, "title"), .string("x"), .private, preds: []))
+        let narrowed = Operation(
+            object: object,
+            timestamp: stamp(20),
+            kind: .set(FieldKey(.joint, "title"), .string("x"), .private, preds: [])
+        )
         guard case .reject = state.decide(narrowed, author: owner) else {
             Issue.record("a private joint field was accepted")
             return
         }
         for bad in ["", String(repeating: "x", count: 129), "a\nb"] {
-            let operation = Operation(object: object, timestamp: stamp(20), kind: .set(FieldKey(.joint, bad), .null, .participants, preds: []))
+            let operation = Operation(
+                object: object,
+                timestamp: stamp(20),
+                kind: .set(FieldKey(.joint, bad), .null, .participants, preds: [])
+            )
             guard case .reject(let error) = state.decide(operation, author: owner) else {
                 Issue.record("invalid name \(bad.debugDescription) accepted")
                 continue
@@ -111,7 +135,10 @@ import Testing
         #expect(state.audience(of: own, visibility: .private) == [partner])
         #expect(state.audience(of: own, visibility: .participants) == [owner, partner, third])
         #expect(state.audience(of: own, visibility: .companies([owner])) == [owner, partner])
-        #expect(state.audience(of: own, visibility: .companies([outsider])) == [partner], "non-participants never join an audience")
+        #expect(
+            state.audience(of: own, visibility: .companies([outsider])) == [partner],
+            "non-participants never join an audience"
+        )
         #expect(state.audience(of: FieldKey(.joint, "title"), visibility: .participants) == [owner, partner, third])
     }
 
@@ -129,14 +156,23 @@ import Testing
         ]
         for (offset, write) in writes.enumerated() {
             let author = RandomHistory.companies[write.2]
-            state.apply(Operation(object: object, timestamp: stamp(30 + UInt64(offset), write.2), kind: .set(write.0, .string("v"), write.1, preds: [])), author: author)
+            state.apply(
+                Operation(
+                    object: object,
+                    timestamp: stamp(30 + UInt64(offset), write.2),
+                    kind: .set(write.0, .string("v"), write.1, preds: [])
+                ),
+                author: author
+            )
         }
         state.apply(Operation(object: object, timestamp: stamp(40), kind: .addParticipant(third)), author: owner)
         let snapshot = state.snapshot(for: third)
-        let snapshotFields = Set((snapshot.ownership + snapshot.relayed).compactMap { operation -> String? in
-            if case .set(let key, _, _, _) = operation.kind { return key.name }
-            return nil
-        })
+        let snapshotFields = Set(
+            (snapshot.ownership + snapshot.relayed).compactMap { operation -> String? in
+                if case .set(let key, _, _, _) = operation.kind { return key.name }
+                return nil
+            }
+        )
         #expect(snapshotFields == ["title", "region"])
         let resent = state.reemission(of: partner, for: third).compactMap { operation -> String? in
             if case .set(let key, _, _, _) = operation.kind { return key.name }

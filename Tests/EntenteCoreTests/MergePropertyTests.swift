@@ -16,7 +16,10 @@ import Testing
         let history = RandomHistory.batches(using: &rng)
         var reference = SimulatedReplica()
         deliver(history, to: &reference)
-        #expect(reference.waitingSet.allSatisfy { $0.author == RandomHistory.companies[3] }, "only the outsider's writes may wait forever")
+        #expect(
+            reference.waitingSet.allSatisfy { $0.author == RandomHistory.companies[3] },
+            "only the outsider's writes may wait forever"
+        )
         for _ in 0..<5 {
             var other = SimulatedReplica()
             deliver(history.shuffled(using: &rng), to: &other)
@@ -80,17 +83,34 @@ import Testing
             }
         }
         for batch in replica.rejected {
-            #expect(batch.operations.contains { operation in
-                if case .set(let key, _, _, _) = operation.kind, key.namespace != .joint, key.namespace != .company(batch.author) { return true }
-                return false
-            }, "seed \(seed): a batch was rejected without a foreign-namespace write")
+            #expect(
+                batch.operations.contains { operation in
+                    if case .set(let key, _, _, _) = operation.kind, key.namespace != .joint,
+                        key.namespace != .company(batch.author)
+                    {
+                        return true
+                    }
+                    return false
+                },
+                "seed \(seed): a batch was rejected without a foreign-namespace write"
+            )
         }
     }
 
     @Test func equalTimestampsBreakTiesByValueDeterministically() {
         let stamp = Timestamp(physical: 5, counter: 0, replica: RandomHistory.replicas[0])
-        let a = Register(value: .string("a"), timestamp: stamp, visibility: .participants, writer: RandomHistory.companies[0])
-        let b = Register(value: .string("b"), timestamp: stamp, visibility: .participants, writer: RandomHistory.companies[0])
+        let a = Register(
+            value: .string("a"),
+            timestamp: stamp,
+            visibility: .participants,
+            writer: RandomHistory.companies[0]
+        )
+        let b = Register(
+            value: .string("b"),
+            timestamp: stamp,
+            visibility: .participants,
+            writer: RandomHistory.companies[0]
+        )
         #expect(b.wins(over: a) && !a.wins(over: b))
         #expect(!a.wins(over: a))
     }

@@ -32,10 +32,16 @@ import Testing
             totals.elements += simulation.stats.elements
         }
         #expect(failures.isEmpty, "\(failures.count) seeds failed:\n\(failures.prefix(10).joined(separator: "\n"))")
-        #expect(totals.operations > Self.seeds.count * 50, "the simulation generated too few operations to mean anything")
+        #expect(
+            totals.operations > Self.seeds.count * 50,
+            "the simulation generated too few operations to mean anything"
+        )
         if Self.seeds.count >= 50 {
-            #expect(totals.conflicts > 0 && totals.waiting > 0 && totals.removals > 0 && totals.elements > 0 && totals.hostile > 0,
-                    "the simulation no longer exercises conflicts, waiting parts, removals, sets or hostile writes: \(totals)")
+            #expect(
+                totals.conflicts > 0 && totals.waiting > 0 && totals.removals > 0 && totals.elements > 0
+                    && totals.hostile > 0,
+                "the simulation no longer exercises conflicts, waiting parts, removals, sets or hostile writes: \(totals)"
+            )
         }
         print(
             "simulation: \(Self.seeds.count) seeds, \(totals.operations) operations, \(totals.deliveries) deliveries, "

@@ -40,7 +40,10 @@ struct AEADTests {
         #expect(Array(sealed.suffix(XChaCha20Poly1305.tagByteCount)) == expectedTag)
 
         let opened = try XChaCha20Poly1305.open(
-            expectedCiphertext + expectedTag, key: key, nonce: nonce, associatedData: associatedData
+            expectedCiphertext + expectedTag,
+            key: key,
+            nonce: nonce,
+            associatedData: associatedData
         )
         #expect(opened == plaintext)
     }
@@ -69,7 +72,10 @@ struct AEADTests {
             for bit in [0, 7] {
                 let error = #expect(throws: CryptoError.self, "byte \(index) bit \(bit)") {
                     _ = try XChaCha20Poly1305.open(
-                        flipping(sealed, byte: index, bit: bit), key: key, nonce: nonce, associatedData: [1, 2]
+                        flipping(sealed, byte: index, bit: bit),
+                        key: key,
+                        nonce: nonce,
+                        associatedData: [1, 2]
                     )
                 }
                 #expect(error?.code == .decryptionFailed)
@@ -120,7 +126,12 @@ struct AEADTests {
         // Flip a bit in the HChaCha20 part and in the ChaCha20 part of the nonce.
         for index in [0, 23] {
             let error = #expect(throws: CryptoError.self) {
-                _ = try XChaCha20Poly1305.open(sealed, key: key, nonce: flipping(nonce, byte: index), associatedData: [])
+                _ = try XChaCha20Poly1305.open(
+                    sealed,
+                    key: key,
+                    nonce: flipping(nonce, byte: index),
+                    associatedData: []
+                )
             }
             #expect(error?.code == .decryptionFailed)
         }
@@ -136,7 +147,10 @@ struct AEADTests {
         #expect(sealError?.code == .invalidLength)
         let openError = #expect(throws: CryptoError.self) {
             _ = try XChaCha20Poly1305.open(
-                [UInt8](repeating: 0, count: 17), key: key, nonce: nonce, associatedData: []
+                [UInt8](repeating: 0, count: 17),
+                key: key,
+                nonce: nonce,
+                associatedData: []
             )
         }
         #expect(openError?.code == .invalidLength)
@@ -149,7 +163,10 @@ struct AEADTests {
         for length in 0..<XChaCha20Poly1305.tagByteCount {
             let error = #expect(throws: CryptoError.self) {
                 _ = try XChaCha20Poly1305.open(
-                    [UInt8](repeating: 0, count: length), key: key, nonce: nonce, associatedData: []
+                    [UInt8](repeating: 0, count: length),
+                    key: key,
+                    nonce: nonce,
+                    associatedData: []
                 )
             }
             #expect(error?.code == .invalidLength)

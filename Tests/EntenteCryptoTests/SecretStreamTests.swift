@@ -31,8 +31,14 @@ import Testing
     @Test func additionalDataMustMatch() throws {
         let pusher = try SecretStreamPusher(key: key)
         let sealed = try pusher.push([1, 2, 3], additionalData: [9])
-        #expect(throws: CryptoError.self) { try SecretStreamPuller(key: key, header: pusher.header).pull(sealed, additionalData: [8]) }
-        #expect(try SecretStreamPuller(key: key, header: pusher.header).pull(sealed, additionalData: [9]).bytes == [1, 2, 3])
+        #expect(throws: CryptoError.self) {
+            try SecretStreamPuller(key: key, header: pusher.header).pull(sealed, additionalData: [8])
+        }
+        #expect(
+            try SecretStreamPuller(key: key, header: pusher.header).pull(sealed, additionalData: [9]).bytes == [
+                1, 2, 3,
+            ]
+        )
     }
 
     @Test func everyFlippedByteIsRefused() throws {
@@ -62,7 +68,9 @@ import Testing
             let puller = try SecretStreamPuller(key: key, header: header)
             _ = try puller.pull(chunks[0])
             _ = try puller.pull(chunks[1])
-            #expect(throws: CryptoError.self, "cut to \(length) bytes") { try puller.pull(Array(chunks[2].prefix(length))) }
+            #expect(throws: CryptoError.self, "cut to \(length) bytes") {
+                try puller.pull(Array(chunks[2].prefix(length)))
+            }
         }
         // A stream cut before its final chunk is visibly unfinished.
         let puller = try SecretStreamPuller(key: key, header: header)
@@ -115,7 +123,9 @@ import Testing
 
     @Test(arguments: [0, 23, 25])
     func badHeaderAndKeyLengthsAreRefused(length: Int) {
-        #expect(throws: CryptoError.self) { try SecretStreamPuller(key: key, header: [UInt8](repeating: 0, count: length)) }
+        #expect(throws: CryptoError.self) {
+            try SecretStreamPuller(key: key, header: [UInt8](repeating: 0, count: length))
+        }
         #expect(throws: CryptoError.self) { try SecretStreamKey(bytes: [UInt8](repeating: 0, count: length)) }
     }
 

@@ -93,9 +93,11 @@ struct SecureBytesTests {
             .libraryUnavailable, .invalidKey, .invalidLength, .verificationFailed, .decryptionFailed,
         ]
         #expect(Set(codes).count == codes.count)
-        #expect(codes.map(\.description) == [
-            "libraryUnavailable", "invalidKey", "invalidLength", "verificationFailed", "decryptionFailed",
-        ])
+        #expect(
+            codes.map(\.description) == [
+                "libraryUnavailable", "invalidKey", "invalidLength", "verificationFailed", "decryptionFailed",
+            ]
+        )
         let error = #expect(throws: CryptoError.self) {
             _ = try XChaCha20Poly1305.seal([], key: SymmetricKey.random(), nonce: [0], associatedData: [])
         }

@@ -5,7 +5,8 @@ import Testing
 @Suite("Catalog")
 struct CatalogTests {
     static let stages = [
-        "prospect", "qualified", "technical-validation", "business-validation", "committed", "closed-won", "closed-lost",
+        "prospect", "qualified", "technical-validation", "business-validation", "committed", "closed-won",
+        "closed-lost",
     ]
 
     @Test("the opportunity kind is known, with its joint fields and title")
@@ -39,7 +40,10 @@ struct CatalogTests {
         #expect(kind.problem(withJoint: "stage", value: stage) == nil)
     }
 
-    @Test("an invalid stage names the problem and every allowed value", arguments: ["won", "", "Prospect", "closed_won", " qualified"])
+    @Test(
+        "an invalid stage names the problem and every allowed value",
+        arguments: ["won", "", "Prospect", "closed_won", " qualified"]
+    )
     func invalidStage(stage: String) throws {
         let kind = try #require(Catalog.kind(named: "opportunity"))
         let problem = try #require(kind.problem(withJoint: "stage", value: stage))
@@ -48,7 +52,10 @@ struct CatalogTests {
         for allowed in Self.stages { #expect(problem.contains(allowed), "\(allowed) missing from: \(problem)") }
     }
 
-    @Test("fields without a closed set of values accept anything", arguments: ["title", "account", "close_date", "next_steps", "nope"])
+    @Test(
+        "fields without a closed set of values accept anything",
+        arguments: ["title", "account", "close_date", "next_steps", "nope"]
+    )
     func unconstrained(field: String) throws {
         let kind = try #require(Catalog.kind(named: "opportunity"))
         #expect(kind.problem(withJoint: field, value: "anything at all") == nil)
@@ -85,8 +92,10 @@ struct CatalogTests {
     func typedOtherKinds() throws {
         let kind = try #require(Catalog.kind(named: "opportunity"))
         let others: [Value] = [
-            .integer(1), .boolean(true), .decimal(try #require(DecimalNumber("1.5"))), .money(try #require(Money("1 USD"))),
-            .date(try #require(CalendarDate("2027-03-31"))), .timestamp(0), .reference(ObjectID(raw: ID128(high: 1, low: 1))),
+            .integer(1), .boolean(true), .decimal(try #require(DecimalNumber("1.5"))),
+            .money(try #require(Money("1 USD"))),
+            .date(try #require(CalendarDate("2027-03-31"))), .timestamp(0),
+            .reference(ObjectID(raw: ID128(high: 1, low: 1))),
         ]
         for value in others {
             let problem = try #require(kind.problem(withJoint: "stage", value: value), "\(value.kindName)")
@@ -101,10 +110,13 @@ struct CatalogTests {
         let values: [Value] = [
             .null, .string("anything"), .string(""), .enumeration("anything"), .integer(-1), .boolean(false),
             .decimal(try #require(DecimalNumber("-0.001"))), .money(try #require(Money("EUR 12"))),
-            .date(try #require(CalendarDate("2024-02-29"))), .timestamp(-1), .reference(ObjectID(raw: ID128(high: 2, low: 3))),
+            .date(try #require(CalendarDate("2024-02-29"))), .timestamp(-1),
+            .reference(ObjectID(raw: ID128(high: 2, low: 3))),
         ]
         for field in ["title", "close_date", "account", "nope"] {
-            for value in values { #expect(kind.problem(withJoint: field, value: value) == nil, "\(field) \(value.kindName)") }
+            for value in values {
+                #expect(kind.problem(withJoint: field, value: value) == nil, "\(field) \(value.kindName)")
+            }
         }
     }
 }

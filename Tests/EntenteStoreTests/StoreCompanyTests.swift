@@ -1,6 +1,6 @@
 import EntenteCore
-import EntenteTestSupport
 import EntenteStore
+import EntenteTestSupport
 import EntenteWire
 import Testing
 

@@ -1,7 +1,7 @@
 import EntenteCore
-import EntenteTestSupport
 import EntenteCrypto
 import EntenteStore
+import EntenteTestSupport
 import EntenteWire
 import Testing
 
@@ -84,7 +84,11 @@ struct StoreEnvelopeLogTests {
             createNonce: fixture.rng.bytes(16),
             membership: [fixture.b.id: [MembershipEvent(timestamp: stamp, isMember: true)]],
             archived: nil,
-            fields: [FieldKey(.joint, "title"): FieldState(Register(value: .string("t"), timestamp: stamp, visibility: .participants, writer: owner))],
+            fields: [
+                FieldKey(.joint, "title"): FieldState(
+                    Register(value: .string("t"), timestamp: stamp, visibility: .participants, writer: owner)
+                )
+            ],
             sets: [:]
         )
         try withStore { store, _ in
@@ -136,7 +140,9 @@ struct StoreEnvelopeLogTests {
             #expect(try store.read { tx in try tx.envelopes(for: b.id, excluding: [:]) } == log.map(\.bytes))
             let missing = try store.read { tx in try tx.envelopes(for: b.id, excluding: [r1.replica: 2]) }
             #expect(missing == [r2s1.bytes, r1s3.bytes, r1s5.bytes])
-            let afterAll = try store.read { tx in try tx.envelopes(for: b.id, excluding: [r1.replica: 5, r2.replica: 1]) }
+            let afterAll = try store.read { tx in
+                try tx.envelopes(for: b.id, excluding: [r1.replica: 5, r2.replica: 1])
+            }
             #expect(afterAll.isEmpty)
             #expect(try store.read { tx in try tx.envelopes(for: c.id, excluding: [r2.replica: 1]) } == [r1s2.bytes])
         }
@@ -145,7 +151,9 @@ struct StoreEnvelopeLogTests {
     @Test("a gap that is filled later extends the held prefix")
     func gapFilled() throws {
         let fixture = try Fixture()
-        let envelopes = try (1...4).map { try envelope(from: fixture.r1, to: [(fixture.b, UInt64($0))], payload: UInt64($0)) }
+        let envelopes = try (1...4).map {
+            try envelope(from: fixture.r1, to: [(fixture.b, UInt64($0))], payload: UInt64($0))
+        }
         try withStore { store, _ in
             for index in [0, 2, 3] { _ = try store.write { tx in try tx.logEnvelope(envelopes[index]) } }
             #expect(try store.read { tx in try tx.heldSequences(for: fixture.b.id) } == [fixture.r1.replica: 1])

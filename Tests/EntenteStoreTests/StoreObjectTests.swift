@@ -1,6 +1,6 @@
 import EntenteCore
-import EntenteTestSupport
 import EntenteStore
+import EntenteTestSupport
 import Foundation
 import Testing
 
@@ -15,7 +15,8 @@ struct StoreObjectTests {
         func stamp(_ physical: UInt64, _ counter: UInt32 = 0) -> Timestamp {
             Timestamp(physical: physical, counter: counter, replica: replica)
         }
-        func field(_ value: Value, _ timestamp: Timestamp, _ visibility: Visibility, _ writer: CompanyID) -> FieldState {
+        func field(_ value: Value, _ timestamp: Timestamp, _ visibility: Visibility, _ writer: CompanyID) -> FieldState
+        {
             FieldState(Register(value: value, timestamp: timestamp, visibility: visibility, writer: writer))
         }
         let fields: [FieldKey: FieldState] = [
@@ -23,16 +24,46 @@ struct StoreObjectTests {
             FieldKey(.joint, "empty"): field(.string(""), stamp(11), .participants, partners[0]),
             FieldKey(.joint, "cleared"): field(.null, stamp(12), .participants, partners[1]),
             FieldKey(.company(owner), "min"): field(.integer(.min), stamp(13, 7), .private, owner),
-            FieldKey(.company(owner), "max"): field(.integer(.max), stamp(UInt64.max, UInt32.max), .companies([partners[0]]), owner),
+            FieldKey(.company(owner), "max"): field(
+                .integer(.max),
+                stamp(UInt64.max, UInt32.max),
+                .companies([partners[0]]),
+                owner
+            ),
             FieldKey(.company(partners[0]), "flag"): field(.boolean(true), stamp(14), .participants, partners[0]),
             FieldKey(.company(partners[0]), "off"): field(.boolean(false), stamp(15), .companies([]), partners[0]),
-            FieldKey(.company(partners[1]), "note"): field(.string("e\u{0301} 😀"), stamp(16), .companies([owner, partners[0]]), partners[1]),
-            FieldKey(.joint, "ratio"): field(.decimal(DecimalNumber("-0.000000000000000001")!), stamp(17), .participants, owner),
-            FieldKey(.company(owner), "amount"): field(.money(Money("1250000.00 USD")!), stamp(18), .companies([partners[1]]), owner),
-            FieldKey(.joint, "close_date"): field(.date(CalendarDate("2024-02-29")!), stamp(19), .participants, partners[0]),
+            FieldKey(.company(partners[1]), "note"): field(
+                .string("e\u{0301} 😀"),
+                stamp(16),
+                .companies([owner, partners[0]]),
+                partners[1]
+            ),
+            FieldKey(.joint, "ratio"): field(
+                .decimal(DecimalNumber("-0.000000000000000001")!),
+                stamp(17),
+                .participants,
+                owner
+            ),
+            FieldKey(.company(owner), "amount"): field(
+                .money(Money("1250000.00 USD")!),
+                stamp(18),
+                .companies([partners[1]]),
+                owner
+            ),
+            FieldKey(.joint, "close_date"): field(
+                .date(CalendarDate("2024-02-29")!),
+                stamp(19),
+                .participants,
+                partners[0]
+            ),
             FieldKey(.joint, "seen"): field(.timestamp(-86_400_001), stamp(20), .participants, owner),
             FieldKey(.joint, "stage"): field(.enumeration("qualified"), stamp(21), .participants, partners[1]),
-            FieldKey(.company(partners[1]), "account"): field(.reference(rng.object()), stamp(22), .private, partners[1]),
+            FieldKey(.company(partners[1]), "account"): field(
+                .reference(rng.object()),
+                stamp(22),
+                .private,
+                partners[1]
+            ),
         ]
         let state = ObjectState(
             id: ObjectID(raw: rng.id128()),
@@ -147,7 +178,12 @@ struct StoreObjectTests {
                 Operation(
                     object: state.id,
                     timestamp: Timestamp(physical: physical, counter: 0, replica: replica),
-                    kind: .set(key, value, key.namespace == .joint ? .participants : .private, preds: state.fields[key]?.heads.map(\.timestamp) ?? [])
+                    kind: .set(
+                        key,
+                        value,
+                        key.namespace == .joint ? .participants : .private,
+                        preds: state.fields[key]?.heads.map(\.timestamp) ?? []
+                    )
                 ),
                 author: owner
             )
@@ -156,7 +192,11 @@ struct StoreObjectTests {
         set(&second, FieldKey(.joint, "title"), .string("renamed"), at: 100)
         set(&second, FieldKey(.joint, "stage"), .string("qualified"), at: 101)
         second.apply(
-            Operation(object: first.id, timestamp: Timestamp(physical: 102, counter: 0, replica: replica), kind: .addParticipant(newcomer)),
+            Operation(
+                object: first.id,
+                timestamp: Timestamp(physical: 102, counter: 0, replica: replica),
+                kind: .addParticipant(newcomer)
+            ),
             author: owner
         )
         #expect(second != first)

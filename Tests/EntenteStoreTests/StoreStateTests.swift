@@ -1,6 +1,6 @@
 import EntenteCore
-import EntenteTestSupport
 import EntenteStore
+import EntenteTestSupport
 import EntenteWire
 import Testing
 
@@ -39,14 +39,22 @@ private struct RichObject {
         apply(11, by: b, .set(Self.stage, .string("prospect"), .participants, preds: []))
         apply(12, by: owner, .set(Self.stage, .enumeration("committed"), .participants, preds: [stamp(10, of: a)]))
         apply(13, by: a, .set(FieldKey(.company(a), "notes"), .string("call back"), .private, preds: []))
-        apply(14, by: owner, .set(FieldKey(.company(owner), "amount"), .money(Money("1250000.00 USD")!), .companies([b]), preds: []))
+        apply(
+            14,
+            by: owner,
+            .set(FieldKey(.company(owner), "amount"), .money(Money("1250000.00 USD")!), .companies([b]), preds: [])
+        )
         // Tags: "vip" stays; "hot" is added by a and b, then removed by removes that had observed both adds;
         // "cold" is added and removed; "warm" is removed before a concurrent add it had not seen, so it stays.
         apply(15, by: owner, .addElement(Self.tags, "vip", .participants))
         apply(16, by: a, .addElement(Self.tags, "hot", .participants))
         apply(17, by: b, .addElement(Self.tags, "hot", .participants))
         apply(18, by: owner, .removeElement(Self.tags, "hot", observed: [stamp(16, of: a)], .participants))
-        apply(19, by: b, .removeElement(Self.tags, "hot", observed: [stamp(16, of: a), stamp(17, of: b)], .participants))
+        apply(
+            19,
+            by: b,
+            .removeElement(Self.tags, "hot", observed: [stamp(16, of: a), stamp(17, of: b)], .participants)
+        )
         apply(20, by: a, .addElement(Self.tags, "cold", .participants))
         apply(21, by: owner, .removeElement(Self.tags, "cold", observed: [stamp(20, of: a)], .participants))
         apply(22, by: b, .addElement(Self.tags, "warm", .participants))
@@ -90,7 +98,9 @@ struct StoreStateTests {
         #expect(state.sets[FieldKey(.company(object.b), "regions")]?.members == ["emea"])
     }
 
-    @Test("membership events, archive flag, conflicts, superseded marks and set elements round-trip, also after reopening")
+    @Test(
+        "membership events, archive flag, conflicts, superseded marks and set elements round-trip, also after reopening"
+    )
     func richRoundTrip() throws {
         let object = RichObject(seed: 1)
         try withTemporaryDirectory { directory in
@@ -102,7 +112,9 @@ struct StoreStateTests {
                 #expect(loaded == object.state)
                 // Equality covers these, but name them so that a failure says which part was lost.
                 #expect(loaded.membership == object.state.membership)
-                #expect(loaded.archived?.value == true && loaded.archived?.timestamp == object.stamp(6, of: object.owner))
+                #expect(
+                    loaded.archived?.value == true && loaded.archived?.timestamp == object.stamp(6, of: object.owner)
+                )
                 #expect(loaded.fields[RichObject.stage] == object.state.fields[RichObject.stage])
                 #expect(loaded.sets == object.state.sets)
             }
@@ -124,7 +136,11 @@ struct StoreStateTests {
         let stage = try #require(first.fields[RichObject.stage])
         object.apply(30, by: object.owner, .archive(false))
         object.apply(31, by: object.owner, .removeParticipant(object.b))
-        object.apply(32, by: object.owner, .set(RichObject.stage, .enumeration("closed-won"), .participants, preds: stage.heads.map(\.timestamp)))
+        object.apply(
+            32,
+            by: object.owner,
+            .set(RichObject.stage, .enumeration("closed-won"), .participants, preds: stage.heads.map(\.timestamp))
+        )
         object.apply(33, by: object.a, .addElement(RichObject.tags, "hot", .participants))
         object.apply(34, by: object.a, .addElement(RichObject.tags, "new", .participants))
         let second = object.state
@@ -153,9 +169,21 @@ struct StoreStateTests {
                 try tx.saveObject(archived, previous: nil)
                 try tx.saveObject(restored.state, previous: nil)
             }
-            #expect(Set(try store.read { tx in try tx.objectList(type: nil) }.map(\.id)) == [archived.id, restored.state.id])
-            #expect(try store.read { tx in try tx.objectList(type: nil, includeArchived: false) }.map(\.id) == [restored.state.id])
-            #expect(try store.read { tx in try tx.objectList(type: "opportunity", includeArchived: false) }.map(\.id) == [restored.state.id])
+            #expect(
+                Set(try store.read { tx in try tx.objectList(type: nil) }.map(\.id)) == [
+                    archived.id, restored.state.id,
+                ]
+            )
+            #expect(
+                try store.read { tx in try tx.objectList(type: nil, includeArchived: false) }.map(\.id) == [
+                    restored.state.id
+                ]
+            )
+            #expect(
+                try store.read { tx in try tx.objectList(type: "opportunity", includeArchived: false) }.map(\.id) == [
+                    restored.state.id
+                ]
+            )
         }
     }
 
@@ -215,14 +243,42 @@ struct StoreStateTests {
         let (r1, r2) = (rng.replica(), rng.replica())
         func created() -> ObjectState {
             var state = ObjectState(id: rng.object())
-            state.apply(Operation(object: state.id, timestamp: Timestamp(physical: 1, counter: 0, replica: r1), kind: .create(type: "opportunity", nonce: rng.bytes(16))), author: owner)
-            state.apply(Operation(object: state.id, timestamp: Timestamp(physical: 2, counter: 0, replica: r1), kind: .addParticipant(partner)), author: owner)
+            state.apply(
+                Operation(
+                    object: state.id,
+                    timestamp: Timestamp(physical: 1, counter: 0, replica: r1),
+                    kind: .create(type: "opportunity", nonce: rng.bytes(16))
+                ),
+                author: owner
+            )
+            state.apply(
+                Operation(
+                    object: state.id,
+                    timestamp: Timestamp(physical: 2, counter: 0, replica: r1),
+                    kind: .addParticipant(partner)
+                ),
+                author: owner
+            )
             return state
         }
-        func write(_ state: inout ObjectState, _ key: FieldKey, _ physical: UInt64, _ replica: ReplicaID, by company: CompanyID, preds: [Timestamp]) {
+        func write(
+            _ state: inout ObjectState,
+            _ key: FieldKey,
+            _ physical: UInt64,
+            _ replica: ReplicaID,
+            by company: CompanyID,
+            preds: [Timestamp]
+        ) {
             let visibility: Visibility = key.namespace == .joint ? .participants : .private
             let kind = Operation.Kind.set(key, .integer(Int64(physical)), visibility, preds: preds)
-            state.apply(Operation(object: state.id, timestamp: Timestamp(physical: physical, counter: 0, replica: replica), kind: kind), author: company)
+            state.apply(
+                Operation(
+                    object: state.id,
+                    timestamp: Timestamp(physical: physical, counter: 0, replica: replica),
+                    kind: kind
+                ),
+                author: company
+            )
         }
         let title = FieldKey(.joint, "title")
         let stage = FieldKey(.joint, "stage")
@@ -247,7 +303,11 @@ struct StoreStateTests {
         #expect(sequential.fields[title]?.heads.count == 1 && sequential.fields[title]?.supersededUpTo.isEmpty == false)
 
         try withStore { store, _ in
-            try store.write { tx in for state in [twoConflicts, sequential, empty, companyConflict] { try tx.saveObject(state, previous: nil) } }
+            try store.write { tx in
+                for state in [twoConflicts, sequential, empty, companyConflict] {
+                    try tx.saveObject(state, previous: nil)
+                }
+            }
             let listed = try store.read { tx in try tx.conflictedObjects() }
             #expect(listed.count == 2)
             #expect(Set(listed) == [twoConflicts.id, companyConflict.id])
@@ -273,7 +333,9 @@ struct StoreStateTests {
         let sender = try TestCompany(&rng)
         let recipient = try TestCompany(&rng)
         let replica = try sender.replica(&rng)
-        let envelopes = try (1...3).map { try envelope(from: replica, to: [(recipient, UInt64($0))], payload: UInt64($0)) }
+        let envelopes = try (1...3).map {
+            try envelope(from: replica, to: [(recipient, UInt64($0))], payload: UInt64($0))
+        }
         let (x, y, z) = (rng.object(), rng.object(), rng.object())
         try withStore { store, _ in
             let rows = try store.write { tx in try envelopes.map { try tx.logEnvelope($0) } }
@@ -299,7 +361,11 @@ struct StoreStateTests {
             let waiting = try store.read { tx in try tx.waitingParts() }
             #expect(waiting.map(\.envelope) == [rows[0], rows[1], rows[2]])
             #expect(waiting.map(\.object) == [y, x, x])
-            #expect(waiting.map(\.waiting) == ["object \(y.short) has not been received yet", "company was not a participant — ünïcödé ☕", ""])
+            #expect(
+                waiting.map(\.waiting) == [
+                    "object \(y.short) has not been received yet", "company was not a participant — ünïcödé ☕", "",
+                ]
+            )
             #expect(waiting.map(\.bytes) == envelopes.map(\.bytes))
 
             // Updating a part replaces its status and note; it is never duplicated.
@@ -308,7 +374,11 @@ struct StoreStateTests {
                 try tx.setPart(rows[2], y, waiting: "rebuilt: writer removed")
             }
             #expect(try store.read { tx in try tx.parts(of: x) }.map(\.waiting) == [nil, nil, ""])
-            #expect(try store.read { tx in try tx.parts(of: y) }.map(\.waiting) == ["object \(y.short) has not been received yet", "rebuilt: writer removed"])
+            #expect(
+                try store.read { tx in try tx.parts(of: y) }.map(\.waiting) == [
+                    "object \(y.short) has not been received yet", "rebuilt: writer removed",
+                ]
+            )
             let after = try store.read { tx in try tx.waitingParts() }
             #expect(after.map(\.envelope) == [rows[0], rows[2], rows[2]])
             #expect(Set(after.filter { $0.envelope == rows[2] }.map(\.object)) == [x, y])
@@ -333,7 +403,9 @@ struct StoreStateTests {
             let reopened = try Store.open(path: path)
             let parts = try reopened.read { tx in try tx.waitingParts() }
             #expect(parts.map(\.envelope) == [rowid])
-            #expect(parts.first?.object == object && parts.first?.waiting == "later" && parts.first?.bytes == logged.bytes)
+            #expect(
+                parts.first?.object == object && parts.first?.waiting == "later" && parts.first?.bytes == logged.bytes
+            )
         }
     }
 
@@ -342,7 +414,9 @@ struct StoreStateTests {
     @Test("set elements with control characters and combining marks round-trip byte for byte")
     func elementBytes() throws {
         var object = RichObject(seed: 9)
-        for (offset, element) in ["tab\there", "e\u{0301}", "\u{1F}", "😀👩‍👩‍👧", String(repeating: "é", count: 512)].enumerated() {
+        for (offset, element) in ["tab\there", "e\u{0301}", "\u{1F}", "😀👩‍👩‍👧", String(repeating: "é", count: 512)]
+            .enumerated()
+        {
             object.apply(50 + UInt64(offset), by: object.a, .addElement(RichObject.tags, element, .participants))
         }
         try withStore { store, _ in

@@ -1,7 +1,7 @@
 import EntenteCore
-import EntenteTestSupport
 import EntenteCrypto
 import EntenteStore
+import EntenteTestSupport
 import EntenteWire
 import Foundation
 
@@ -57,15 +57,22 @@ struct TestCompany {
 }
 
 /// Seals an envelope with no operations (the store never opens envelopes) addressed with the given sequences.
-func envelope(from replica: ReplicaCredentials, to addressees: [(TestCompany, UInt64)], payload: UInt64 = 0) throws -> Envelope {
+func envelope(
+    from replica: ReplicaCredentials,
+    to addressees: [(TestCompany, UInt64)],
+    payload: UInt64 = 0
+) throws -> Envelope {
     // A distinct payload makes two envelopes with the same addresses differ even if the seal were deterministic.
-    let operations = payload == 0 ? [] : [
-        Operation(
-            object: ObjectID(raw: ID128(high: payload, low: payload)),
-            timestamp: Timestamp(physical: payload, counter: 0, replica: replica.replica),
-            kind: .addParticipant(replica.company)
-        )
-    ]
+    let operations =
+        payload == 0
+        ? []
+        : [
+            Operation(
+                object: ObjectID(raw: ID128(high: payload, low: payload)),
+                timestamp: Timestamp(physical: payload, counter: 0, replica: replica.replica),
+                kind: .addParticipant(replica.company)
+            )
+        ]
     return try Envelope.seal(
         operations,
         from: replica,

@@ -89,7 +89,10 @@ struct BundleTests {
         #expect(error?.message.contains("checksum") == true)
     }
 
-    @Test("bad magic is refused with a message that says so", arguments: [[UInt8](), Array("ENT".utf8), Array("ENTE".utf8), Array("PK\u{3}\u{4}".utf8)])
+    @Test(
+        "bad magic is refused with a message that says so",
+        arguments: [[UInt8](), Array("ENT".utf8), Array("ENTE".utf8), Array("PK\u{3}\u{4}".utf8)]
+    )
     func badMagic(prefix: [UInt8]) {
         var bytes = Bundle(envelopes: bodies(1, seed: 11, maxSize: 10)).encoded()
         bytes.replaceSubrange(0..<4, with: prefix)

@@ -14,8 +14,11 @@ import Testing
         let aliceStore = FakeStore(alice, envelopes: FakeStore.envelopes(3, tag: 1))
         let bobStore = FakeStore(bob, envelopes: FakeStore.envelopes(5, tag: 2))
         let result = await runPair(
-            client: alice.configuration(trusting: [bob]), dialing: bob.company, clientStore: aliceStore,
-            server: bob.configuration(trusting: [alice]), serverStore: bobStore
+            client: alice.configuration(trusting: [bob]),
+            dialing: bob.company,
+            clientStore: aliceStore,
+            server: bob.configuration(trusting: [alice]),
+            serverStore: bobStore
         )
         let client = try #require(result.client.report, "client failed: \(String(describing: result.client.error))")
         let server = try #require(result.server.report, "server failed: \(String(describing: result.server.error))")
@@ -33,8 +36,11 @@ import Testing
         let bobStore = FakeStore(bob, envelopes: FakeStore.envelopes(2))
         let recorder = Recorder()
         let result = await runPair(
-            client: alice.configuration(trusting: [bob]), dialing: bob.company, clientStore: FakeStore(alice, envelopes: FakeStore.envelopes(2)),
-            server: bob.configuration(trusting: []), serverStore: bobStore,
+            client: alice.configuration(trusting: [bob]),
+            dialing: bob.company,
+            clientStore: FakeStore(alice, envelopes: FakeStore.envelopes(2)),
+            server: bob.configuration(trusting: []),
+            serverStore: bobStore,
             tap: { side, _, bytes in
                 recorder.record(side, bytes)
                 return .deliver(bytes)
@@ -54,8 +60,11 @@ import Testing
         let impostor = Identity.forging(alice.company)
         let bobStore = FakeStore(bob)
         let result = await runPair(
-            client: impostor.configuration(trusting: [bob]), dialing: bob.company, clientStore: FakeStore(impostor),
-            server: bob.configuration(trusting: [alice]), serverStore: bobStore
+            client: impostor.configuration(trusting: [bob]),
+            dialing: bob.company,
+            clientStore: FakeStore(impostor),
+            server: bob.configuration(trusting: [alice]),
+            serverStore: bobStore
         )
         #expect(result.server.error?.code == .authenticationFailed)
         #expect(result.client.error?.code == .refused)
@@ -67,8 +76,11 @@ import Testing
         var configuration = bob.configuration(trusting: [])
         configuration.partners[alice.company] = SigningKeyPair.generate().publicKey
         let result = await runPair(
-            client: alice.configuration(trusting: [bob]), dialing: bob.company, clientStore: FakeStore(alice),
-            server: configuration, serverStore: FakeStore(bob)
+            client: alice.configuration(trusting: [bob]),
+            dialing: bob.company,
+            clientStore: FakeStore(alice),
+            server: configuration,
+            serverStore: FakeStore(bob)
         )
         #expect(result.server.error?.code == .authenticationFailed)
         #expect(result.client.error?.code == .refused)
@@ -78,8 +90,11 @@ import Testing
         let impostor = Identity.forging(bob.company)
         let aliceStore = FakeStore(alice, envelopes: FakeStore.envelopes(2))
         let result = await runPair(
-            client: alice.configuration(trusting: [bob]), dialing: bob.company, clientStore: aliceStore,
-            server: impostor.configuration(trusting: [alice]), serverStore: FakeStore(impostor)
+            client: alice.configuration(trusting: [bob]),
+            dialing: bob.company,
+            clientStore: aliceStore,
+            server: impostor.configuration(trusting: [alice]),
+            serverStore: FakeStore(impostor)
         )
         #expect(result.client.error?.code == .authenticationFailed)
         #expect(result.server.report == nil)
@@ -90,8 +105,11 @@ import Testing
         // Record a successful session's client frames, then replay them to a fresh server session.
         let recorder = Recorder()
         let first = await runPair(
-            client: alice.configuration(trusting: [bob]), dialing: bob.company, clientStore: FakeStore(alice, envelopes: FakeStore.envelopes(2)),
-            server: bob.configuration(trusting: [alice]), serverStore: FakeStore(bob),
+            client: alice.configuration(trusting: [bob]),
+            dialing: bob.company,
+            clientStore: FakeStore(alice, envelopes: FakeStore.envelopes(2)),
+            server: bob.configuration(trusting: [alice]),
+            serverStore: FakeStore(bob),
             tap: { side, _, bytes in
                 recorder.record(side, bytes)
                 return .deliver(bytes)
@@ -107,15 +125,21 @@ import Testing
         #expect(failure(in: actions)?.code == .authenticationFailed)
 
         // The recorded server flight does not fool a fresh client either.
-        var client = SyncSession(role: .client(dialing: bob.company), configuration: alice.configuration(trusting: [bob]))
+        var client = SyncSession(
+            role: .client(dialing: bob.company),
+            configuration: alice.configuration(trusting: [bob])
+        )
         let clientActions = replay(recorder.frames(.server), into: &client)
         #expect(!authenticated(in: clientActions))
         #expect(failure(in: clientActions)?.code == .authenticationFailed)
 
         // Nor does replaying the recorded session over a live link.
         let replayed = await runPair(
-            client: alice.configuration(trusting: [bob]), dialing: bob.company, clientStore: FakeStore(alice),
-            server: bob.configuration(trusting: [alice]), serverStore: FakeStore(bob),
+            client: alice.configuration(trusting: [bob]),
+            dialing: bob.company,
+            clientStore: FakeStore(alice),
+            server: bob.configuration(trusting: [alice]),
+            serverStore: FakeStore(bob),
             tap: { side, index, bytes in
                 side == .client && index < clientFrames.count ? .deliver(clientFrames[index]) : .deliver(bytes)
             }
@@ -125,14 +149,19 @@ import Testing
     }
 
     /// Client frames: 0 hello, 1 finish, 2 summary, 3+ batches; server frames: 0 hello, 1 summary, 2+ batches.
-    @Test(arguments: [(InMemorySide.client, 0), (.client, 1), (.client, 2), (.client, 3), (.server, 0), (.server, 1), (.server, 2)])
+    @Test(arguments: [
+        (InMemorySide.client, 0), (.client, 1), (.client, 2), (.client, 3), (.server, 0), (.server, 1), (.server, 2),
+    ])
     func aTamperedFrameFails(side: InMemorySide, frame: Int) async throws {
         for position in [4, 9, 40, -1] {
             let aliceStore = FakeStore(alice, envelopes: FakeStore.envelopes(4, tag: 1))
             let bobStore = FakeStore(bob, envelopes: FakeStore.envelopes(4, tag: 2))
             let result = await runPair(
-                client: alice.configuration(trusting: [bob]), dialing: bob.company, clientStore: aliceStore,
-                server: bob.configuration(trusting: [alice]), serverStore: bobStore,
+                client: alice.configuration(trusting: [bob]),
+                dialing: bob.company,
+                clientStore: aliceStore,
+                server: bob.configuration(trusting: [alice]),
+                serverStore: bobStore,
                 tap: { writer, index, bytes in
                     guard writer == side, index == frame else { return .deliver(bytes) }
                     var tampered = bytes
@@ -141,7 +170,10 @@ import Testing
                     return .deliver(tampered)
                 }
             )
-            #expect(result.client.report == nil && result.server.report == nil, "a flipped byte at \(position) of \(side) frame \(frame) went unnoticed")
+            #expect(
+                result.client.report == nil && result.server.report == nil,
+                "a flipped byte at \(position) of \(side) frame \(frame) went unnoticed"
+            )
             let victim = side == .client ? result.server : result.client
             if frame >= 2 || (side == .server && frame >= 1) {
                 #expect(victim.error?.code == .tamperedFrame, "\(String(describing: victim.error))")
@@ -156,8 +188,11 @@ import Testing
         let carol = Identity()
         // 1. Alice dials Bob but reaches Carol's honest node: Carol refuses.
         var result = await runPair(
-            client: alice.configuration(trusting: [bob, carol]), dialing: bob.company, clientStore: FakeStore(alice),
-            server: carol.configuration(trusting: [alice]), serverStore: FakeStore(carol)
+            client: alice.configuration(trusting: [bob, carol]),
+            dialing: bob.company,
+            clientStore: FakeStore(alice),
+            server: carol.configuration(trusting: [alice]),
+            serverStore: FakeStore(carol)
         )
         #expect(result.client.error?.code == .refused)
         #expect(result.server.error?.code == .authenticationFailed)
@@ -165,15 +200,20 @@ import Testing
         // 2. Someone rewrites the hello so that Carol answers as herself: Alice notices she is not Bob.
         let carolID = carol.company.bytes
         result = await runPair(
-            client: alice.configuration(trusting: [bob, carol]), dialing: bob.company, clientStore: FakeStore(alice),
-            server: carol.configuration(trusting: [alice]), serverStore: FakeStore(carol),
+            client: alice.configuration(trusting: [bob, carol]),
+            dialing: bob.company,
+            clientStore: FakeStore(alice),
+            server: carol.configuration(trusting: [alice]),
+            serverStore: FakeStore(carol),
             tap: { side, index, bytes in
                 guard side == .client, index == 0 else { return .deliver(bytes) }
-                return .deliver(reframed(bytes) { body in
-                    // magic, type, count, one version, company, replica key, certificate, then the intended server.
-                    let offset = 4 + 1 + 1 + 1 + 16 + 32 + 64
-                    body.replaceSubrange(offset..<offset + 16, with: carolID)
-                })
+                return .deliver(
+                    reframed(bytes) { body in
+                        // magic, type, count, one version, company, replica key, certificate, then the intended server.
+                        let offset = 4 + 1 + 1 + 1 + 16 + 32 + 64
+                        body.replaceSubrange(offset..<offset + 16, with: carolID)
+                    }
+                )
             }
         )
         #expect(result.client.error?.code == .authenticationFailed)
@@ -182,8 +222,11 @@ import Testing
         // 3. Carol pretends to be Bob, with a certificate for Bob's company signed by her own key.
         let pretender = Identity.forging(bob.company)
         result = await runPair(
-            client: alice.configuration(trusting: [bob, carol]), dialing: bob.company, clientStore: FakeStore(alice),
-            server: pretender.configuration(trusting: [alice]), serverStore: FakeStore(pretender)
+            client: alice.configuration(trusting: [bob, carol]),
+            dialing: bob.company,
+            clientStore: FakeStore(alice),
+            server: pretender.configuration(trusting: [alice]),
+            serverStore: FakeStore(pretender)
         )
         #expect(result.client.error?.code == .authenticationFailed)
     }
@@ -196,15 +239,21 @@ import Testing
 
         // Untouched, both agree on the highest version.
         let honest = await runPair(
-            client: aliceConfiguration, dialing: bob.company, clientStore: FakeStore(alice),
-            server: bobConfiguration, serverStore: FakeStore(bob)
+            client: aliceConfiguration,
+            dialing: bob.company,
+            clientStore: FakeStore(alice),
+            server: bobConfiguration,
+            serverStore: FakeStore(bob)
         )
         #expect(honest.client.report?.version == 2 && honest.server.report?.version == 2)
 
         // An attacker strips version 2 from the client's offer: the server's signature covers what it saw.
         let stripped = await runPair(
-            client: aliceConfiguration, dialing: bob.company, clientStore: FakeStore(alice),
-            server: bobConfiguration, serverStore: FakeStore(bob),
+            client: aliceConfiguration,
+            dialing: bob.company,
+            clientStore: FakeStore(alice),
+            server: bobConfiguration,
+            serverStore: FakeStore(bob),
             tap: { side, index, bytes in
                 guard side == .client, index == 0 else { return .deliver(bytes) }
                 return .deliver(reframed(bytes) { body in body.replaceSubrange(5..<8, with: [1, 1]) })
@@ -215,8 +264,11 @@ import Testing
 
         // An attacker changes the server's choice.
         let changed = await runPair(
-            client: aliceConfiguration, dialing: bob.company, clientStore: FakeStore(alice),
-            server: bobConfiguration, serverStore: FakeStore(bob),
+            client: aliceConfiguration,
+            dialing: bob.company,
+            clientStore: FakeStore(alice),
+            server: bobConfiguration,
+            serverStore: FakeStore(bob),
             tap: { side, index, bytes in
                 guard side == .server, index == 0 else { return .deliver(bytes) }
                 return .deliver(reframed(bytes) { body in body[5] = 1 })
@@ -228,8 +280,11 @@ import Testing
         aliceConfiguration.versions = [2]
         bobConfiguration.versions = [1]
         let none = await runPair(
-            client: aliceConfiguration, dialing: bob.company, clientStore: FakeStore(alice),
-            server: bobConfiguration, serverStore: FakeStore(bob)
+            client: aliceConfiguration,
+            dialing: bob.company,
+            clientStore: FakeStore(alice),
+            server: bobConfiguration,
+            serverStore: FakeStore(bob)
         )
         #expect(none.server.error?.code == .unsupportedVersion)
         #expect(none.client.error?.code == .unsupportedVersion)

@@ -23,8 +23,11 @@ import Testing
         let bobStore = FakeStore(bob, envelopes: FakeStore.envelopes(7, tag: 2))
         let progress = Progress()
         let result = await runPair(
-            client: alice.configuration(trusting: [bob]), dialing: bob.company, clientStore: aliceStore,
-            server: bob.configuration(trusting: [alice]), serverStore: bobStore,
+            client: alice.configuration(trusting: [bob]),
+            dialing: bob.company,
+            clientStore: aliceStore,
+            server: bob.configuration(trusting: [alice]),
+            serverStore: bobStore,
             clientObserver: SyncObserver(progress: { progress.add($0) })
         )
         let report = try #require(result.client.report, "\(String(describing: result.client.error))")
@@ -44,8 +47,12 @@ import Testing
         let progress = Progress()
         let bobStore = FakeStore(bob)
         let result = await runPair(
-            client: alice.configuration(trusting: [bob], limits: limits), dialing: bob.company, clientStore: FakeStore(alice, envelopes: envelopes),
-            server: bob.configuration(trusting: [alice], limits: limits), serverStore: bobStore, limits: limits,
+            client: alice.configuration(trusting: [bob], limits: limits),
+            dialing: bob.company,
+            clientStore: FakeStore(alice, envelopes: envelopes),
+            server: bob.configuration(trusting: [alice], limits: limits),
+            serverStore: bobStore,
+            limits: limits,
             clientObserver: SyncObserver(progress: { progress.add($0) })
         )
         #expect(result.client.report?.sent == 6)
@@ -61,8 +68,12 @@ import Testing
         let bobStore = FakeStore(bob)
         // Cut the link when Bob sends his third acknowledgement (server frames: hello, summary, done, acks).
         let cut = await runPair(
-            client: alice.configuration(trusting: [bob], limits: limits), dialing: bob.company, clientStore: aliceStore,
-            server: bob.configuration(trusting: [alice], limits: limits), serverStore: bobStore, limits: limits,
+            client: alice.configuration(trusting: [bob], limits: limits),
+            dialing: bob.company,
+            clientStore: aliceStore,
+            server: bob.configuration(trusting: [alice], limits: limits),
+            serverStore: bobStore,
+            limits: limits,
             tap: { side, index, bytes in side == .server && index == 5 ? .cut : .deliver(bytes) }
         )
         #expect(cut.client.error?.code == .closed)
@@ -72,16 +83,24 @@ import Testing
         #expect(partial == Array(mine.prefix(partial.count)))
 
         let resumed = await runPair(
-            client: alice.configuration(trusting: [bob], limits: limits), dialing: bob.company, clientStore: aliceStore,
-            server: bob.configuration(trusting: [alice], limits: limits), serverStore: bobStore, limits: limits
+            client: alice.configuration(trusting: [bob], limits: limits),
+            dialing: bob.company,
+            clientStore: aliceStore,
+            server: bob.configuration(trusting: [alice], limits: limits),
+            serverStore: bobStore,
+            limits: limits
         )
         #expect(resumed.client.report?.sent == 95 - partial.count)
         #expect(bobStore.received(from: alice) == mine)
 
         // A third sync moves nothing.
         let idle = await runPair(
-            client: alice.configuration(trusting: [bob], limits: limits), dialing: bob.company, clientStore: aliceStore,
-            server: bob.configuration(trusting: [alice], limits: limits), serverStore: bobStore, limits: limits
+            client: alice.configuration(trusting: [bob], limits: limits),
+            dialing: bob.company,
+            clientStore: aliceStore,
+            server: bob.configuration(trusting: [alice], limits: limits),
+            serverStore: bobStore,
+            limits: limits
         )
         #expect(idle.client.report?.sent == 0 && idle.client.report?.received == 0)
     }
@@ -104,9 +123,11 @@ import Testing
         small.maxFrame = 2_000
         let bobStore = FakeStore(bob)
         let result = await runPair(
-            client: alice.configuration(trusting: [bob]), dialing: bob.company,
+            client: alice.configuration(trusting: [bob]),
+            dialing: bob.company,
             clientStore: FakeStore(alice, envelopes: [[UInt8](repeating: 7, count: 5_000)]),
-            server: bob.configuration(trusting: [alice], limits: small), serverStore: bobStore
+            server: bob.configuration(trusting: [alice], limits: small),
+            serverStore: bobStore
         )
         #expect(result.server.error?.code == .tooLarge)
         #expect(result.client.error?.code == .peerError)
@@ -119,7 +140,11 @@ import Testing
         limits.handshakeTimeout = .milliseconds(300)
         let (client, server) = InMemoryConnection.pair()
         // The "client" connects and says nothing.
-        let result = await server.run(SyncSession(role: .server, configuration: bob.configuration(trusting: [alice], limits: limits)), store: FakeStore(bob), limits: limits)
+        let result = await server.run(
+            SyncSession(role: .server, configuration: bob.configuration(trusting: [alice], limits: limits)),
+            store: FakeStore(bob),
+            limits: limits
+        )
         #expect(result.error?.code == .timedOut)
         #expect(result.error?.message.contains("handshake did not complete") == true)
         _ = client
@@ -129,9 +154,16 @@ import Testing
         var limits = SyncLimits.forTests
         limits.idleTimeout = .milliseconds(300)
         let (client, server) = InMemoryConnection.pair()
-        async let served = server.run(SyncSession(role: .server, configuration: bob.configuration(trusting: [alice], limits: limits)), store: FakeStore(bob), limits: limits)
+        async let served = server.run(
+            SyncSession(role: .server, configuration: bob.configuration(trusting: [alice], limits: limits)),
+            store: FakeStore(bob),
+            limits: limits
+        )
         // A hand-driven client completes the handshake, then never sends its summary.
-        var session = SyncSession(role: .client(dialing: bob.company), configuration: alice.configuration(trusting: [bob], limits: limits))
+        var session = SyncSession(
+            role: .client(dialing: bob.company),
+            configuration: alice.configuration(trusting: [bob], limits: limits)
+        )
         var authenticatedOK = false
         for action in session.start() { if case .send(let bytes) = action { client.write(bytes) } }
         for await bytes in client.incoming {
@@ -152,9 +184,12 @@ import Testing
         limits.maxEnvelopesPerBatch = 5
         let bobStore = FakeStore(bob)
         let result = await runPair(
-            client: alice.configuration(trusting: [bob], limits: limits), dialing: bob.company,
+            client: alice.configuration(trusting: [bob], limits: limits),
+            dialing: bob.company,
             clientStore: FakeStore(alice, envelopes: FakeStore.envelopes(50)),
-            server: bob.configuration(trusting: [alice], limits: limits), serverStore: bobStore, limits: limits,
+            server: bob.configuration(trusting: [alice], limits: limits),
+            serverStore: bobStore,
+            limits: limits,
             tap: { side, index, bytes in side == .client && index == 5 ? .cut : .deliver(bytes) }
         )
         #expect(result.server.error?.code == .closed)
@@ -167,8 +202,11 @@ import Testing
         let bobStore = FakeStore(bob)
         bobStore.failImports(true)
         let result = await runPair(
-            client: alice.configuration(trusting: [bob]), dialing: bob.company, clientStore: FakeStore(alice, envelopes: FakeStore.envelopes(3)),
-            server: bob.configuration(trusting: [alice]), serverStore: bobStore
+            client: alice.configuration(trusting: [bob]),
+            dialing: bob.company,
+            clientStore: FakeStore(alice, envelopes: FakeStore.envelopes(3)),
+            server: bob.configuration(trusting: [alice]),
+            serverStore: bobStore
         )
         #expect(result.server.error?.code == .storage)
         #expect(result.client.error?.code == .peerError)
@@ -177,13 +215,18 @@ import Testing
 
     @Test func summariesAndBatchesRoundTripAndRefuseHostileCounts() throws {
         let summary = Summary(company: alice.company, held: [bob.replica: 7, alice.replica: 1 << 40])
-        #expect(try SessionMessage.decode(SessionMessage.summary(summary).encoded(), limits: SyncLimits()) == .summary(summary))
+        #expect(
+            try SessionMessage.decode(SessionMessage.summary(summary).encoded(), limits: SyncLimits())
+                == .summary(summary)
+        )
         let batch = SessionMessage.batch(number: 3, total: 9, envelopes: [[1, 2, 3], [4]])
         #expect(try SessionMessage.decode(batch.encoded(), limits: SyncLimits()) == batch)
 
         var limits = SyncLimits()
         limits.maxSummaryEntries = 1
-        #expect(throws: SyncError.self) { try SessionMessage.decode(SessionMessage.summary(summary).encoded(), limits: limits) }
+        #expect(throws: SyncError.self) {
+            try SessionMessage.decode(SessionMessage.summary(summary).encoded(), limits: limits)
+        }
         limits.maxEnvelopesPerBatch = 1
         #expect(throws: SyncError.self) { try SessionMessage.decode(batch.encoded(), limits: limits) }
         // A batch announcing 2^32 - 1 envelope bytes in a 20-byte message.
@@ -192,7 +235,9 @@ import Testing
         // Every truncation of a valid message is refused.
         let encoded = batch.encoded()
         for length in 0..<encoded.count {
-            #expect(throws: SyncError.self) { try SessionMessage.decode(Array(encoded.prefix(length)), limits: SyncLimits()) }
+            #expect(throws: SyncError.self) {
+                try SessionMessage.decode(Array(encoded.prefix(length)), limits: SyncLimits())
+            }
         }
         #expect(throws: SyncError.self) { try SessionMessage.decode(encoded + [0], limits: SyncLimits()) }
     }

@@ -16,7 +16,10 @@ struct Identity {
     init() {
         companyKey = SigningKeyPair.generate()
         let replicaKey = SigningKeyPair.generate()
-        credentials = ReplicaCredentials(key: replicaKey, certificate: ReplicaCertificate.issue(companyKey: companyKey, replicaKey: replicaKey.publicKey))
+        credentials = ReplicaCredentials(
+            key: replicaKey,
+            certificate: ReplicaCertificate.issue(companyKey: companyKey, replicaKey: replicaKey.publicKey)
+        )
     }
 
     init(companyKey: SigningKeyPair, credentials: ReplicaCredentials) {
@@ -36,7 +39,10 @@ struct Identity {
     func configuration(trusting partners: [Identity], limits: SyncLimits = .forTests) -> SyncSession.Configuration {
         SyncSession.Configuration(
             credentials: credentials,
-            partners: Dictionary(partners.map { ($0.company, $0.companyKey.publicKey) }, uniquingKeysWith: { first, _ in first }),
+            partners: Dictionary(
+                partners.map { ($0.company, $0.companyKey.publicKey) },
+                uniquingKeysWith: { first, _ in first }
+            ),
             limits: limits
         )
     }
@@ -75,7 +81,9 @@ final class FakeStore: SyncStore, Sendable {
     static func envelopes(_ count: Int, size: Int = 40, tag: UInt8 = 0) -> [[UInt8]] {
         (0..<count).map { index in
             var bytes = [UInt8](repeating: tag, count: max(size, 8))
-            withUnsafeBytes(of: UInt64(index).bigEndian) { raw in for (offset, byte) in raw.enumerated() { bytes[offset] = byte } }
+            withUnsafeBytes(of: UInt64(index).bigEndian) { raw in
+                for (offset, byte) in raw.enumerated() { bytes[offset] = byte }
+            }
             return bytes
         }
     }
@@ -90,7 +98,9 @@ final class FakeStore: SyncStore, Sendable {
             // The "origin replica" of each peer is named after its company id.
             return Summary(
                 company: identity.company,
-                held: Dictionary(uniqueKeysWithValues: state.received.map { (ReplicaID(raw: $0.key.raw), UInt64($0.value.count)) })
+                held: Dictionary(
+                    uniqueKeysWithValues: state.received.map { (ReplicaID(raw: $0.key.raw), UInt64($0.value.count)) }
+                )
             )
         }
     }
@@ -126,15 +136,27 @@ final class Recorder: Sendable {
 
 /// Runs a client and a server session over one in-memory link and returns both results.
 func runPair(
-    client: SyncSession.Configuration, dialing: CompanyID, clientStore: any SyncStore,
-    server: SyncSession.Configuration, serverStore: any SyncStore,
+    client: SyncSession.Configuration,
+    dialing: CompanyID,
+    clientStore: any SyncStore,
+    server: SyncSession.Configuration,
+    serverStore: any SyncStore,
     limits: SyncLimits = .forTests,
     tap: (@Sendable (InMemorySide, Int, [UInt8]) -> InMemoryDelivery)? = nil,
     clientObserver: SyncObserver = SyncObserver()
 ) async -> (client: Result<SyncReport, SyncError>, server: Result<SyncReport, SyncError>) {
     let (clientEnd, serverEnd) = InMemoryConnection.pair(tap: tap)
-    async let served = serverEnd.run(SyncSession(role: .server, configuration: server), store: serverStore, limits: limits)
-    let dialled = await clientEnd.run(SyncSession(role: .client(dialing: dialing), configuration: client), store: clientStore, limits: limits, observer: clientObserver)
+    async let served = serverEnd.run(
+        SyncSession(role: .server, configuration: server),
+        store: serverStore,
+        limits: limits
+    )
+    let dialled = await clientEnd.run(
+        SyncSession(role: .client(dialing: dialing), configuration: client),
+        store: clientStore,
+        limits: limits,
+        observer: clientObserver
+    )
     return (dialled, await served)
 }
 

@@ -1,6 +1,6 @@
 import EntenteCore
-import EntenteTestSupport
 import EntenteSync
+import EntenteTestSupport
 import EntenteWire
 import Foundation
 import Testing
@@ -47,7 +47,9 @@ struct SummaryTests {
         let summary = sample(seed: 5, replicas: 2)
         let json = summary.json()
         var upper = json.replacingOccurrences(of: summary.company.hex, with: summary.company.hex.uppercased())
-        for replica in summary.held.keys { upper = upper.replacingOccurrences(of: replica.hex, with: replica.hex.uppercased()) }
+        for replica in summary.held.keys {
+            upper = upper.replacingOccurrences(of: replica.hex, with: replica.hex.uppercased())
+        }
         #expect(upper != json)
         #expect(try Summary(json: Array(upper.utf8)) == summary)
     }
@@ -76,7 +78,10 @@ struct SummaryTests {
 
     @Test(
         "bad hex company ids are refused",
-        arguments: ["", "00", String(repeating: "0", count: 31), String(repeating: "0", count: 34), String(repeating: "g", count: 32), " " + String(repeating: "0", count: 31)]
+        arguments: [
+            "", "00", String(repeating: "0", count: 31), String(repeating: "0", count: 34),
+            String(repeating: "g", count: 32), " " + String(repeating: "0", count: 31),
+        ]
     )
     func badCompany(hex: String) throws {
         let json = sample(seed: 7, replicas: 1).json()
@@ -85,7 +90,10 @@ struct SummaryTests {
         #expect(error?.message.contains("company") == true)
     }
 
-    @Test("bad hex replica ids are refused", arguments: ["", "zz", String(repeating: "a", count: 30), String(repeating: "x", count: 32)])
+    @Test(
+        "bad hex replica ids are refused",
+        arguments: ["", "zz", String(repeating: "a", count: 30), String(repeating: "x", count: 32)]
+    )
     func badReplica(hex: String) throws {
         let json = sample(seed: 8, replicas: 1).json()
         let error = parse(try editing(json, "held", [hex: 3]))
@@ -95,7 +103,9 @@ struct SummaryTests {
 
     @Test("an oversized summary file is refused before decoding")
     func tooLarge() {
-        let error = wireError { () throws(WireError) in try Summary(json: [UInt8](repeating: 0x20, count: (16 << 20) + 1)) }
+        let error = wireError { () throws(WireError) in
+            try Summary(json: [UInt8](repeating: 0x20, count: (16 << 20) + 1))
+        }
         #expect(error?.code == .tooLarge)
     }
 }

@@ -77,7 +77,16 @@ public struct CoreSimulation {
     public mutating func run(steps: Int, checkEvery: Int = 40) -> [String] {
         for object in objects {
             let owner = nodes.firstIndex { $0.company == 0 } ?? 0
-            issue(from: owner, [Operation(object: object, timestamp: tick(owner), kind: .create(type: "opportunity", nonce: object.bytes))])
+            issue(
+                from: owner,
+                [
+                    Operation(
+                        object: object,
+                        timestamp: tick(owner),
+                        kind: .create(type: "opportunity", nonce: object.bytes)
+                    )
+                ]
+            )
         }
         var problems: [String] = []
         for step in 1...steps {
@@ -140,7 +149,8 @@ public struct CoreSimulation {
         let roll = Int.random(in: 0..<20, using: &rng)
         if me == owner && roll < 3 {
             let target = companies[Int.random(in: 1..<(companies.count - 1), using: &rng)]
-            let kind: Operation.Kind = state.isParticipant(target) && roll == 0 ? .removeParticipant(target) : .addParticipant(target)
+            let kind: Operation.Kind =
+                state.isParticipant(target) && roll == 0 ? .removeParticipant(target) : .addParticipant(target)
             if case .removeParticipant = kind { stats.removals += 1 }
             issue(from: node, [Operation(object: object, timestamp: tick(node), kind: kind)])
             return
@@ -155,7 +165,10 @@ public struct CoreSimulation {
             let name = names[Int.random(in: 0..<names.count, using: &rng)]
             let joint = Bool.random(using: &rng)
             var key = FieldKey(joint ? .joint : .company(me), name)
-            var visibility: Visibility = joint ? .participants : [.private, .participants, .companies([companies[1]])][Int.random(in: 0..<3, using: &rng)]
+            var visibility: Visibility =
+                joint
+                ? .participants
+                : [.private, .participants, .companies([companies[1]])][Int.random(in: 0..<3, using: &rng)]
             if roll == 19 && company > 0 {  // hostile: write another company's namespace
                 key = FieldKey(.company(companies[(company + 1) % companies.count]), name)
                 visibility = .participants
@@ -164,21 +177,43 @@ public struct CoreSimulation {
             let stamp = tick(node)
             switch Int.random(in: 0..<6, using: &rng) {
             case 0:
-                operations.append(Operation(object: object, timestamp: stamp, kind: .addElement(key, "tag\(Int.random(in: 0..<4, using: &rng))", visibility)))
+                operations.append(
+                    Operation(
+                        object: object,
+                        timestamp: stamp,
+                        kind: .addElement(key, "tag\(Int.random(in: 0..<4, using: &rng))", visibility)
+                    )
+                )
             case 1:
                 let element = "tag\(Int.random(in: 0..<4, using: &rng))"
                 let observed = state.sets[key]?.elements[element]?.observed ?? []
-                operations.append(Operation(object: object, timestamp: stamp, kind: .removeElement(key, element, observed: observed, visibility)))
+                operations.append(
+                    Operation(
+                        object: object,
+                        timestamp: stamp,
+                        kind: .removeElement(key, element, observed: observed, visibility)
+                    )
+                )
             default:
-                let value: Value = switch Int.random(in: 0..<5, using: &rng) {
-                case 0: .null
-                case 1: .integer(Int64.random(in: -5...5, using: &rng))
-                case 2: .money(Money(amount: DecimalNumber(significand: Int64.random(in: 0...99_999, using: &rng), scale: 2) ?? DecimalNumber(significand: 0, scale: 0)!, currency: CurrencyCode("USD")!))
-                case 3: .date(CalendarDate(year: 2027, month: UInt8.random(in: 1...12, using: &rng), day: 1)!)
-                default: .string("v\(Int.random(in: 0..<9, using: &rng))")
-                }
+                let value: Value =
+                    switch Int.random(in: 0..<5, using: &rng) {
+                    case 0: .null
+                    case 1: .integer(Int64.random(in: -5...5, using: &rng))
+                    case 2:
+                        .money(
+                            Money(
+                                amount: DecimalNumber(significand: Int64.random(in: 0...99_999, using: &rng), scale: 2)
+                                    ?? DecimalNumber(significand: 0, scale: 0)!,
+                                currency: CurrencyCode("USD")!
+                            )
+                        )
+                    case 3: .date(CalendarDate(year: 2027, month: UInt8.random(in: 1...12, using: &rng), day: 1)!)
+                    default: .string("v\(Int.random(in: 0..<9, using: &rng))")
+                    }
                 let preds = state.fields[key]?.heads.map(\.timestamp) ?? []
-                operations.append(Operation(object: object, timestamp: stamp, kind: .set(key, value, visibility, preds: preds)))
+                operations.append(
+                    Operation(object: object, timestamp: stamp, kind: .set(key, value, visibility, preds: preds))
+                )
             }
         }
         issue(from: node, operations)
@@ -208,12 +243,24 @@ public struct CoreSimulation {
                     let theirs = reference.states[object]
                     var parts: [String] = []
                     if mine?.membership != theirs?.membership { parts.append("membership") }
-                    if mine?.archived?.value != theirs?.archived?.value || mine?.archived?.timestamp != theirs?.archived?.timestamp { parts.append("archive") }
-                    for key in Set((mine?.fields.keys).map(Array.init) ?? []).union((theirs?.fields.keys).map(Array.init) ?? []) where mine?.fields[key] != theirs?.fields[key] {
-                        parts.append("field \(key): \(String(describing: mine?.fields[key])) vs \(String(describing: theirs?.fields[key]))")
+                    if mine?.archived?.value != theirs?.archived?.value
+                        || mine?.archived?.timestamp != theirs?.archived?.timestamp
+                    {
+                        parts.append("archive")
                     }
-                    for key in Set((mine?.sets.keys).map(Array.init) ?? []).union((theirs?.sets.keys).map(Array.init) ?? []) where mine?.sets[key] != theirs?.sets[key] {
-                        parts.append("set \(key): \(String(describing: mine?.sets[key])) vs \(String(describing: theirs?.sets[key]))")
+                    for key in Set((mine?.fields.keys).map(Array.init) ?? []).union(
+                        (theirs?.fields.keys).map(Array.init) ?? []
+                    ) where mine?.fields[key] != theirs?.fields[key] {
+                        parts.append(
+                            "field \(key): \(String(describing: mine?.fields[key])) vs \(String(describing: theirs?.fields[key]))"
+                        )
+                    }
+                    for key in Set((mine?.sets.keys).map(Array.init) ?? []).union(
+                        (theirs?.sets.keys).map(Array.init) ?? []
+                    ) where mine?.sets[key] != theirs?.sets[key] {
+                        parts.append(
+                            "set \(key): \(String(describing: mine?.sets[key])) vs \(String(describing: theirs?.sets[key]))"
+                        )
                     }
                     problems.append("replica \(node.replica.short) diverged on \(object.short): \(parts.prefix(2))")
                 }
@@ -228,11 +275,16 @@ public struct CoreSimulation {
         // Authority: the state equals the state rebuilt from the accepted batches alone, so refused batches
         // changed nothing, and only writes by non-participants (or removed companies) wait.
         for object in objects {
-            let accepted = everything.filter { !reference.rejected.contains($0) }.map { $0.part(object) }.filter { !$0.operations.isEmpty }
+            let accepted = everything.filter { !reference.rejected.contains($0) }.map { $0.part(object) }.filter {
+                !$0.operations.isEmpty
+            }
             let (rebuilt, _) = Merge.rebuild(object, from: accepted)
-            if rebuilt != reference.states[object] { problems.append("object \(object.short) is not the rebuild of its accepted batches") }
+            if rebuilt != reference.states[object] {
+                problems.append("object \(object.short) is not the rebuild of its accepted batches")
+            }
         }
-        for batch in reference.rejected where !batch.operations.contains(where: { operation in
+        for batch in reference.rejected
+        where !batch.operations.contains(where: { operation in
             if case .company(let company)? = operation.field?.namespace { return company != batch.author }
             return false
         }) {

@@ -39,7 +39,9 @@ public enum TestSocket {
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
         var address = loopback(port: 0)
         let bound = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 64) == 0 else {
             close(fd)
@@ -61,7 +63,9 @@ public enum TestSocket {
         }
         var address = loopback(port: port)
         let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             close(fd)
@@ -172,7 +176,9 @@ public final class RecordingProxy: Sendable {
         defer { close(listener) }
         while !stopped {
             guard let client = TestSocket.acceptConnection(listener, timeout: 0.1) else { continue }
-            guard let upstream = state.withLock({ $0.upstream }), let server = try? TestSocket.connectToLoopback(port: upstream) else {
+            guard let upstream = state.withLock({ $0.upstream }),
+                let server = try? TestSocket.connectToLoopback(port: upstream)
+            else {
                 close(client)
                 continue
             }
@@ -232,7 +238,9 @@ public enum BuiltBinary {
 
     /// Finds a product built next to the test bundle.
     public static func locate(_ name: String) -> URL {
-        if name == "entente", let path = ProcessInfo.processInfo.environment["ENTENTE_BIN"] { return URL(fileURLWithPath: path) }
+        if name == "entente", let path = ProcessInfo.processInfo.environment["ENTENTE_BIN"] {
+            return URL(fileURLWithPath: path)
+        }
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
             directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
@@ -240,7 +248,8 @@ public enum BuiltBinary {
         while directory.path != "/" {
             let candidate = directory.appendingPathComponent(name)
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue
+            {
                 return candidate
             }
             directory = directory.deletingLastPathComponent()

@@ -54,7 +54,8 @@ public struct SimulatedReplica: Sendable {
             progress = false
             for (object, parts) in waiting {
                 for part in parts {
-                    guard case .merged(let result) = Merge.apply(part, to: &states), result.waiting[object] == nil else { continue }
+                    guard case .merged(let result) = Merge.apply(part, to: &states), result.waiting[object] == nil
+                    else { continue }
                     waiting[object]?.removeAll { $0 == part }
                     for rebuilt in result.rebuild { rebuild(rebuilt) }
                     progress = true
@@ -79,7 +80,11 @@ public enum RandomHistory {
     /// Generates batches for `objects` objects owned by company 0, with companies 1 and 2 invited at random
     /// points and company 3 never invited (its writes must never apply). Also includes refused writes to a
     /// foreign namespace.
-    public static func batches<R: RandomNumberGenerator>(objects: Int = 2, steps: Int = 40, using rng: inout R) -> [Batch] {
+    public static func batches<R: RandomNumberGenerator>(
+        objects: Int = 2,
+        steps: Int = 40,
+        using rng: inout R
+    ) -> [Batch] {
         var batches: [Batch] = []
         var time: UInt64 = 1_000
         var counter: UInt32 = 0
@@ -91,38 +96,64 @@ public enum RandomHistory {
         for index in 0..<objects {
             let id = ObjectID(raw: ID128(high: 0x0B, low: UInt64(index)))
             var joined: Set<Int> = [0]
-            batches.append(Batch(author: companies[0], operations: [
-                Operation(object: id, timestamp: stamp(0, &rng), kind: .create(type: "opportunity", nonce: [UInt8](repeating: UInt8(index), count: 16)))
-            ]))
+            batches.append(
+                Batch(
+                    author: companies[0],
+                    operations: [
+                        Operation(
+                            object: id,
+                            timestamp: stamp(0, &rng),
+                            kind: .create(type: "opportunity", nonce: [UInt8](repeating: UInt8(index), count: 16))
+                        )
+                    ]
+                )
+            )
             for _ in 0..<steps {
                 let actor = Int.random(in: 0..<companies.count, using: &rng)
                 let roll = Int.random(in: 0..<10, using: &rng)
                 if actor == 0 && roll < 2 {
                     let newcomer = Int.random(in: 1...2, using: &rng)
                     joined.insert(newcomer)
-                    batches.append(Batch(author: companies[0], operations: [
-                        Operation(object: id, timestamp: stamp(0, &rng), kind: .addParticipant(companies[newcomer]))
-                    ]))
+                    batches.append(
+                        Batch(
+                            author: companies[0],
+                            operations: [
+                                Operation(
+                                    object: id,
+                                    timestamp: stamp(0, &rng),
+                                    kind: .addParticipant(companies[newcomer])
+                                )
+                            ]
+                        )
+                    )
                     continue
                 }
                 if actor != 3 && !joined.contains(actor) { continue }
                 var operations: [Operation] = []
                 for _ in 0..<Int.random(in: 1...3, using: &rng) {
                     let name = names.randomElement(using: &rng) ?? "stage"
-                    let value: Value = switch Int.random(in: 0..<4, using: &rng) {
-                    case 0: .string("v\(Int.random(in: 0..<5, using: &rng))")
-                    case 1: .integer(Int64.random(in: -3...3, using: &rng))
-                    case 2: .boolean(Bool.random(using: &rng))
-                    default: .null
-                    }
+                    let value: Value =
+                        switch Int.random(in: 0..<4, using: &rng) {
+                        case 0: .string("v\(Int.random(in: 0..<5, using: &rng))")
+                        case 1: .integer(Int64.random(in: -3...3, using: &rng))
+                        case 2: .boolean(Bool.random(using: &rng))
+                        default: .null
+                        }
                     var namespace = Namespace.company(companies[actor])
-                    var visibility: Visibility = [.private, .participants, .companies([companies[1]])].randomElement(using: &rng) ?? .private
+                    var visibility: Visibility =
+                        [.private, .participants, .companies([companies[1]])].randomElement(using: &rng) ?? .private
                     if roll >= 6 {
                         namespace = .joint
                         visibility = .participants
                     }
                     if roll == 5 { namespace = .company(companies[(actor + 1) % companies.count]) }  // hostile: foreign namespace
-                    operations.append(Operation(object: id, timestamp: stamp(actor, &rng), kind: .set(FieldKey(namespace, name), value, visibility, preds: [])))
+                    operations.append(
+                        Operation(
+                            object: id,
+                            timestamp: stamp(actor, &rng),
+                            kind: .set(FieldKey(namespace, name), value, visibility, preds: [])
+                        )
+                    )
                 }
                 batches.append(Batch(author: companies[actor], operations: operations))
             }

@@ -23,7 +23,9 @@ extension SplitMix64 {
     /// True with the given probability in percent.
     public mutating func chance(_ percent: Int) -> Bool { int(0...99) < percent }
     /// `count` random bytes.
-    public mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
+    public mutating func bytes(_ count: Int) -> [UInt8] {
+        (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) }
+    }
     /// A random 128-bit id.
     public mutating func id128() -> ID128 { ID128(high: next(), low: next()) }
     /// A random company id.

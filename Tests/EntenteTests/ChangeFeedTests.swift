@@ -23,10 +23,15 @@ import Testing
             received.append(change)
             if received.count == 4 { break }
         }
-        #expect(received[0].kind == .created(type: "opportunity") && !received[0].isLocal && received[0].company == deal.globex.company)
+        #expect(
+            received[0].kind == .created(type: "opportunity") && !received[0].isLocal
+                && received[0].company == deal.globex.company
+        )
         #expect(received.contains { $0.kind == .participantAdded(deal.initech.company) })
         #expect(received[2].kind == .field(name: "title", namespace: nil, old: nil, new: .string("Feed")))
-        #expect(received[3].kind == .field(name: "title", namespace: nil, old: .string("Feed"), new: .string("Feed v2")))
+        #expect(
+            received[3].kind == .field(name: "title", namespace: nil, old: .string("Feed"), new: .string("Feed v2"))
+        )
         #expect(received[3].isLocal && received[3].company == deal.initech.company)
     }
 }

@@ -12,12 +12,22 @@ struct Deal {
     let umbra: Node
     var all: [Node] { [globex, initech, umbra] }
 
-    static func make(now: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) async throws -> Deal {
+    static func make(
+        now: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
+    ) async throws -> Deal {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("entente-tests-\(UUID().uuidString)")
         let options = Node.Options(now: now)
         let globex = try Node.create(at: root.appendingPathComponent("globex"), companyName: "Globex", options: options)
-        let initech = try Node.create(at: root.appendingPathComponent("initech"), companyName: "Initech", options: options)
-        let umbra = try Node.create(at: root.appendingPathComponent("umbra"), companyName: "Umbra Cloud", options: options)
+        let initech = try Node.create(
+            at: root.appendingPathComponent("initech"),
+            companyName: "Initech",
+            options: options
+        )
+        let umbra = try Node.create(
+            at: root.appendingPathComponent("umbra"),
+            companyName: "Umbra Cloud",
+            options: options
+        )
         for node in [globex, initech, umbra] {
             for other in [globex, initech, umbra] where other !== node { try await node.addPartner(other.card) }
         }
@@ -48,7 +58,6 @@ func fingerprint(_ node: Node) async throws -> String {
     }
     return parts.joined(separator: "\n")
 }
-
 
 /// The bytes of a node's database files (main file and write-ahead log).
 func databaseBytes(_ node: Node) -> [UInt8] {

@@ -13,7 +13,11 @@ import Testing
     func opportunity(_ deal: Deal, joint: [FieldValue] = [FieldValue("title", "Lifecycle")]) async throws -> ObjectID {
         var changes = Changes()
         changes.joint = joint
-        let id = try await deal.globex.create(type: "opportunity", changes: changes, with: [deal.initech.company, deal.umbra.company])
+        let id = try await deal.globex.create(
+            type: "opportunity",
+            changes: changes,
+            with: [deal.initech.company, deal.umbra.company]
+        )
         try await send(deal.globex, deal.initech)
         try await send(deal.globex, deal.umbra)
         return id
@@ -68,7 +72,10 @@ import Testing
         try await syncAll(deal)
         for node in deal.all {
             let team = try await node.object(id).joint.first { $0.name == "team" }
-            #expect(team?.elements == ["bob", "carol"], "\(node.card.name) shows \(String(describing: team?.elements))")
+            #expect(
+                team?.elements == ["bob", "carol"],
+                "\(node.card.name) shows \(String(describing: team?.elements))"
+            )
         }
     }
 
@@ -83,21 +90,36 @@ import Testing
         // Umbra has not heard of its removal yet and writes; Initech receives that write first.
         try await umbra.update(id, changes: joint("next_steps", .string("SENTINEL-AFTER-REMOVAL")))
         try await send(umbra, initech)
-        #expect(try await initech.object(id).joint.first { $0.name == "next_steps" }?.value == .string("SENTINEL-AFTER-REMOVAL"))
+        #expect(
+            try await initech.object(id).joint.first { $0.name == "next_steps" }?.value
+                == .string("SENTINEL-AFTER-REMOVAL")
+        )
         // The removal reaches Initech: it rebuilds the object and the write is gone.
         try await send(globex, initech)
         try await send(umbra, globex)
         for node in [globex, initech] {
             let view = try await node.object(id)
-            #expect(view.joint.first { $0.name == "next_steps" }?.value == .string("before removal"), "\(node.card.name)")
+            #expect(
+                view.joint.first { $0.name == "next_steps" }?.value == .string("before removal"),
+                "\(node.card.name)"
+            )
             #expect(!view.participants.map(\.name).contains("Umbra Cloud"))
-            #expect(try await node.status().waiting.count == 1, "the late write waits (a new invitation would apply it)")
+            #expect(
+                try await node.status().waiting.count == 1,
+                "the late write waits (a new invitation would apply it)"
+            )
         }
         // Nothing new reaches Umbra: Globex's later write is not in what Globex exports to it.
         try await globex.update(id, changes: joint("use_case", .string("SENTINEL-NOT-FOR-UMBRA")))
         let toUmbra = try await globex.envelopes(for: umbra.company, since: try await umbra.summary())
-        let opened = try toUmbra.flatMap { try Envelope(parsing: $0).open(as: umbra.company, with: umbra.encryptionKey) }
-        #expect(opened.allSatisfy { if case .set(_, .string("SENTINEL-NOT-FOR-UMBRA"), _, _) = $0.kind { false } else { true } })
+        let opened = try toUmbra.flatMap {
+            try Envelope(parsing: $0).open(as: umbra.company, with: umbra.encryptionKey)
+        }
+        #expect(
+            opened.allSatisfy {
+                if case .set(_, .string("SENTINEL-NOT-FOR-UMBRA"), _, _) = $0.kind { false } else { true }
+            }
+        )
         #expect(opened.contains { $0.kind == .removeParticipant(umbra.company) }, "Umbra learns it was removed")
         try await umbra.importEnvelopes(toUmbra)
         await #expect(throws: EntenteError.self) { try await umbra.update(id, changes: joint("stage", .string("x"))) }
@@ -115,7 +137,9 @@ import Testing
         #expect(try await globex.object(id).fields.first { $0.company.name == "Initech" } == nil)
         try await initech.share(id, field: "rate", with: .partners([globex.company]))
         try await syncAll(deal)
-        let seen = try await globex.object(id).fields.first { $0.company.name == "Initech" }?.fields.first { $0.name == "rate" }
+        let seen = try await globex.object(id).fields.first { $0.company.name == "Initech" }?.fields.first {
+            $0.name == "rate"
+        }
         #expect(seen?.value == .string("SENTINEL-RATE-1"))
         #expect(!contains(databaseBytes(umbra), "SENTINEL-RATE-1"), "widening to Globex does not reach Umbra")
         // Narrow back to private, then change the value: Globex keeps the old value, never sees the new one.
@@ -124,7 +148,9 @@ import Testing
         update.privateFields = [FieldValue("rate", "SENTINEL-RATE-2")]
         try await initech.update(id, changes: update)
         try await syncAll(deal)
-        let after = try await globex.object(id).fields.first { $0.company.name == "Initech" }?.fields.first { $0.name == "rate" }
+        let after = try await globex.object(id).fields.first { $0.company.name == "Initech" }?.fields.first {
+            $0.name == "rate"
+        }
         #expect(after?.value == .string("SENTINEL-RATE-1"))
         for node in [globex, umbra] { #expect(!contains(databaseBytes(node), "SENTINEL-RATE-2")) }
     }
@@ -146,7 +172,11 @@ import Testing
         #expect(try await deal.umbra.objects().map(\.id) == [id])
         let history = try await deal.umbra.history(id)
         #expect(history.map(\.change).filter { $0.hasPrefix("archive") || $0.hasPrefix("restore") }.count == 2)
-        #expect(history.allSatisfy { $0.company.name == "Globex" || $0.company.name == "Initech" || $0.company.name == "Umbra Cloud" })
+        #expect(
+            history.allSatisfy {
+                $0.company.name == "Globex" || $0.company.name == "Initech" || $0.company.name == "Umbra Cloud"
+            }
+        )
     }
 
     @Test func historyAttributesEveryChangeToASignedReplica() async throws {
@@ -167,7 +197,8 @@ import Testing
         let deal = try await Deal.make()
         defer { deal.cleanUp() }
         let values: [FieldValue] = [
-            FieldValue("amount", .money(Money("1240000.50 EUR")!)), FieldValue("probability", .decimal(DecimalNumber("0.35")!)),
+            FieldValue("amount", .money(Money("1240000.50 EUR")!)),
+            FieldValue("probability", .decimal(DecimalNumber("0.35")!)),
             FieldValue("close_date", .date(CalendarDate("2027-02-28")!)), FieldValue("seats", .integer(-42)),
             FieldValue("signed", .boolean(true)), FieldValue("kickoff", .timestamp(1_800_000_000_123)),
             FieldValue("tier", .enumeration("gold")), FieldValue("empty", .string("")),
@@ -182,7 +213,10 @@ import Testing
         defer { deal.cleanUp() }
         let (globex, initech) = (deal.globex, deal.initech)
         let id = try await opportunity(deal)
-        let laptop = try Node.join(at: deal.root.appendingPathComponent("laptop"), enrollment: try await globex.enrollReplica())
+        let laptop = try Node.join(
+            at: deal.root.appendingPathComponent("laptop"),
+            enrollment: try await globex.enrollReplica()
+        )
         #expect(laptop.company == globex.company && laptop.replica != globex.replica)
         await #expect(throws: EntenteError.self) { try await laptop.enrollReplica() }
         try await send(globex, laptop)
@@ -202,7 +236,10 @@ import Testing
         #expect(onServer.fields.first { $0.company.name == "Globex" }?.fields.first?.conflicts.count == 1)
         // The laptop's joint edit reaches Initech through the server; its private values never do.
         try await send(globex, initech)
-        #expect(try await initech.object(id).joint.first { $0.name == "next_steps" }?.value == .string("call from the plane"))
+        #expect(
+            try await initech.object(id).joint.first { $0.name == "next_steps" }?.value
+                == .string("call from the plane")
+        )
         for secret in ["SENTINEL-SERVER-SIZE", "SENTINEL-LAPTOP-SIZE"] {
             #expect(!contains(databaseBytes(initech), secret))
             #expect(contains(databaseBytes(laptop), secret))

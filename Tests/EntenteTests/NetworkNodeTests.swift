@@ -12,14 +12,20 @@ final class NetworkCapture: Sendable {
     private let state = Mutex<(raw: [[UInt8]], received: [(recipient: String, envelopes: [[UInt8]])])>(([], []))
 
     func raw(_ bytes: [UInt8]) { state.withLock { $0.raw.append(bytes) } }
-    func received(by recipient: String, _ envelopes: [[UInt8]]) { state.withLock { $0.received.append((recipient, envelopes)) } }
+    func received(by recipient: String, _ envelopes: [[UInt8]]) {
+        state.withLock { $0.received.append((recipient, envelopes)) }
+    }
     var rawBytes: [[UInt8]] { state.withLock { $0.raw } }
     var receivedBatches: [(recipient: String, envelopes: [[UInt8]])] { state.withLock { $0.received } }
 }
 
 /// Syncs `client` with `server` over an in-memory link (both directions), capturing every byte.
 @discardableResult
-func networkSync(_ client: Node, _ server: Node, capture: NetworkCapture? = nil) async throws -> (client: SyncReport, server: SyncReport) {
+func networkSync(
+    _ client: Node,
+    _ server: Node,
+    capture: NetworkCapture? = nil
+) async throws -> (client: SyncReport, server: SyncReport) {
     let (clientEnd, serverEnd) = InMemoryConnection.pair(tap: { _, _, bytes in
         capture?.raw(bytes)
         return .deliver(bytes)
@@ -102,7 +108,9 @@ func networkSync(_ client: Node, _ server: Node, capture: NetworkCapture? = nil)
         var decrypted: [String: String] = [:]
         for (recipient, envelopes) in capture.receivedBatches {
             let node = try #require(nodes[recipient])
-            let operations = try await node.inspect(Bundle(envelopes: envelopes).encoded()).flatMap { $0.operations ?? [] }
+            let operations = try await node.inspect(Bundle(envelopes: envelopes).encoded()).flatMap {
+                $0.operations ?? []
+            }
             decrypted[recipient, default: ""] += operations.joined(separator: "\n") + "\n"
         }
         let wire = capture.rawBytes
@@ -137,7 +145,9 @@ func networkSync(_ client: Node, _ server: Node, capture: NetworkCapture? = nil)
         let seen = await withTaskGroup(of: Change?.self) { group in
             group.addTask {
                 for await change in feed {
-                    if case .field(let name, _, _, let new) = change.kind, name == "title", new == .string("Feed me") { return change }
+                    if case .field(let name, _, _, let new) = change.kind, name == "title", new == .string("Feed me") {
+                        return change
+                    }
                 }
                 return nil
             }
@@ -165,7 +175,11 @@ func networkSync(_ client: Node, _ server: Node, capture: NetworkCapture? = nil)
 
         var fromGlobex = Changes()
         fromGlobex.joint = [FieldValue("title", "From Globex")]
-        let relayed = try await globex.create(type: "opportunity", changes: fromGlobex, with: [initech.company, partial.company])
+        let relayed = try await globex.create(
+            type: "opportunity",
+            changes: fromGlobex,
+            with: [initech.company, partial.company]
+        )
         try await networkSync(initech, globex)
         var fromInitech = Changes()
         fromInitech.joint = [FieldValue("title", "From Initech")]

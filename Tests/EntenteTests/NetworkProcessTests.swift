@@ -107,7 +107,11 @@ final class EntenteProcess: Sendable {
             }
             var opening = Changes()
             opening.joint = [FieldValue("title", "Bulk transfer")]
-            let id = try await globex.create(type: "opportunity", changes: opening, with: [initech.company, umbra.company])
+            let id = try await globex.create(
+                type: "opportunity",
+                changes: opening,
+                with: [initech.company, umbra.company]
+            )
             for index in 0..<writes {
                 var changes = Changes()
                 changes.joint = [FieldValue("next_steps", "step \(index)")]
@@ -141,9 +145,14 @@ final class EntenteProcess: Sendable {
         #expect(held > 0 && held < expected, "the kill did not land mid-transfer: held \(held) of \(expected)")
 
         // The next sync moves exactly the rest.
-        let resumed = try EntenteProcess(["sync", "Globex", "--address", address, "--dir", "initech", "--json"], in: root)
+        let resumed = try EntenteProcess(
+            ["sync", "Globex", "--address", address, "--dir", "initech", "--json"],
+            in: root
+        )
         #expect(await resumed.exitStatus(within: .seconds(60)) == 0, "\(resumed.stderr.value)")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(resumed.stdout.value.utf8)) as? [String: Any])
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(resumed.stdout.value.utf8)) as? [String: Any]
+        )
         #expect(report["received"] as? Int == Int(expected - held), "\(report)")
         #expect(report["duplicates"] as? Int == 0)
         #expect(report["refused"] as? Int == 0)
@@ -161,4 +170,3 @@ final class EntenteProcess: Sendable {
         await server.stop()
     }
 }
-

@@ -20,7 +20,8 @@ final class EventLog: Sendable {
         case .accepted(let remote): line = "accepted \(remote)"
         case .authenticated(_, let partner): line = "authenticated \(partner)"
         case .progress: return
-        case .synced(_, let partner, let report): line = "synced \(partner) sent \(report.sent) received \(report.received)"
+        case .synced(_, let partner, let report):
+            line = "synced \(partner) sent \(report.sent) received \(report.received)"
         case .failed(_, let partner, let error): line = "failed \(partner ?? "-"): \(error.message)"
         case .busy: line = "busy"
         case .pulled(let partner, _): line = "pulled \(partner)"
@@ -56,7 +57,10 @@ func testLimits(write: Duration = .seconds(60), idle: Duration = .seconds(60)) -
 /// Plays the client side of the protocol by hand over a blocking socket: handshake, then this node's summary;
 /// then it returns, and the caller decides what the socket does next (for example: never read again).
 func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, limits: SyncLimits) async throws {
-    var session = SyncSession(role: .client(dialing: partner), configuration: try await node.syncConfiguration(limits: limits))
+    var session = SyncSession(
+        role: .client(dialing: partner),
+        configuration: try await node.syncConfiguration(limits: limits)
+    )
     var pending = session.start()
     for _ in 0..<100 {
         var summarySent = false
@@ -94,7 +98,11 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
         let fromGlobex = try await opportunity(globex, title: "Over TCP", with: [initech])
         let fromInitech = try await opportunity(initech, title: "And back", with: [globex])
         let log = EventLog()
-        try await withSyncServer(node: initech, listeningOn: "127.0.0.1:0", options: SyncServer.Options(onEvent: log.record)) { address in
+        try await withSyncServer(
+            node: initech,
+            listeningOn: "127.0.0.1:0",
+            options: SyncServer.Options(onEvent: log.record)
+        ) { address in
             #expect(address.hasPrefix("127.0.0.1:") && !address.hasSuffix(":0"))
             let report = try await globex.sync(with: initech.company, address: address)
             #expect(report.sent >= 1 && report.received >= 1 && report.peer == initech.company && report.isClient)
@@ -106,10 +114,14 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
         #expect(try await initech.object(fromGlobex).joint.first?.value == .string("Over TCP"))
         #expect(try await globex.object(fromInitech).joint.first?.value == .string("And back"))
         #expect(log.all.contains { $0.hasPrefix("listening 127.0.0.1:") })
-        #expect(log.all.contains("synced Globex sent 1 received 1") || log.all.contains { $0.hasPrefix("synced Globex") })
+        #expect(
+            log.all.contains("synced Globex sent 1 received 1") || log.all.contains { $0.hasPrefix("synced Globex") }
+        )
 
         // Nothing listens any more: a clear error, not a hang.
-        await #expect(throws: EntenteError.self) { try await globex.sync(with: initech.company, address: "127.0.0.1:1") }
+        await #expect(throws: EntenteError.self) {
+            try await globex.sync(with: initech.company, address: "127.0.0.1:1")
+        }
         do throws(EntenteError) {
             _ = try await globex.sync(with: initech.company, address: "127.0.0.1:1")
         } catch {
@@ -123,13 +135,21 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
         let (globex, initech) = (deal.globex, deal.initech)
         let log = EventLog()
         let limits = testLimits()
-        try await withSyncServer(node: initech, listeningOn: "127.0.0.1:0", options: SyncServer.Options(limits: limits, onEvent: log.record)) { address in
+        try await withSyncServer(
+            node: initech,
+            listeningOn: "127.0.0.1:0",
+            options: SyncServer.Options(limits: limits, onEvent: log.record)
+        ) { address in
             let port = try #require(UInt16(address.split(separator: ":").last ?? ""))
             var syncs = 0
             func serverStillServes() async throws {
                 syncs += 1
                 _ = try await opportunity(globex, title: "Still serving \(syncs)", with: [initech])
-                let report = try await globex.sync(with: initech.company, address: address, options: Node.SyncOptions(limits: limits))
+                let report = try await globex.sync(
+                    with: initech.company,
+                    address: address,
+                    options: Node.SyncOptions(limits: limits)
+                )
                 #expect(report.sent >= 1)
             }
 
@@ -137,7 +157,11 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
             let stranger = try Node.create(at: deal.root.appendingPathComponent("stranger"), companyName: "Stranger")
             try await stranger.addPartner(initech.card)
             do throws(EntenteError) {
-                _ = try await stranger.sync(with: initech.company, address: address, options: Node.SyncOptions(limits: limits))
+                _ = try await stranger.sync(
+                    with: initech.company,
+                    address: address,
+                    options: Node.SyncOptions(limits: limits)
+                )
                 Issue.record("a stranger got in")
             } catch {
                 #expect(error.code == .rejected && error.message.contains("not a partner"), "\(error)")
@@ -150,14 +174,26 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
             let replicaKey = SigningKeyPair.generate()
             let signature = ReplicaCertificate.issue(companyKey: forger, replicaKey: replicaKey.publicKey).signature
             let forged = ReplicaCredentials(
-                key: replicaKey, certificate: ReplicaCertificate(company: globex.company, replicaKey: replicaKey.publicKey, signature: signature)
+                key: replicaKey,
+                certificate: ReplicaCertificate(
+                    company: globex.company,
+                    replicaKey: replicaKey.publicKey,
+                    signature: signature
+                )
             )
             let impostor = SyncSession(
                 role: .client(dialing: initech.company),
-                configuration: SyncSession.Configuration(credentials: forged, partners: [initech.company: initech.card.signingKey], limits: limits)
+                configuration: SyncSession.Configuration(
+                    credentials: forged,
+                    partners: [initech.company: initech.card.signingKey],
+                    limits: limits
+                )
             )
             let refused = await TCPTransport.sync(
-                to: PeerAddress(host: "127.0.0.1", port: Int(port)), session: impostor, store: NodeSyncStore(node: globex), limits: limits
+                to: PeerAddress(host: "127.0.0.1", port: Int(port)),
+                session: impostor,
+                store: NodeSyncStore(node: globex),
+                limits: limits
             )
             if case .failure(let error) = refused {
                 #expect(error.code == .refused, "\(error)")
@@ -177,7 +213,11 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
             }
             defer { proxy.stop() }
             do throws(EntenteError) {
-                _ = try await globex.sync(with: initech.company, address: "127.0.0.1:\(proxy.port)", options: Node.SyncOptions(limits: limits))
+                _ = try await globex.sync(
+                    with: initech.company,
+                    address: "127.0.0.1:\(proxy.port)",
+                    options: Node.SyncOptions(limits: limits)
+                )
                 Issue.record("a tampered frame went through")
             } catch {
                 #expect(error.message.contains("failed authentication"), "\(error)")
@@ -191,7 +231,10 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
             let raw = try TestSocket.connectToLoopback(port: port)
             defer { close(raw) }
             try TestSocket.sendAll(raw, [0x7f, 0xff, 0xff, 0xff])
-            #expect(await TestSocket.readUntilClosed(raw, timeout: .seconds(5)), "the server kept a connection that announced a 2 GiB frame")
+            #expect(
+                await TestSocket.readUntilClosed(raw, timeout: .seconds(5)),
+                "the server kept a connection that announced a 2 GiB frame"
+            )
             #expect(await log.waitFor("over the limit"))
             try await serverStillServes()
 
@@ -212,25 +255,42 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
         let id = try await opportunity(globex, title: "Bulk", with: [umbra])
         for index in 0..<12 {
             var changes = Changes()
-            changes.shared = [FieldValue("attachment_\(index)", String(repeating: Character(UnicodeScalar(UInt8(65 + index))), count: 1_000_000))]
+            changes.shared = [
+                FieldValue(
+                    "attachment_\(index)",
+                    String(repeating: Character(UnicodeScalar(UInt8(65 + index))), count: 1_000_000)
+                )
+            ]
             try await globex.update(id, changes: changes)
         }
         let forInitech = try await opportunity(globex, title: "For Initech", with: [initech])
         let log = EventLog()
         let limits = testLimits(write: .seconds(2), idle: .seconds(600))
-        try await withSyncServer(node: globex, listeningOn: "127.0.0.1:0", options: SyncServer.Options(limits: limits, onEvent: log.record)) { address in
+        try await withSyncServer(
+            node: globex,
+            listeningOn: "127.0.0.1:0",
+            options: SyncServer.Options(limits: limits, onEvent: log.record)
+        ) { address in
             let port = try #require(UInt16(address.split(separator: ":").last ?? ""))
             let slow = try TestSocket.connectToLoopback(port: port, receiveBuffer: 4096)
             defer { close(slow) }
             try await handshakeAndSendSummary(fd: slow, node: umbra, dialing: globex.company, limits: limits)
             // Umbra now never reads. Meanwhile Initech syncs normally.
-            let report = try await initech.sync(with: globex.company, address: address, options: Node.SyncOptions(limits: limits))
+            let report = try await initech.sync(
+                with: globex.company,
+                address: address,
+                options: Node.SyncOptions(limits: limits)
+            )
             #expect(report.received >= 1)
             #expect(try await initech.object(forInitech).joint.first?.value == .string("For Initech"))
             // The slow reader is cut off with a clear reason: the write timeout (2 s), long before the idle one (600 s).
             #expect(await log.waitFor("stopped reading", timeout: .seconds(120)), "\(log.all)")
             // Umbra, reading normally, gets everything.
-            let full = try await umbra.sync(with: globex.company, address: address, options: Node.SyncOptions(limits: limits))
+            let full = try await umbra.sync(
+                with: globex.company,
+                address: address,
+                options: Node.SyncOptions(limits: limits)
+            )
             #expect(full.received >= 13)
             let view = try await umbra.object(id)
             #expect(view.fields.first { $0.company.name == "Globex" }?.fields.count == 12)
@@ -244,13 +304,19 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
         let log = EventLog()
         let limits = testLimits()
         try await withSyncServer(
-            node: initech, listeningOn: "127.0.0.1:0", options: SyncServer.Options(limits: limits, maxConnections: 1, onEvent: log.record)
+            node: initech,
+            listeningOn: "127.0.0.1:0",
+            options: SyncServer.Options(limits: limits, maxConnections: 1, onEvent: log.record)
         ) { address in
             let port = try #require(UInt16(address.split(separator: ":").last ?? ""))
             let hog = try TestSocket.connectToLoopback(port: port)
             #expect(await log.waitFor("accepted"))
             do throws(EntenteError) {
-                _ = try await globex.sync(with: initech.company, address: address, options: Node.SyncOptions(limits: limits))
+                _ = try await globex.sync(
+                    with: initech.company,
+                    address: address,
+                    options: Node.SyncOptions(limits: limits)
+                )
                 Issue.record("a second partner got in beyond the limit of one")
             } catch {
                 #expect(error.message.contains("busy"), "\(error)")
@@ -260,7 +326,12 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
             // Once the hog is gone (its session ends when its socket closes), the next partner gets in.
             var synced = false
             for _ in 0..<50 where !synced {
-                synced = (try? await globex.sync(with: initech.company, address: address, options: Node.SyncOptions(limits: limits))) != nil
+                synced =
+                    (try? await globex.sync(
+                        with: initech.company,
+                        address: address,
+                        options: Node.SyncOptions(limits: limits)
+                    )) != nil
                 if !synced { try await Task.sleep(for: .milliseconds(100)) }
             }
             #expect(synced)

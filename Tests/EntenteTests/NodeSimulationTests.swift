@@ -48,7 +48,9 @@ import Testing
         init(seed: UInt64) {
             self.seed = seed
             rng = SplitMix64(seed: seed)
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("entente-sim-\(seed)-\(UUID().uuidString)")
+            root = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "entente-sim-\(seed)-\(UUID().uuidString)"
+            )
         }
 
         func setUp() async throws {
@@ -94,11 +96,19 @@ import Testing
             let index = rng.int(0...(replicas.count - 1))
             let replica = replicas[index]
             let id = objects[rng.int(0...(objects.count - 1))]
-            guard let view = try? await replica.node.object(id), view.participants.contains(where: { $0.id == companies[replica.company] }) else { return }
+            guard let view = try? await replica.node.object(id),
+                view.participants.contains(where: { $0.id == companies[replica.company] })
+            else { return }
             let others = view.participants.map(\.id).filter { $0 != companies[replica.company] }
             var changes = Changes()
             switch rng.int(0...5) {
-            case 0: changes.joint = [FieldValue(rng.pick(["stage", "next_steps", "use_case"]) == "stage" ? "next_steps" : "use_case", fresh("joint"))]
+            case 0:
+                changes.joint = [
+                    FieldValue(
+                        rng.pick(["stage", "next_steps", "use_case"]) == "stage" ? "next_steps" : "use_case",
+                        fresh("joint")
+                    )
+                ]
             case 1: changes.shared = [FieldValue(rng.pick(["region", "delivery"]), fresh("shared"))]
             case 2:
                 let value = fresh("PRIVATE")
@@ -107,7 +117,9 @@ import Testing
             case 3:
                 guard let partner = others.randomElement(using: &rng) else { return }
                 let value = fresh("SUBSET")
-                secrets.append(Secret(value: value, entitled: [replica.company, companies.firstIndex(of: partner) ?? -1]))
+                secrets.append(
+                    Secret(value: value, entitled: [replica.company, companies.firstIndex(of: partner) ?? -1])
+                )
                 changes.shared = [FieldValue("rates", value)]
                 changes.sharedWith = [partner]
             case 4:
@@ -126,7 +138,10 @@ import Testing
         }
 
         func ownerStep() async throws {
-            guard let owner = replicas.firstIndex(where: { $0.company == 0 && rng.chance(50) }) ?? replicas.firstIndex(where: { $0.company == 0 }) else { return }
+            guard
+                let owner = replicas.firstIndex(where: { $0.company == 0 && rng.chance(50) })
+                    ?? replicas.firstIndex(where: { $0.company == 0 })
+            else { return }
             let id = objects[rng.int(0...(objects.count - 1))]
             let target = companies[rng.int(1...(companies.count - 1))]
             guard let view = try? await replicas[owner].node.object(id) else { return }
@@ -148,7 +163,10 @@ import Testing
             guard source != target else { return 0 }
             if lossy && partition.contains(source) != partition.contains(target) { return 0 }
             let recipient = replicas[target]
-            var envelopes = try await replicas[source].node.envelopes(for: companies[recipient.company], since: try await recipient.node.summary())
+            var envelopes = try await replicas[source].node.envelopes(
+                for: companies[recipient.company],
+                since: try await recipient.node.summary()
+            )
             if lossy {
                 let before = envelopes.count
                 envelopes = envelopes.filter { _ in !rng.chance(25) }
@@ -180,7 +198,9 @@ import Testing
             for _ in 0..<8 {
                 var moved = 0
                 for from in replicas.indices {
-                    for to in replicas.indices where to != from { moved += try await transfer(lossy: false, from: from, to: to) }
+                    for to in replicas.indices where to != from {
+                        moved += try await transfer(lossy: false, from: from, to: to)
+                    }
                 }
                 if moved == 0 { break }
             }
@@ -194,35 +214,59 @@ import Testing
                 var views: [(Int, ObjectView)] = []
                 for (index, replica) in replicas.enumerated() {
                     guard let view = try? await replica.node.object(id) else { continue }
-                    if view.participants.contains(where: { $0.id == companies[replica.company] }) { views.append((index, view)) }
+                    if view.participants.contains(where: { $0.id == companies[replica.company] }) {
+                        views.append((index, view))
+                    }
                 }
                 guard let (first, reference) = views.first else { continue }
                 for (index, view) in views.dropFirst() {
                     if view.joint != reference.joint {
-                        let diff = Set(view.joint.map { "\($0.name)=\($0.elements ?? [])\($0.value) c\($0.conflicts.map(\.value))" })
-                            .symmetricDifference(reference.joint.map { "\($0.name)=\($0.elements ?? [])\($0.value) c\($0.conflicts.map(\.value))" })
-                        problems.append("seed \(seed): replicas \(first) (company \(replicas[first].company)) and \(index) (company \(replicas[index].company)) differ on joint fields of \(id.short): \(diff.sorted())")
+                        let diff = Set(
+                            view.joint.map {
+                                "\($0.name)=\($0.elements ?? [])\($0.value) c\($0.conflicts.map(\.value))"
+                            }
+                        )
+                        .symmetricDifference(
+                            reference.joint.map {
+                                "\($0.name)=\($0.elements ?? [])\($0.value) c\($0.conflicts.map(\.value))"
+                            }
+                        )
+                        problems.append(
+                            "seed \(seed): replicas \(first) (company \(replicas[first].company)) and \(index) (company \(replicas[index].company)) differ on joint fields of \(id.short): \(diff.sorted())"
+                        )
                         if ProcessInfo.processInfo.environment["ENTENTE_NODE_SEED"] != nil {
                             for replica in [first, index] {
-                                print("--- history at replica \(replica) (company \(replicas[replica].company), \(replicas[replica].node.replica.short))")
+                                print(
+                                    "--- history at replica \(replica) (company \(replicas[replica].company), \(replicas[replica].node.replica.short))"
+                                )
                                 for entry in (try? await replicas[replica].node.history(id)) ?? [] {
-                                    print("  \(entry.timestamp) \(entry.company.name)/\(entry.replica.short) \(entry.change) \(entry.applied ? "" : "WAITING \(entry.note ?? "")")")
+                                    print(
+                                        "  \(entry.timestamp) \(entry.company.name)/\(entry.replica.short) \(entry.change) \(entry.applied ? "" : "WAITING \(entry.note ?? "")")"
+                                    )
                                 }
                             }
                         }
                     }
                     if view.participants != reference.participants || view.archived != reference.archived {
-                        problems.append("seed \(seed): replicas \(first) and \(index) differ on participants of \(id.short)")
+                        problems.append(
+                            "seed \(seed): replicas \(first) and \(index) differ on participants of \(id.short)"
+                        )
                     }
                     if replicas[index].company == replicas[first].company && view != reference {
-                        problems.append("seed \(seed): two replicas of company \(replicas[index].company) differ on \(id.short)")
+                        problems.append(
+                            "seed \(seed): two replicas of company \(replicas[index].company) differ on \(id.short)"
+                        )
                     }
                     // A company's own fields shared with everyone look the same at every participant.
                     for (company, fields) in view.fields {
                         let theirs = reference.fields.first { $0.company == company }?.fields ?? []
                         for field in fields where field.sharedWith == nil {
-                            if let other = theirs.first(where: { $0.name == field.name }), other.sharedWith == nil, other.value != field.value {
-                                problems.append("seed \(seed): \(company.name).\(field.name) differs between replicas \(first) and \(index)")
+                            if let other = theirs.first(where: { $0.name == field.name }), other.sharedWith == nil,
+                                other.value != field.value
+                            {
+                                problems.append(
+                                    "seed \(seed): \(company.name).\(field.name) differs between replicas \(first) and \(index)"
+                                )
                             }
                         }
                     }
@@ -238,8 +282,13 @@ import Testing
                 let plaintext = operations.map { "\($0.kind)" }.joined(separator: "\n")
                 for secret in secrets where !secret.entitled.contains(to) {
                     if plaintext.contains(secret.value) || contains(bytes, secret.value) {
-                        let culprit = operations.first { "\($0.kind)".contains(secret.value) }.map { "\($0.kind) writer \(String(describing: $0.writer))" } ?? ""
-                        problems.append("seed \(seed): \(secret.value) reached company \(to) from \(companies.firstIndex(of: envelope.origin) ?? -1) audience \(envelope.audience.compactMap { companies.firstIndex(of: $0) }): \(culprit)")
+                        let culprit =
+                            operations.first { "\($0.kind)".contains(secret.value) }.map {
+                                "\($0.kind) writer \(String(describing: $0.writer))"
+                            } ?? ""
+                        problems.append(
+                            "seed \(seed): \(secret.value) reached company \(to) from \(companies.firstIndex(of: envelope.origin) ?? -1) audience \(envelope.audience.compactMap { companies.firstIndex(of: $0) }): \(culprit)"
+                        )
                     }
                 }
             }
@@ -249,12 +298,19 @@ import Testing
         func checkDatabases() {
             for replica in replicas {
                 let bytes = databaseBytes(replica.node)
-                for secret in secrets where !secret.entitled.contains(replica.company) && contains(bytes, secret.value) {
+                for secret in secrets where !secret.entitled.contains(replica.company) && contains(bytes, secret.value)
+                {
                     problems.append("seed \(seed): \(secret.value) is in company \(replica.company)'s database")
                 }
             }
-            let holders = secrets.filter { secret in replicas.contains { secret.entitled.contains($0.company) && contains(databaseBytes($0.node), secret.value) } }
-            if !secrets.isEmpty && holders.isEmpty { problems.append("seed \(seed): the scan cannot find secrets even where they belong") }
+            let holders = secrets.filter { secret in
+                replicas.contains {
+                    secret.entitled.contains($0.company) && contains(databaseBytes($0.node), secret.value)
+                }
+            }
+            if !secrets.isEmpty && holders.isEmpty {
+                problems.append("seed \(seed): the scan cannot find secrets even where they belong")
+            }
         }
     }
 
@@ -273,7 +329,9 @@ import Testing
             run.checkDatabases()
             report += run.problems.prefix(3)
             let s = run.stats
-            for (index, value) in [s.writes, s.transfers, s.envelopes, s.drops, s.restarts, s.invites, s.removals, s.checks].enumerated() {
+            for (index, value) in [
+                s.writes, s.transfers, s.envelopes, s.drops, s.restarts, s.invites, s.removals, s.checks,
+            ].enumerated() {
                 totals[index] += value
             }
         }

@@ -21,13 +21,27 @@ import Testing
     }
 
     /// An envelope signed by `author`'s replica, addressed to `recipient` only, carrying `kind` for `object`.
-    func forge(_ kind: EntenteCore.Operation.Kind, on object: ObjectID, by author: Node, to recipient: Node, sequence: UInt64 = 50) throws -> [UInt8] {
+    func forge(
+        _ kind: EntenteCore.Operation.Kind,
+        on object: ObjectID,
+        by author: Node,
+        to recipient: Node,
+        sequence: UInt64 = 50
+    ) throws -> [UInt8] {
         let operation = EntenteCore.Operation(
             object: object,
-            timestamp: Timestamp(physical: UInt64(Date().timeIntervalSince1970 * 1000), counter: 0, replica: author.replica),
+            timestamp: Timestamp(
+                physical: UInt64(Date().timeIntervalSince1970 * 1000),
+                counter: 0,
+                replica: author.replica
+            ),
             kind: kind
         )
-        let addressee = Addressee(company: recipient.company, encryptionKey: recipient.card.encryptionKey, sequence: sequence)
+        let addressee = Addressee(
+            company: recipient.company,
+            encryptionKey: recipient.card.encryptionKey,
+            sequence: sequence
+        )
         return try Envelope.seal([operation], from: author.credentials, to: [addressee]).bytes
     }
 
@@ -50,7 +64,9 @@ import Testing
         for index in bundle.indices {
             var flipped = bundle
             flipped[index] ^= 0x01
-            await #expect(throws: EntenteError.self, "flip at byte \(index)") { try await deal.initech.importBundle(flipped) }
+            await #expect(throws: EntenteError.self, "flip at byte \(index)") {
+                try await deal.initech.importBundle(flipped)
+            }
         }
         #expect(try await fingerprint(deal.initech) == before)
         #expect(try await deal.initech.importBundle(bundle).applied > 0, "the untouched bundle still imports")
@@ -66,7 +82,9 @@ import Testing
             var flipped = target
             flipped[index] ^= 0x01
             let rewrapped = Bundle(envelopes: [flipped] + envelopes.dropFirst()).encoded()
-            await #expect(throws: EntenteError.self, "flip at envelope byte \(index)") { try await deal.initech.importBundle(rewrapped) }
+            await #expect(throws: EntenteError.self, "flip at envelope byte \(index)") {
+                try await deal.initech.importBundle(rewrapped)
+            }
         }
         #expect(try await fingerprint(deal.initech) == before)
     }
@@ -97,7 +115,12 @@ import Testing
         let own = try await deal.globex.exportBundle(to: deal.globex.company).envelopes
         let privateOnly = try own.filter { try Envelope(parsing: $0).audience == [deal.globex.company] }
         #expect(!privateOnly.isEmpty)
-        try await expectRefused(deal.initech, Bundle(envelopes: privateOnly).encoded(), .badInput, "misaddressed envelope")
+        try await expectRefused(
+            deal.initech,
+            Bundle(envelopes: privateOnly).encoded(),
+            .badInput,
+            "misaddressed envelope"
+        )
     }
 
     @Test func aCompanyCannotWriteAnotherCompanysFields() async throws {
@@ -105,8 +128,18 @@ import Testing
         defer { deal.cleanUp() }
         try await deal.initech.importBundle(bundle)
         // Initech's replica signs a write into Globex's namespace, addressed to Globex.
-        let forged = try forge(.set(FieldKey(.company(deal.globex.company), "deal_size"), .string("0"), .participants, preds: []), on: id, by: deal.initech, to: deal.globex)
-        try await expectRefused(deal.globex, Bundle(envelopes: [forged]).encoded(), .rejected, "foreign namespace write")
+        let forged = try forge(
+            .set(FieldKey(.company(deal.globex.company), "deal_size"), .string("0"), .participants, preds: []),
+            on: id,
+            by: deal.initech,
+            to: deal.globex
+        )
+        try await expectRefused(
+            deal.globex,
+            Bundle(envelopes: [forged]).encoded(),
+            .rejected,
+            "foreign namespace write"
+        )
     }
 
     @Test func aPartnerCannotInviteToAnObjectItDoesNotOwn() async throws {
@@ -136,10 +169,21 @@ import Testing
         defer { deal.cleanUp() }
         try await deal.initech.importBundle(bundle)
         func write(_ value: String) throws -> [UInt8] {
-            try forge(.set(FieldKey(.joint, "next_steps"), .string(value), .participants, preds: []), on: id, by: deal.initech, to: deal.globex, sequence: 1)
+            try forge(
+                .set(FieldKey(.joint, "next_steps"), .string(value), .participants, preds: []),
+                on: id,
+                by: deal.initech,
+                to: deal.globex,
+                sequence: 1
+            )
         }
         try await deal.globex.importBundle(Bundle(envelopes: [try write("first")]).encoded())
-        try await expectRefused(deal.globex, Bundle(envelopes: [try write("second")]).encoded(), .rejected, "two envelopes numbered 1")
+        try await expectRefused(
+            deal.globex,
+            Bundle(envelopes: [try write("second")]).encoded(),
+            .rejected,
+            "two envelopes numbered 1"
+        )
     }
 
     @Test func oneBadEnvelopeRefusesTheWholeBundle() async throws {

@@ -1,4 +1,5 @@
 import EntenteTestSupport
+import EntenteWire
 import Foundation
 import Testing
 
@@ -73,7 +74,10 @@ import Testing
         ]
         for (secret, holders) in entitled {
             for (recipient, bytes) in bundles {
-                #expect(!contains(bytes, secret), "\(secret) appears in plaintext in a bundle for \(recipient.card.name)")
+                #expect(
+                    !contains(bytes, secret),
+                    "\(secret) appears in plaintext in a bundle for \(recipient.card.name)"
+                )
                 let opened = try await recipient.inspect(bytes).flatMap { $0.operations ?? [] }.joined(separator: "\n")
                 if !holders.contains(recipient.card.name) {
                     #expect(!opened.contains(secret), "\(secret) was addressed to \(recipient.card.name)")
@@ -125,7 +129,11 @@ import Testing
         let deal = try await Deal.make()
         defer { deal.cleanUp() }
         let (globex, initech, umbra) = (deal.globex, deal.initech, deal.umbra)
-        let id = try await globex.create(type: "opportunity", changes: Changes(), with: [initech.company, umbra.company])
+        let id = try await globex.create(
+            type: "opportunity",
+            changes: Changes(),
+            with: [initech.company, umbra.company]
+        )
         try await send(globex, initech)
         var note = Changes()
         note.joint = [FieldValue("next_steps", "pilot")]
@@ -148,5 +156,3 @@ extension Array {
         return out
     }
 }
-
-import EntenteWire

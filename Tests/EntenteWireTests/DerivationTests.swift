@@ -1,6 +1,6 @@
 import EntenteCore
-import EntenteTestSupport
 import EntenteCrypto
+import EntenteTestSupport
 import Testing
 
 @testable import EntenteWire
@@ -44,7 +44,9 @@ struct DerivationTests {
         #expect(Derivation.replicaID(for: key) == Derivation.replicaID(for: copy))
         let owner = Derivation.companyID(for: key)
         let nonce = [UInt8](repeating: 9, count: 16)
-        #expect(Derivation.objectID(owner: owner, nonce: nonce) == Derivation.objectID(owner: owner, nonce: Array(nonce)))
+        #expect(
+            Derivation.objectID(owner: owner, nonce: nonce) == Derivation.objectID(owner: owner, nonce: Array(nonce))
+        )
     }
 
     @Test("ids differ between keys, between kinds, between owners and between nonces")
@@ -64,10 +66,16 @@ struct DerivationTests {
         }
         #expect(objects.count == 100)
         let nonce = rng.bytes(16)
-        #expect(Derivation.objectID(owner: companies[0], nonce: nonce) != Derivation.objectID(owner: companies[1], nonce: nonce))
+        #expect(
+            Derivation.objectID(owner: companies[0], nonce: nonce)
+                != Derivation.objectID(owner: companies[1], nonce: nonce)
+        )
         var flipped = nonce
         flipped[15] ^= 1
-        #expect(Derivation.objectID(owner: companies[0], nonce: nonce) != Derivation.objectID(owner: companies[0], nonce: flipped))
+        #expect(
+            Derivation.objectID(owner: companies[0], nonce: nonce)
+                != Derivation.objectID(owner: companies[0], nonce: flipped)
+        )
     }
 
     @Test("newObjectID returns a fresh 16-byte nonce that derives the id")
@@ -93,7 +101,11 @@ struct DerivationTests {
         #expect(!credentials.certificate.isValid(companyKey: other.signing.publicKey))
         var badSignature = credentials.certificate.signature
         badSignature[0] ^= 1
-        let tampered = ReplicaCertificate(company: company.id, replicaKey: credentials.key.publicKey, signature: badSignature)
+        let tampered = ReplicaCertificate(
+            company: company.id,
+            replicaKey: credentials.key.publicKey,
+            signature: badSignature
+        )
         #expect(!tampered.isValid(companyKey: company.signing.publicKey))
     }
 }

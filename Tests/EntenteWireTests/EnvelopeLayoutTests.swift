@@ -1,6 +1,6 @@
 import EntenteCore
-import EntenteTestSupport
 import EntenteCrypto
+import EntenteTestSupport
 import Testing
 
 @testable import EntenteWire
@@ -18,7 +18,9 @@ struct EnvelopeLayoutTests {
         let origin = companies[0]
         let replica = try origin.replica(&rng)
         let operations = sampleOperations(owner: origin.id, partner: companies[1].id, rng: &rng)
-        let sequences: [CompanyID: UInt64] = [companies[0].id: 1, companies[1].id: 0x0102_0304_0506_0708, companies[2].id: 300]
+        let sequences: [CompanyID: UInt64] = [
+            companies[0].id: 1, companies[1].id: 0x0102_0304_0506_0708, companies[2].id: 300,
+        ]
         let addressees = companies.map { $0.addressee(sequence: sequences[$0.id]!) }
         let envelope = try Envelope.seal(operations, from: replica, to: addressees)
         let bytes = envelope.bytes
@@ -104,7 +106,8 @@ struct EnvelopeLayoutTests {
             associatedData: header
         )
         let length = UInt32(ciphertext.count)
-        var bytes = header + [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
+        var bytes =
+            header + [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
         bytes += ciphertext
         bytes += replica.key.signature(for: bytes)
 
@@ -162,9 +165,15 @@ struct EnvelopeLayoutTests {
         header += SealedBox.seal(actual.copyBytes(), to: partner.box.publicKey)
         header += nonce
         header += BLAKE2b.hash(Array("entente/content-key/v1".utf8) + committed, outputLength: 32)
-        let ciphertext = try XChaCha20Poly1305.seal(OperationCodec.encode([]), key: actual, nonce: nonce, associatedData: header)
+        let ciphertext = try XChaCha20Poly1305.seal(
+            OperationCodec.encode([]),
+            key: actual,
+            nonce: nonce,
+            associatedData: header
+        )
         let length = UInt32(ciphertext.count)
-        var bytes = header + [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
+        var bytes =
+            header + [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
         bytes += ciphertext
         bytes += replica.key.signature(for: bytes)
         let envelope = try Envelope(parsing: bytes)

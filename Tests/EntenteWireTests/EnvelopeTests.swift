@@ -1,6 +1,6 @@
 import EntenteCore
-import EntenteTestSupport
 import EntenteCrypto
+import EntenteTestSupport
 import Testing
 
 @testable import EntenteWire
@@ -109,9 +109,15 @@ struct EnvelopeTests {
     func badAddressees() throws {
         let fixture = try Fixture()
         let twice = [fixture.b.addressee(sequence: 1), fixture.b.addressee(sequence: 2)]
-        #expect(wireError { () throws(WireError) in try Envelope.seal([], from: fixture.replica, to: twice) }?.code == .malformed)
+        #expect(
+            wireError { () throws(WireError) in try Envelope.seal([], from: fixture.replica, to: twice) }?.code
+                == .malformed
+        )
         let zero = [fixture.b.addressee(sequence: 0)]
-        #expect(wireError { () throws(WireError) in try Envelope.seal([], from: fixture.replica, to: zero) }?.code == .malformed)
+        #expect(
+            wireError { () throws(WireError) in try Envelope.seal([], from: fixture.replica, to: zero) }?.code
+                == .malformed
+        )
     }
 
     @Test("a company outside the audience gets .notAddressedToUs")
@@ -144,9 +150,17 @@ struct EnvelopeTests {
     func certificateForAnotherCompany() throws {
         var fixture = try Fixture()
         let honest = fixture.replica.certificate
-        let forged = ReplicaCertificate(company: fixture.b.id, replicaKey: honest.replicaKey, signature: honest.signature)
+        let forged = ReplicaCertificate(
+            company: fixture.b.id,
+            replicaKey: honest.replicaKey,
+            signature: honest.signature
+        )
         let credentials = ReplicaCredentials(key: fixture.replica.key, certificate: forged)
-        let envelope = try Envelope.seal(fixture.operations(), from: credentials, to: [fixture.b.addressee(sequence: 1)])
+        let envelope = try Envelope.seal(
+            fixture.operations(),
+            from: credentials,
+            to: [fixture.b.addressee(sequence: 1)]
+        )
         #expect(envelope.origin == fixture.b.id)
         for key in [fixture.b.signing.publicKey, fixture.a.signing.publicKey] {
             #expect(wireError { () throws(WireError) in try envelope.verify(companyKey: key) }?.code == .badCertificate)
@@ -205,7 +219,9 @@ struct EnvelopeTests {
         let bytes = try fixture.seal(fixture.operations(), to: [fixture.a, fixture.b]).bytes
         var parsed: [Int] = []
         for length in 0..<bytes.count {
-            if wireError({ () throws(WireError) in try Envelope(parsing: Array(bytes[..<length])) }) == nil { parsed.append(length) }
+            if wireError({ () throws(WireError) in try Envelope(parsing: Array(bytes[..<length])) }) == nil {
+                parsed.append(length)
+            }
         }
         #expect(parsed.isEmpty, "truncated lengths that parsed: \(parsed)")
     }
@@ -245,7 +261,10 @@ struct EnvelopeTests {
             Derivation.objectID(owner: fixture.a.id, nonce: fixture.rng.bytes(16)),
         ]
         for wrong in wrongIDs {
-            let operations = fixture.operations() + [Operation(object: wrong, timestamp: stamp, kind: .create(type: "x", nonce: nonce))]
+            let operations =
+                fixture.operations() + [
+                    Operation(object: wrong, timestamp: stamp, kind: .create(type: "x", nonce: nonce))
+                ]
             let envelope = try fixture.seal(operations)
             try envelope.verify(companyKey: fixture.a.signing.publicKey)
             let error = wireError { () throws(WireError) in try envelope.open(as: fixture.b.id, with: fixture.b.box) }
@@ -366,7 +385,9 @@ struct EnvelopeTests {
             guard let envelope = try? Envelope(parsing: bytes) else { continue }
             parsed += 1
             // A mutated envelope that parses must never verify.
-            if bytes != valid { #expect(throws: WireError.self) { try envelope.verify(companyKey: fixture.a.signing.publicKey) } }
+            if bytes != valid {
+                #expect(throws: WireError.self) { try envelope.verify(companyKey: fixture.a.signing.publicKey) }
+            }
         }
         #expect(parsed > 0)
     }

@@ -1,6 +1,6 @@
 import EntenteCore
-import EntenteTestSupport
 import EntenteCrypto
+import EntenteTestSupport
 import Testing
 
 @testable import EntenteWire
@@ -29,7 +29,8 @@ struct OperationCodecTests {
             .string("\u{0000}\u{001F}"), .string(String(repeating: "é", count: 5_000)), .integer(.min), .integer(.max),
             .integer(0), .integer(-1), .integer(1), .boolean(true), .boolean(false),
             .decimal(DecimalNumber("-123.45")!), .decimal(DecimalNumber(significand: 1, scale: 18)!),
-            .decimal(DecimalNumber(significand: .min, scale: 0)!), .money(Money("1250000.00 USD")!), .money(Money("-0.01 EUR")!),
+            .decimal(DecimalNumber(significand: .min, scale: 0)!), .money(Money("1250000.00 USD")!),
+            .money(Money("-0.01 EUR")!),
             .date(CalendarDate("2024-02-29")!), .date(CalendarDate("0001-01-01")!), .date(CalendarDate("9999-12-31")!),
             .timestamp(0), .timestamp(-1), .timestamp(-62_135_596_800_000), .timestamp(.max), .enumeration(""),
             .enumeration("closed-won"), .reference(ObjectID(raw: ID128(high: .max, low: 0))),
@@ -38,7 +39,9 @@ struct OperationCodecTests {
     func valueRoundTrip(value: Value) throws {
         var rng = SplitMix64(seed: 99)
         let company = rng.company()
-        let visibilities: [Visibility] = [.private, .participants, .companies([]), .companies([company, rng.company()])]
+        let visibilities: [Visibility] = [
+            .private, .participants, .companies([]), .companies([company, rng.company()]),
+        ]
         for visibility in visibilities {
             for namespace in [Namespace.joint, .company(company)] {
                 let operation = Operation(
@@ -78,7 +81,11 @@ struct OperationCodecTests {
                 timestamp: Timestamp(physical: 300, counter: 1, replica: replica),
                 kind: .create(type: "opp", nonce: nonce)
             ),
-            Operation(object: object, timestamp: Timestamp(physical: 0, counter: 0, replica: replica), kind: .addParticipant(companyHigh)),
+            Operation(
+                object: object,
+                timestamp: Timestamp(physical: 0, counter: 0, replica: replica),
+                kind: .addParticipant(companyHigh)
+            ),
             Operation(
                 object: object,
                 timestamp: Timestamp(physical: 1, counter: 128, replica: replica),
@@ -87,7 +94,12 @@ struct OperationCodecTests {
             Operation(
                 object: object,
                 timestamp: Timestamp(physical: 2, counter: 0, replica: replica),
-                kind: .set(FieldKey(.company(companyLow), "b"), .string("é"), .companies([companyHigh, companyLow]), preds: [])
+                kind: .set(
+                    FieldKey(.company(companyLow), "b"),
+                    .string("é"),
+                    .companies([companyHigh, companyLow]),
+                    preds: []
+                )
             ),
             Operation(
                 object: object,
@@ -110,12 +122,14 @@ struct OperationCodecTests {
         // addParticipant: tag 2, object, 0, 0, replica, company
         expected += [0x02] + objectBytes + [0x00, 0x00] + replicaBytes + high
         // set joint "a" = integer -1 (zigzag 1), participants, no predecessors
-        expected += [0x03] + objectBytes + [0x01, 0x80, 0x01] + replicaBytes + [0x00, 0x01, 0x61, 0x02, 0x01, 0x01, 0x00]
+        expected +=
+            [0x03] + objectBytes + [0x01, 0x80, 0x01] + replicaBytes + [0x00, 0x01, 0x61, 0x02, 0x01, 0x01, 0x00]
         // set company "b" = string "é" (2 bytes), companies {low, high} sorted ascending, no predecessors
         expected += [0x03] + objectBytes + [0x02, 0x00] + replicaBytes + [0x01] + low + [0x01, 0x62]
         expected += [0x01, 0x02, 0xC3, 0xA9] + [0x02, 0x02] + low + high + [0x00]
         // set company "c" = true, private, no predecessors
-        expected += [0x03] + objectBytes + [0x03, 0x00] + replicaBytes + [0x01] + low + [0x01, 0x63, 0x03, 0x01, 0x00, 0x00]
+        expected +=
+            [0x03] + objectBytes + [0x03, 0x00] + replicaBytes + [0x01] + low + [0x01, 0x63, 0x03, 0x01, 0x00, 0x00]
         // set joint "d" = null, participants, no predecessors
         expected += [0x03] + objectBytes + [0x04, 0x00] + replicaBytes + [0x00, 0x01, 0x64, 0x00, 0x01, 0x00]
 
@@ -155,7 +169,10 @@ struct OperationCodecTests {
         }
     }
 
-    @Test("trailing bytes after the last operation are refused", arguments: [[UInt8]([0x00]), [0xFF, 0xFF], [0x01, 0x00]])
+    @Test(
+        "trailing bytes after the last operation are refused",
+        arguments: [[UInt8]([0x00]), [0xFF, 0xFF], [0x01, 0x00]]
+    )
     func trailingGarbage(garbage: [UInt8]) {
         var rng = SplitMix64(seed: 12)
         for count in [0, 1, 5] {
@@ -177,7 +194,8 @@ struct OperationCodecTests {
     /// Bytes of a batch holding one `set` operation with the given tail after the common prefix (tag, object,
     /// timestamp). The tail is namespace, name, value, visibility, then the predecessor count.
     private func setOperation(_ tail: [UInt8], counter: [UInt8] = [0x00]) -> [UInt8] {
-        [0x01, 0x01, 0x03] + [UInt8](repeating: 7, count: 16) + [0x05] + counter + [UInt8](repeating: 9, count: 16) + tail
+        [0x01, 0x01, 0x03] + [UInt8](repeating: 7, count: 16) + [0x05] + counter + [UInt8](repeating: 9, count: 16)
+            + tail
     }
 
     @Test("a hand-built set operation decodes (sanity check for the malformed cases)")
@@ -245,12 +263,21 @@ struct OperationCodecTests {
         let nonce = rng.bytes(16)
         #expect(roundTrip(.create(type: String(repeating: "t", count: 64), nonce: nonce)) == nil)
         #expect(roundTrip(.create(type: String(repeating: "t", count: 65), nonce: nonce))?.code == .tooLarge)
-        #expect(roundTrip(.set(FieldKey(.joint, String(repeating: "n", count: 128)), .null, .participants, preds: [])) == nil)
-        #expect(roundTrip(.set(FieldKey(.joint, String(repeating: "n", count: 129)), .null, .participants, preds: []))?.code == .tooLarge)
+        #expect(
+            roundTrip(.set(FieldKey(.joint, String(repeating: "n", count: 128)), .null, .participants, preds: []))
+                == nil
+        )
+        #expect(
+            roundTrip(.set(FieldKey(.joint, String(repeating: "n", count: 129)), .null, .participants, preds: []))?.code
+                == .tooLarge
+        )
         let sixtyFour = Set((0..<64).map { _ in rng.company() })
         #expect(roundTrip(.set(FieldKey(.company(company), "v"), .null, .companies(sixtyFour), preds: [])) == nil)
         let sixtyFive = sixtyFour.union([rng.company()])
-        #expect(roundTrip(.set(FieldKey(.company(company), "v"), .null, .companies(sixtyFive), preds: []))?.code == .tooLarge)
+        #expect(
+            roundTrip(.set(FieldKey(.company(company), "v"), .null, .companies(sixtyFive), preds: []))?.code
+                == .tooLarge
+        )
     }
 
     @Test("an operation count over the limit is refused before allocating")

@@ -38,17 +38,30 @@ struct OperationKindCodecTests {
         ("set, no predecessors", 3, .set(FieldKey(.joint, "stage"), .string("qualified"), .participants, preds: [])),
         (
             "set, two predecessors", 3,
-            .set(FieldKey(.company(companyLow), "amount"), .integer(7), .companies([companyHigh]), preds: [stamp(1), stamp(2, 3, otherReplica)])
+            .set(
+                FieldKey(.company(companyLow), "amount"),
+                .integer(7),
+                .companies([companyHigh]),
+                preds: [stamp(1), stamp(2, 3, otherReplica)]
+            )
         ),
         ("remove participant", 4, .removeParticipant(companyHigh)),
         ("archive", 5, .archive(true)),
         ("restore", 5, .archive(false)),
         ("add element", 6, .addElement(FieldKey(.joint, "tags"), "vip", .participants)),
         ("add empty element", 6, .addElement(FieldKey(.company(companyLow), "tags"), "", .private)),
-        ("remove element, nothing observed", 7, .removeElement(FieldKey(.joint, "tags"), "vip", observed: [], .participants)),
+        (
+            "remove element, nothing observed", 7,
+            .removeElement(FieldKey(.joint, "tags"), "vip", observed: [], .participants)
+        ),
         (
             "remove element, two observed", 7,
-            .removeElement(FieldKey(.joint, "tags"), "vip", observed: [stamp(4), stamp(5, 0, otherReplica)], .participants)
+            .removeElement(
+                FieldKey(.joint, "tags"),
+                "vip",
+                observed: [stamp(4), stamp(5, 0, otherReplica)],
+                .participants
+            )
         ),
     ]
 
@@ -75,9 +88,19 @@ struct OperationKindCodecTests {
     @Test("predecessor and observed lists of 0, 1 and 64 timestamps round-trip in order", arguments: [0, 1, 64])
     func listsRoundTrip(count: Int) throws {
         var rng = SplitMix64(seed: UInt64(100 + count))
-        let stamps = (0..<count).map { _ in Timestamp(physical: rng.next() >> 1, counter: UInt32.random(in: 0...UInt32.max, using: &rng), replica: rng.replica()) }
+        let stamps = (0..<count).map { _ in
+            Timestamp(
+                physical: rng.next() >> 1,
+                counter: UInt32.random(in: 0...UInt32.max, using: &rng),
+                replica: rng.replica()
+            )
+        }
         let operations = [
-            Operation(object: Self.object, timestamp: Self.stamp(9), kind: .set(FieldKey(.joint, "a"), .null, .participants, preds: stamps)),
+            Operation(
+                object: Self.object,
+                timestamp: Self.stamp(9),
+                kind: .set(FieldKey(.joint, "a"), .null, .participants, preds: stamps)
+            ),
             Operation(
                 object: Self.object,
                 timestamp: Self.stamp(10),
@@ -87,7 +110,9 @@ struct OperationKindCodecTests {
         ]
         let decoded = try OperationCodec.decode(OperationCodec.encode(operations))
         #expect(decoded == operations)
-        guard case .set(_, _, _, let preds)? = decoded.first?.kind, case .removeElement(_, _, let observed, _)? = decoded.last?.kind else {
+        guard case .set(_, _, _, let preds)? = decoded.first?.kind,
+            case .removeElement(_, _, let observed, _)? = decoded.last?.kind
+        else {
             Issue.record("wrong kinds decoded")
             return
         }
@@ -147,16 +172,24 @@ struct OperationKindCodecTests {
         }
     }
 
-    @Test("extreme values survive a whole batch: Int64.min and Int64.max as integers and timestamps, decimals at both ends")
+    @Test(
+        "extreme values survive a whole batch: Int64.min and Int64.max as integers and timestamps, decimals at both ends"
+    )
     func extremeValuesInABatch() throws {
         let values: [Value] = [
             .integer(.min), .integer(.max), .timestamp(.min), .timestamp(.max),
-            .decimal(DecimalNumber(significand: .min, scale: 18)!), .decimal(DecimalNumber(significand: .max, scale: 18)!),
-            .decimal(DecimalNumber(significand: .max, scale: 0)!), .money(Money(amount: DecimalNumber(significand: .min, scale: 2)!, currency: CurrencyCode("XAU")!)),
+            .decimal(DecimalNumber(significand: .min, scale: 18)!),
+            .decimal(DecimalNumber(significand: .max, scale: 18)!),
+            .decimal(DecimalNumber(significand: .max, scale: 0)!),
+            .money(Money(amount: DecimalNumber(significand: .min, scale: 2)!, currency: CurrencyCode("XAU")!)),
             .date(CalendarDate(year: 9999, month: 12, day: 31)!), .date(CalendarDate(year: 1, month: 1, day: 1)!),
         ]
         let operations = values.enumerated().map { index, value in
-            Operation(object: Self.object, timestamp: Self.stamp(UInt64(index)), kind: .set(FieldKey(.joint, "v"), value, .participants, preds: []))
+            Operation(
+                object: Self.object,
+                timestamp: Self.stamp(UInt64(index)),
+                kind: .set(FieldKey(.joint, "v"), value, .participants, preds: [])
+            )
         }
         let decoded = try OperationCodec.decode(OperationCodec.encode(operations))
         let same = decoded == operations
@@ -167,7 +200,9 @@ struct OperationKindCodecTests {
     @Test("a hand-built batch of the new kinds decodes, and encoding reproduces it byte for byte")
     func goldenVector() throws {
         let (object, replica, other) = (Self.object, Self.replica, Self.otherReplica)
-        let (low, high, objectBytes, replicaBytes, otherBytes) = (Self.low, Self.high, Self.objectBytes, Self.replicaBytes, Self.otherReplicaBytes)
+        let (low, high, objectBytes, replicaBytes, otherBytes) = (
+            Self.low, Self.high, Self.objectBytes, Self.replicaBytes, Self.otherReplicaBytes
+        )
         func at(_ physical: UInt64, _ counter: UInt32 = 0, _ replica: ReplicaID = replica) -> Timestamp {
             Timestamp(physical: physical, counter: counter, replica: replica)
         }
@@ -178,21 +213,48 @@ struct OperationKindCodecTests {
             Operation(
                 object: object,
                 timestamp: at(8),
-                kind: .set(FieldKey(.joint, "a"), .decimal(Self.decimal("-123.45")), .participants, preds: [at(1, 128), at(300, 0, other)]),
+                kind: .set(
+                    FieldKey(.joint, "a"),
+                    .decimal(Self.decimal("-123.45")),
+                    .participants,
+                    preds: [at(1, 128), at(300, 0, other)]
+                ),
                 writer: Self.companyHigh
             ),
             Operation(
                 object: object,
                 timestamp: at(9),
-                kind: .set(FieldKey(.company(Self.companyLow), "m"), .money(Money("1234.50 EUR")!), .companies([Self.companyHigh, Self.companyLow]), preds: [])
+                kind: .set(
+                    FieldKey(.company(Self.companyLow), "m"),
+                    .money(Money("1234.50 EUR")!),
+                    .companies([Self.companyHigh, Self.companyLow]),
+                    preds: []
+                )
             ),
-            Operation(object: object, timestamp: at(10), kind: .set(FieldKey(.joint, "d"), .date(CalendarDate("2024-02-29")!), .participants, preds: [])),
-            Operation(object: object, timestamp: at(11), kind: .set(FieldKey(.joint, "t"), .timestamp(-1), .participants, preds: [])),
-            Operation(object: object, timestamp: at(12), kind: .set(FieldKey(.joint, "e"), .enumeration("won"), .participants, preds: [])),
+            Operation(
+                object: object,
+                timestamp: at(10),
+                kind: .set(FieldKey(.joint, "d"), .date(CalendarDate("2024-02-29")!), .participants, preds: [])
+            ),
+            Operation(
+                object: object,
+                timestamp: at(11),
+                kind: .set(FieldKey(.joint, "t"), .timestamp(-1), .participants, preds: [])
+            ),
+            Operation(
+                object: object,
+                timestamp: at(12),
+                kind: .set(FieldKey(.joint, "e"), .enumeration("won"), .participants, preds: [])
+            ),
             Operation(
                 object: object,
                 timestamp: at(13),
-                kind: .set(FieldKey(.joint, "r"), .reference(ObjectID(bytes: Self.referenced)!), .participants, preds: [])
+                kind: .set(
+                    FieldKey(.joint, "r"),
+                    .reference(ObjectID(bytes: Self.referenced)!),
+                    .participants,
+                    preds: []
+                )
             ),
             Operation(
                 object: object,
@@ -208,7 +270,12 @@ struct OperationKindCodecTests {
             Operation(
                 object: object,
                 timestamp: at(16),
-                kind: .set(FieldKey(.joint, "z"), .decimal(DecimalNumber(significand: 1, scale: 18)!), .participants, preds: [])
+                kind: .set(
+                    FieldKey(.joint, "z"),
+                    .decimal(DecimalNumber(significand: 1, scale: 18)!),
+                    .participants,
+                    preds: []
+                )
             ),
         ]
         var expected: [UInt8] = [0x01, 0x0C]  // version 1, twelve operations
@@ -226,21 +293,33 @@ struct OperationKindCodecTests {
         expected += [0x03] + objectBytes + [0x09, 0x00] + replicaBytes + [0x01] + low + [0x01, 0x6D]
         expected += [0x05, 0xF2, 0xC0, 0x01, 0x01, 0x45, 0x55, 0x52] + [0x02, 0x02] + low + high + [0x00]
         // set joint "d" = 2024-02-29 (year zigzag 4048 = 0xD0 0x1F, month 2, day 29)
-        expected += [0x03] + objectBytes + [0x0A, 0x00] + replicaBytes + [0x00, 0x01, 0x64] + [0x06, 0xD0, 0x1F, 0x02, 0x1D] + [0x01, 0x00]
+        expected +=
+            [0x03] + objectBytes + [0x0A, 0x00] + replicaBytes + [0x00, 0x01, 0x64] + [0x06, 0xD0, 0x1F, 0x02, 0x1D] + [
+                0x01, 0x00,
+            ]
         // set joint "t" = timestamp -1 (zigzag 1)
-        expected += [0x03] + objectBytes + [0x0B, 0x00] + replicaBytes + [0x00, 0x01, 0x74] + [0x07, 0x01] + [0x01, 0x00]
+        expected +=
+            [0x03] + objectBytes + [0x0B, 0x00] + replicaBytes + [0x00, 0x01, 0x74] + [0x07, 0x01] + [0x01, 0x00]
         // set joint "e" = enumeration "won"
-        expected += [0x03] + objectBytes + [0x0C, 0x00] + replicaBytes + [0x00, 0x01, 0x65] + [0x08, 0x03, 0x77, 0x6F, 0x6E] + [0x01, 0x00]
+        expected +=
+            [0x03] + objectBytes + [0x0C, 0x00] + replicaBytes + [0x00, 0x01, 0x65] + [0x08, 0x03, 0x77, 0x6F, 0x6E] + [
+                0x01, 0x00,
+            ]
         // set joint "r" = reference to object F0...FF
-        expected += [0x03] + objectBytes + [0x0D, 0x00] + replicaBytes + [0x00, 0x01, 0x72] + [0x09] + Self.referenced + [0x01, 0x00]
+        expected +=
+            [0x03] + objectBytes + [0x0D, 0x00] + replicaBytes + [0x00, 0x01, 0x72] + [0x09] + Self.referenced + [
+                0x01, 0x00,
+            ]
         // add element with explicit writer: tag 6|0x80, ..., writer, company "tags", element "vip", private
-        expected += [0x86] + objectBytes + [0x0E, 0x00] + replicaBytes + low + [0x01] + low + [0x04] + Array("tags".utf8)
+        expected +=
+            [0x86] + objectBytes + [0x0E, 0x00] + replicaBytes + low + [0x01] + low + [0x04] + Array("tags".utf8)
         expected += [0x03] + Array("vip".utf8) + [0x00]
         // remove element: tag 7, ..., joint "s", element "x", participants, then one observed add (9, 1, other)
         expected += [0x07] + objectBytes + [0x0F, 0x00] + replicaBytes + [0x00, 0x01, 0x73] + [0x01, 0x78] + [0x01]
         expected += [0x01] + [0x09, 0x01] + otherBytes
         // set joint "z" = decimal 1e-18 (significand zigzag 2, scale 18)
-        expected += [0x03] + objectBytes + [0x10, 0x00] + replicaBytes + [0x00, 0x01, 0x7A] + [0x04, 0x02, 0x12] + [0x01, 0x00]
+        expected +=
+            [0x03] + objectBytes + [0x10, 0x00] + replicaBytes + [0x00, 0x01, 0x7A] + [0x04, 0x02, 0x12] + [0x01, 0x00]
 
         #expect(OperationCodec.encode(operations) == expected)
         #expect(try OperationCodec.decode(expected) == operations)
@@ -264,7 +343,9 @@ struct OperationKindCodecTests {
         let money = try OperationCodec.decode(Self.setValue([0x05, 0x02, 0x00] + Array("USD".utf8)))
         #expect(money.first?.kind == .set(FieldKey(.joint, "a"), .money(Money("1 USD")!), .private, preds: []))
         let date = try OperationCodec.decode(Self.setValue([0x06, 0xD0, 0x1F, 0x02, 0x1D]))
-        #expect(date.first?.kind == .set(FieldKey(.joint, "a"), .date(CalendarDate("2024-02-29")!), .private, preds: []))
+        #expect(
+            date.first?.kind == .set(FieldKey(.joint, "a"), .date(CalendarDate("2024-02-29")!), .private, preds: [])
+        )
         let archive = try OperationCodec.decode(Self.single(0x05, [0x01]))
         #expect(archive.first?.kind == .archive(true))
         let flagged = try OperationCodec.decode(Self.single(0x85, Self.low + [0x00]))
@@ -307,14 +388,20 @@ struct OperationKindCodecTests {
         let error = wireError { () throws(WireError) in try OperationCodec.decode(Self.setValue(value)) }
         #expect(error?.code == .malformed, "\(label): \(String(describing: error))")
         // The same bytes stored alone (a field column) are refused the same way.
-        #expect(wireError { () throws(WireError) in try StorageCoding.decodeValue(value) }?.code == .malformed, "\(label)")
+        #expect(
+            wireError { () throws(WireError) in try StorageCoding.decodeValue(value) }?.code == .malformed,
+            "\(label)"
+        )
     }
 
     @Test("29 February 2000 and 2024 are valid (the leap-year rule, not just year % 4)")
     func leapDays() throws {
         // 2000: zigzag 4000 = 0x20 + 0x1F·2^7
         let y2000 = try OperationCodec.decode(Self.setValue([0x06, 0xA0, 0x1F, 0x02, 0x1D]))
-        #expect(y2000.first?.kind == .set(FieldKey(.joint, "a"), .date(CalendarDate(year: 2000, month: 2, day: 29)!), .private, preds: []))
+        #expect(
+            y2000.first?.kind
+                == .set(FieldKey(.joint, "a"), .date(CalendarDate(year: 2000, month: 2, day: 29)!), .private, preds: [])
+        )
         #expect(try OperationCodec.decode(Self.setValue([0x06, 0xD0, 0x1F, 0x02, 0x1D])).count == 1)
     }
 
@@ -324,7 +411,10 @@ struct OperationKindCodecTests {
         #expect(error?.code == .malformed)
     }
 
-    @Test("unknown operation kinds are malformed, with or without the writer flag", arguments: [UInt8(0), 8, 9, 0x7F, 0x80, 0x88, 0xFF])
+    @Test(
+        "unknown operation kinds are malformed, with or without the writer flag",
+        arguments: [UInt8(0), 8, 9, 0x7F, 0x80, 0x88, 0xFF]
+    )
     func unknownKinds(kind: UInt8) {
         // With the flag set the writer comes first, so give it one: the refusal must be about the kind.
         let tail = (kind & 0x80 != 0 ? Self.low : []) + [0x00, 0x01, 0x61, 0x00, 0x00, 0x00]
@@ -347,14 +437,34 @@ struct OperationKindCodecTests {
         #expect(decodeError(.set(FieldKey(.joint, "a"), .null, .participants, preds: full)) == nil)
         #expect(decodeError(.set(FieldKey(.joint, "a"), .null, .participants, preds: over))?.code == .tooLarge)
         #expect(decodeError(.removeElement(FieldKey(.joint, "s"), "x", observed: full, .participants)) == nil)
-        #expect(decodeError(.removeElement(FieldKey(.joint, "s"), "x", observed: over, .participants))?.code == .tooLarge)
+        #expect(
+            decodeError(.removeElement(FieldKey(.joint, "s"), "x", observed: over, .participants))?.code == .tooLarge
+        )
         // Validation refuses what the decoder would refuse, so a replica never emits an undecodable envelope.
         let writer = CompanyID(raw: ID128(high: 1, low: 1))
         let later = Timestamp(physical: UInt64.max, counter: 0, replica: rng.replica())
-        #expect(Operation(object: Self.object, timestamp: later, kind: .set(FieldKey(.joint, "a"), .null, .participants, preds: over)).validate(author: writer) != nil)
-        #expect(Operation(object: Self.object, timestamp: later, kind: .set(FieldKey(.joint, "a"), .null, .participants, preds: full)).validate(author: writer) == nil)
+        #expect(
+            Operation(
+                object: Self.object,
+                timestamp: later,
+                kind: .set(FieldKey(.joint, "a"), .null, .participants, preds: over)
+            ).validate(author: writer) != nil
+        )
+        #expect(
+            Operation(
+                object: Self.object,
+                timestamp: later,
+                kind: .set(FieldKey(.joint, "a"), .null, .participants, preds: full)
+            ).validate(author: writer) == nil
+        )
         // A write cannot have seen a write newer than itself (it would supersede itself and leave no head).
-        #expect(Operation(object: Self.object, timestamp: Self.stamp(1), kind: .set(FieldKey(.joint, "a"), .null, .participants, preds: full)).validate(author: writer) != nil)
+        #expect(
+            Operation(
+                object: Self.object,
+                timestamp: Self.stamp(1),
+                kind: .set(FieldKey(.joint, "a"), .null, .participants, preds: full)
+            ).validate(author: writer) != nil
+        )
         // A huge count is refused before anything is read or allocated for it.
         let hugePreds = Self.single(0x03, [0x00, 0x01, 0x61, 0x00, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F])
         #expect(wireError { () throws(WireError) in try OperationCodec.decode(hugePreds) }?.code == .tooLarge)
@@ -375,9 +485,13 @@ struct OperationKindCodecTests {
         #expect(decodeError(.addElement(FieldKey(.joint, "s"), limit, .participants)) == nil)
         #expect(decodeError(.addElement(FieldKey(.joint, "s"), over, .participants))?.code == .tooLarge)
         #expect(decodeError(.removeElement(FieldKey(.joint, "s"), limit, observed: [], .participants)) == nil)
-        #expect(decodeError(.removeElement(FieldKey(.joint, "s"), over, observed: [], .participants))?.code == .tooLarge)
+        #expect(
+            decodeError(.removeElement(FieldKey(.joint, "s"), over, observed: [], .participants))?.code == .tooLarge
+        )
         #expect(decodeError(.set(FieldKey(.joint, "e"), .enumeration(limit), .participants, preds: [])) == nil)
-        #expect(decodeError(.set(FieldKey(.joint, "e"), .enumeration(over), .participants, preds: []))?.code == .tooLarge)
+        #expect(
+            decodeError(.set(FieldKey(.joint, "e"), .enumeration(over), .participants, preds: []))?.code == .tooLarge
+        )
     }
 
     /// What a replica accepts from its own user must be decodable by its partners, or the envelope carrying
@@ -389,13 +503,25 @@ struct OperationKindCodecTests {
         let author = Self.companyLow
         let kinds: [Operation.Kind] = [
             .set(FieldKey(.joint, "e"), .enumeration(String(repeating: "e", count: 1025)), .participants, preds: []),
-            .set(FieldKey(.joint, "s"), .string(String(repeating: "s", count: OperationCodec.maxStringBytes + 1)), .participants, preds: []),
-            .removeElement(FieldKey(.joint, "t"), String(repeating: "x", count: 1025), observed: [Self.stamp(1)], .participants),
+            .set(
+                FieldKey(.joint, "s"),
+                .string(String(repeating: "s", count: OperationCodec.maxStringBytes + 1)),
+                .participants,
+                preds: []
+            ),
+            .removeElement(
+                FieldKey(.joint, "t"),
+                String(repeating: "x", count: 1025),
+                observed: [Self.stamp(1)],
+                .participants
+            ),
         ]
         for kind in kinds {
             let operation = Operation(object: Self.object, timestamp: Self.stamp(2), kind: kind)
             let accepted = operation.validate(author: author) == nil
-            let decodes = wireError { () throws(WireError) in try OperationCodec.decode(OperationCodec.encode([operation])) } == nil
+            let decodes =
+                wireError { () throws(WireError) in try OperationCodec.decode(OperationCodec.encode([operation])) }
+                == nil
             #expect(!accepted || decodes, "validate accepted an operation partners cannot decode")
         }
     }
@@ -419,7 +545,12 @@ struct OperationKindCodecTests {
                 Operation(
                     object: object,
                     timestamp: next(),
-                    kind: .set(FieldKey(.company(companyLow), "v"), value, .companies([companyHigh]), preds: [stamp(7), stamp(8, 1, otherReplica)])
+                    kind: .set(
+                        FieldKey(.company(companyLow), "v"),
+                        value,
+                        .companies([companyHigh]),
+                        preds: [stamp(7), stamp(8, 1, otherReplica)]
+                    )
                 )
             )
         }

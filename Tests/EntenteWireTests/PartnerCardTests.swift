@@ -1,6 +1,6 @@
 import EntenteCore
-import EntenteTestSupport
 import EntenteCrypto
+import EntenteTestSupport
 import Foundation
 import Testing
 
@@ -20,7 +20,12 @@ struct PartnerCardTests {
     @Test("issue, print as JSON and parse round-trip", arguments: [String?.none, "partners.example.com:7440"])
     func roundTrip(address: String?) throws {
         let acme = try company(seed: 1)
-        let card = PartnerCard.issue(name: "Acme Widgets", companyKey: acme.signing, encryptionKey: acme.box.publicKey, address: address)
+        let card = PartnerCard.issue(
+            name: "Acme Widgets",
+            companyKey: acme.signing,
+            encryptionKey: acme.box.publicKey,
+            address: address
+        )
         #expect(card.company == acme.id)
         let json = card.json()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
@@ -39,7 +44,12 @@ struct PartnerCardTests {
     @Test("a unicode name round-trips")
     func unicodeName() throws {
         let acme = try company(seed: 2)
-        let card = PartnerCard.issue(name: "Société Générale — 東京 🚀", companyKey: acme.signing, encryptionKey: acme.box.publicKey, address: nil)
+        let card = PartnerCard.issue(
+            name: "Société Générale — 東京 🚀",
+            companyKey: acme.signing,
+            encryptionKey: acme.box.publicKey,
+            address: nil
+        )
         #expect(try PartnerCard(json: Array(card.json().utf8)) == card)
     }
 
@@ -64,8 +74,16 @@ struct PartnerCardTests {
     func swappedEncryptionKey() throws {
         let acme = try company(seed: 4)
         let mallory = try company(seed: 5)
-        let json = PartnerCard.issue(name: "Acme", companyKey: acme.signing, encryptionKey: acme.box.publicKey, address: nil).json()
-        let swapped = json.replacingOccurrences(of: Hex.encode(acme.box.publicKey.bytes), with: Hex.encode(mallory.box.publicKey.bytes))
+        let json = PartnerCard.issue(
+            name: "Acme",
+            companyKey: acme.signing,
+            encryptionKey: acme.box.publicKey,
+            address: nil
+        ).json()
+        let swapped = json.replacingOccurrences(
+            of: Hex.encode(acme.box.publicKey.bytes),
+            with: Hex.encode(mallory.box.publicKey.bytes)
+        )
         #expect(swapped != json)
         #expect(parse(swapped)?.code == .badSignature)
     }
@@ -74,7 +92,12 @@ struct PartnerCardTests {
     func wrongCompanyID() throws {
         let acme = try company(seed: 6)
         let other = try company(seed: 7)
-        let json = PartnerCard.issue(name: "Acme", companyKey: acme.signing, encryptionKey: acme.box.publicKey, address: nil).json()
+        let json = PartnerCard.issue(
+            name: "Acme",
+            companyKey: acme.signing,
+            encryptionKey: acme.box.publicKey,
+            address: nil
+        ).json()
         let wrong = json.replacingOccurrences(of: acme.id.hex, with: other.id.hex)
         #expect(wrong != json)
         #expect(parse(wrong)?.code == .badCertificate)
@@ -86,7 +109,12 @@ struct PartnerCardTests {
     func foreignSigningKey() throws {
         let acme = try company(seed: 8)
         let mallory = try company(seed: 9)
-        let forged = PartnerCard.issue(name: "Acme", companyKey: mallory.signing, encryptionKey: mallory.box.publicKey, address: nil)
+        let forged = PartnerCard.issue(
+            name: "Acme",
+            companyKey: mallory.signing,
+            encryptionKey: mallory.box.publicKey,
+            address: nil
+        )
         let json = forged.json().replacingOccurrences(of: mallory.id.hex, with: acme.id.hex)
         #expect(parse(json)?.code == .badCertificate)
     }
@@ -102,7 +130,12 @@ struct PartnerCardTests {
     @Test("a wrong format tag is an unsupported version")
     func wrongFormat() throws {
         let acme = try company(seed: 10)
-        let json = PartnerCard.issue(name: "Acme", companyKey: acme.signing, encryptionKey: acme.box.publicKey, address: nil).json()
+        let json = PartnerCard.issue(
+            name: "Acme",
+            companyKey: acme.signing,
+            encryptionKey: acme.box.publicKey,
+            address: nil
+        ).json()
         for tag in ["entente-card/2", "entente-summary/1", ""] {
             let altered = try editing(json, "format", tag)
             let error = parse(altered)
@@ -124,7 +157,12 @@ struct PartnerCardTests {
     @Test("bad hex keys, bad signatures and bad names are malformed")
     func badFields() throws {
         let acme = try company(seed: 11)
-        let card = PartnerCard.issue(name: "Acme", companyKey: acme.signing, encryptionKey: acme.box.publicKey, address: nil)
+        let card = PartnerCard.issue(
+            name: "Acme",
+            companyKey: acme.signing,
+            encryptionKey: acme.box.publicKey,
+            address: nil
+        )
         let json = card.json()
         let signingHex = Hex.encode(acme.signing.publicKey.bytes)
         let boxHex = Hex.encode(acme.box.publicKey.bytes)

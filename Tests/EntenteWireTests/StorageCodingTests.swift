@@ -26,7 +26,9 @@ struct StorageCodingTests {
             let bytewise = StorageCoding.encode(left).lexicographicallyPrecedes(StorageCoding.encode(right))
             #expect(bytewise == (left < right), "\(left) vs \(right)")
         }
-        let truncated = wireError { () throws(WireError) in try StorageCoding.decodeTimestamp(Array(StorageCoding.encode(stamps[0]).prefix(27))) }
+        let truncated = wireError { () throws(WireError) in
+            try StorageCoding.decodeTimestamp(Array(StorageCoding.encode(stamps[0]).prefix(27)))
+        }
         #expect(truncated?.code == .truncated)
     }
 
@@ -60,12 +62,23 @@ struct StorageCodingTests {
 
     /// A field state grown by merging random writes, each naming some of the heads it had seen (as a replica
     /// that had received them would), so that it has conflicts and superseded marks.
-    private func randomField(_ rng: inout SplitMix64, replicas: [ReplicaID], companies: [CompanyID], writes: Int) -> FieldState {
+    private func randomField(
+        _ rng: inout SplitMix64,
+        replicas: [ReplicaID],
+        companies: [CompanyID],
+        writes: Int
+    ) -> FieldState {
         var physical: UInt64 = 1_000
         func write(preds: [Timestamp]) -> Register {
             physical += UInt64(rng.int(1...2))  // distinct timestamps: an honest replica never reuses one
             let stamp = Timestamp(physical: physical, counter: UInt32(rng.int(0...3)), replica: rng.pick(replicas))
-            return Register(value: rng.value(), timestamp: stamp, visibility: rng.visibility(companies), writer: rng.pick(companies), preds: preds)
+            return Register(
+                value: rng.value(),
+                timestamp: stamp,
+                visibility: rng.visibility(companies),
+                writer: rng.pick(companies),
+                preds: preds
+            )
         }
         var field = FieldState(write(preds: []))
         for _ in 1..<writes {
@@ -105,7 +118,12 @@ struct StorageCodingTests {
     @Test("a plain field (one write, no predecessors) stores no extra bytes")
     func plainFieldHasNoExtra() throws {
         var rng = SplitMix64(seed: 44)
-        let write = Register(value: .string("x"), timestamp: rng.timestamp(), visibility: .participants, writer: rng.company())
+        let write = Register(
+            value: .string("x"),
+            timestamp: rng.timestamp(),
+            visibility: .participants,
+            writer: rng.company()
+        )
         let field = FieldState(write)
         #expect(StorageCoding.encodeExtra(field).isEmpty)
         #expect(try StorageCoding.decodeField(winner: write, extra: []) == field)
@@ -126,8 +144,19 @@ struct StorageCodingTests {
         var rng = SplitMix64(seed: 45)
         let (a, b, c) = (rng.replica(), rng.replica(), rng.replica())
         let (x, y) = (rng.company(), rng.company())
-        let first = Register(value: .integer(1), timestamp: Timestamp(physical: 10, counter: 0, replica: a), visibility: .participants, writer: x)
-        let left = Register(value: .integer(2), timestamp: Timestamp(physical: 11, counter: 0, replica: b), visibility: .participants, writer: y, preds: [first.timestamp])
+        let first = Register(
+            value: .integer(1),
+            timestamp: Timestamp(physical: 10, counter: 0, replica: a),
+            visibility: .participants,
+            writer: x
+        )
+        let left = Register(
+            value: .integer(2),
+            timestamp: Timestamp(physical: 11, counter: 0, replica: b),
+            visibility: .participants,
+            writer: y,
+            preds: [first.timestamp]
+        )
         let right = Register(
             value: .money(Money("5 USD")!),
             timestamp: Timestamp(physical: 12, counter: 0, replica: c),
@@ -159,16 +188,25 @@ struct StorageCodingTests {
             checked += 1
             let winner = columns(field)
             for garbage in [[UInt8]([0x00]), [0xFF, 0x01]] {
-                let error = wireError { () throws(WireError) in try StorageCoding.decodeField(winner: winner, extra: extra + garbage) }
+                let error = wireError { () throws(WireError) in
+                    try StorageCoding.decodeField(winner: winner, extra: extra + garbage)
+                }
                 #expect(error?.code == .malformed)
             }
             var otherVersion = extra
             otherVersion[0] = 2
-            #expect(wireError { () throws(WireError) in try StorageCoding.decodeField(winner: winner, extra: otherVersion) }?.code == .malformed)
+            #expect(
+                wireError { () throws(WireError) in try StorageCoding.decodeField(winner: winner, extra: otherVersion)
+                }?.code == .malformed
+            )
             // Every non-empty strict prefix is refused (the empty one means "plain field").
             for length in 1..<extra.count {
                 let prefix = Array(extra[..<length])
-                #expect(wireError { () throws(WireError) in try StorageCoding.decodeField(winner: winner, extra: prefix) } != nil, "prefix \(length)")
+                #expect(
+                    wireError { () throws(WireError) in try StorageCoding.decodeField(winner: winner, extra: prefix) }
+                        != nil,
+                    "prefix \(length)"
+                )
             }
         }
         #expect(checked > 10)
@@ -178,11 +216,16 @@ struct StorageCodingTests {
         var adds: [ReplicaID: ElementMark] = [:]
         var removes: [ReplicaID: Timestamp] = [:]
         for replica in replicas where rng.chance(70) {
-            let stamp = Timestamp(physical: UInt64(rng.int(1...1_000)), counter: UInt32(rng.int(0...2)), replica: replica)
+            let stamp = Timestamp(
+                physical: UInt64(rng.int(1...1_000)),
+                counter: UInt32(rng.int(0...2)),
+                replica: replica
+            )
             adds[replica] = ElementMark(timestamp: stamp, writer: rng.pick(companies))
             if rng.chance(50) {
                 // A remove observed this add, or an older one of the same replica.
-                removes[replica] = rng.chance(50) ? stamp : Timestamp(physical: stamp.physical - 1, counter: 0, replica: replica)
+                removes[replica] =
+                    rng.chance(50) ? stamp : Timestamp(physical: stamp.physical - 1, counter: 0, replica: replica)
             }
         }
         return ElementState(adds: adds, removes: removes)
@@ -217,11 +260,17 @@ struct StorageCodingTests {
         for _ in 0..<30 {
             let bytes = StorageCoding.encode(randomElement(&rng, replicas: replicas, companies: companies))
             for garbage in [[UInt8]([0x00]), [0x01, 0x02, 0x03]] {
-                #expect(wireError { () throws(WireError) in try StorageCoding.decodeElement(bytes + garbage) }?.code == .malformed)
+                #expect(
+                    wireError { () throws(WireError) in try StorageCoding.decodeElement(bytes + garbage) }?.code
+                        == .malformed
+                )
             }
             for length in 0..<bytes.count {
                 let prefix = Array(bytes[..<length])
-                #expect(wireError { () throws(WireError) in try StorageCoding.decodeElement(prefix) }?.code == .truncated, "prefix \(length)")
+                #expect(
+                    wireError { () throws(WireError) in try StorageCoding.decodeElement(prefix) }?.code == .truncated,
+                    "prefix \(length)"
+                )
             }
         }
     }
@@ -234,7 +283,12 @@ struct StorageCodingTests {
     func manyReplicasField() throws {
         var rng = SplitMix64(seed: 47)
         let company = rng.company()
-        var previous = Register(value: .integer(0), timestamp: Timestamp(physical: 1, counter: 0, replica: rng.replica()), visibility: .participants, writer: company)
+        var previous = Register(
+            value: .integer(0),
+            timestamp: Timestamp(physical: 1, counter: 0, replica: rng.replica()),
+            visibility: .participants,
+            writer: company
+        )
         var field = FieldState(previous)
         for index in 1...65 {
             let next = Register(

@@ -44,7 +44,8 @@ struct ValueParsingTests {
     @Test(
         "text that is not a plain 64-bit decimal is refused",
         arguments: [
-            "99999999999999999999", "9223372036854775808", "1e5", "1E5", "1,000", ".", "", "-", "+", "1.", "-.", "1.2.3",
+            "99999999999999999999", "9223372036854775808", "1e5", "1E5", "1,000", ".", "", "-", "+", "1.", "-.",
+            "1.2.3",
             " 1", "1 ", "0x10", "--1", "١٢", "½", "1_000", "NaN", "inf",
         ]
     )
@@ -82,7 +83,9 @@ struct ValueParsingTests {
     func decimalOrderProperty(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
         func random() -> DecimalNumber {
-            let significand: Int64 = rng.chance(10) ? rng.pick([0, 1, -1, .max, .min]) : Int64(bitPattern: rng.next()) >> UInt64(rng.int(0...62))
+            let significand: Int64 =
+                rng.chance(10)
+                ? rng.pick([0, 1, -1, .max, .min]) : Int64(bitPattern: rng.next()) >> UInt64(rng.int(0...62))
             return DecimalNumber(significand: significand, scale: UInt8(rng.int(0...18)))!
         }
         var mismatches: [String] = []
@@ -122,7 +125,12 @@ struct ValueParsingTests {
         #expect(CurrencyCode("eUr")?.code == "EUR")
     }
 
-    @Test("text that is not an amount and a three-letter code is refused", arguments: ["12", "USD", "", "12 US", "12 USDT", "12 U5D", "USD EUR", "1.5 USD EUR", "12 €€€", "1e3 USD", "12USD"])
+    @Test(
+        "text that is not an amount and a three-letter code is refused",
+        arguments: [
+            "12", "USD", "", "12 US", "12 USDT", "12 U5D", "USD EUR", "1.5 USD EUR", "12 €€€", "1e3 USD", "12USD",
+        ]
+    )
     func moneyRefused(text: String) {
         #expect(Money(text) == nil, "\(text.debugDescription)")
     }
@@ -162,8 +170,10 @@ struct ValueParsingTests {
     @Test(
         "dates that do not exist or are not YYYY-MM-DD are refused",
         arguments: [
-            "2023-02-29", "1900-02-29", "2024-13-01", "2024-00-10", "2024-01-00", "2024-04-31", "2024-01-32", "0000-01-01",
-            "10000-01-01", "2024-1-01", "2024-01-1", "24-01-01", "2024/01/01", "2024-01-01T00:00Z", "", "2024--01-01", "abcd-ef-gh",
+            "2023-02-29", "1900-02-29", "2024-13-01", "2024-00-10", "2024-01-00", "2024-04-31", "2024-01-32",
+            "0000-01-01",
+            "10000-01-01", "2024-1-01", "2024-01-1", "24-01-01", "2024/01/01", "2024-01-01T00:00Z", "", "2024--01-01",
+            "abcd-ef-gh",
         ]
     )
     func datesRefused(text: String) {
@@ -181,8 +191,12 @@ struct ValueParsingTests {
 
     @Test("dates order by year, month, day")
     func dateOrder() throws {
-        let dates = try ["2024-02-29", "2024-03-01", "2023-12-31", "0001-01-01", "2024-02-28"].map { try #require(CalendarDate($0)) }
-        #expect(dates.sorted().map(\.description) == ["0001-01-01", "2023-12-31", "2024-02-28", "2024-02-29", "2024-03-01"])
+        let dates = try ["2024-02-29", "2024-03-01", "2023-12-31", "0001-01-01", "2024-02-28"].map {
+            try #require(CalendarDate($0))
+        }
+        #expect(
+            dates.sorted().map(\.description) == ["0001-01-01", "2023-12-31", "2024-02-28", "2024-02-29", "2024-03-01"]
+        )
     }
 
     @Test("days since 1970-01-01: 0 for the epoch, 11017 for 2000-03-01, negative before")
@@ -230,7 +244,10 @@ struct ValueParsingTests {
 
     @Test(
         "parsing an instant's printed form gives the instant back",
-        arguments: [Int64(0), 1, 999, 1_000, 1_709_164_800_123, 1_709_209_599_999, -1, -999, -1_000, -86_400_001, -62_135_596_800_000, 253_402_300_799_999]
+        arguments: [
+            Int64(0), 1, 999, 1_000, 1_709_164_800_123, 1_709_209_599_999, -1, -999, -1_000, -86_400_001,
+            -62_135_596_800_000, 253_402_300_799_999,
+        ]
     )
     func iso8601RoundTrip(milliseconds: Int64) throws {
         let text = CalendarDate.iso8601(milliseconds: milliseconds)
@@ -285,15 +302,22 @@ struct ValueParsingTests {
         let money = try #require(Money("1 USD"))
         let date = try #require(CalendarDate("2024-01-01"))
         let values: [Value] = [
-            .null, .string("s"), .integer(1), .boolean(true), .decimal(decimal), .money(money), .date(date), .timestamp(0),
+            .null, .string("s"), .integer(1), .boolean(true), .decimal(decimal), .money(money), .date(date),
+            .timestamp(0),
             .enumeration("won"), .reference(ObjectID(raw: ID128(high: 1, low: 2))),
         ]
         #expect(values.map(\.kindTag) == Array(0...9))
-        #expect(values.map(\.kindName) == ["null", "string", "integer", "boolean", "decimal", "money", "date", "timestamp", "enum", "ref"])
-        #expect(values.map(\.description) == [
-            "(unset)", "s", "1", "true", "1.5", "1.00 USD", "2024-01-01", "1970-01-01T00:00:00Z", "won",
-            "ref:" + ObjectID(raw: ID128(high: 1, low: 2)).hex,
-        ])
+        #expect(
+            values.map(\.kindName) == [
+                "null", "string", "integer", "boolean", "decimal", "money", "date", "timestamp", "enum", "ref",
+            ]
+        )
+        #expect(
+            values.map(\.description) == [
+                "(unset)", "s", "1", "true", "1.5", "1.00 USD", "2024-01-01", "1970-01-01T00:00:00Z", "won",
+                "ref:" + ObjectID(raw: ID128(high: 1, low: 2)).hex,
+            ]
+        )
         // The tie-break order is total: sorting puts kinds in tag order and is stable under shuffling.
         var rng = SplitMix64(seed: 5)
         #expect(values.shuffled(using: &rng).sorted() == values)
@@ -301,8 +325,13 @@ struct ValueParsingTests {
 
     @Test("the tie-break order within a kind follows the payload")
     func valueOrderWithinKinds() throws {
-        let (d110, d12, d250, d25) = try (#require(DecimalNumber("1.10")), #require(DecimalNumber("1.2")), #require(DecimalNumber("2.50")), #require(DecimalNumber("2.5")))
-        let (eur9, usd1, usd15, usd2) = try (#require(Money("9 EUR")), #require(Money("1 USD")), #require(Money("1.5 USD")), #require(Money("2 USD")))
+        let (d110, d12, d250, d25) = try (
+            #require(DecimalNumber("1.10")), #require(DecimalNumber("1.2")), #require(DecimalNumber("2.50")),
+            #require(DecimalNumber("2.5"))
+        )
+        let (eur9, usd1, usd15, usd2) = try (
+            #require(Money("9 EUR")), #require(Money("1 USD")), #require(Money("1.5 USD")), #require(Money("2 USD"))
+        )
         let (dec31, jan1) = try (#require(CalendarDate("2023-12-31")), #require(CalendarDate("2024-01-01")))
         #expect(Value.decimal(d110) < .decimal(d12))
         #expect(Value.money(eur9) < .money(usd1))  // currency first

@@ -1,6 +1,7 @@
 import EntenteCore
-import EntenteTestSupport
 import EntenteCrypto
+import EntenteTestSupport
+
 @testable import EntenteWire
 
 /// Unicode scalars mixing 1-, 2-, 3- and 4-byte UTF-8 forms, combining marks and a BOM.
@@ -44,7 +45,8 @@ extension SplitMix64 {
 
     /// A normalised decimal: random significand (sometimes an extreme), random scale 0...18.
     mutating func decimal() -> DecimalNumber {
-        let significand: Int64 = chance(20) ? pick([0, 1, -1, 10, Int64.max, Int64.min]) : Int64(bitPattern: next()) >> UInt64(int(0...62))
+        let significand: Int64 =
+            chance(20) ? pick([0, 1, -1, 10, Int64.max, Int64.min]) : Int64(bitPattern: next()) >> UInt64(int(0...62))
         // The initialiser normalises (drops trailing fractional zeros), so any pair gives a valid number.
         return DecimalNumber(significand: significand, scale: UInt8(int(0...18)))!
     }
@@ -71,7 +73,9 @@ extension SplitMix64 {
     /// Milliseconds since the epoch, negative or positive. Stays clear of Int64.min, whose description traps
     /// (see ValueParsingTests); the extremes are covered by dedicated codec tests.
     mutating func instant() -> Int64 {
-        chance(20) ? pick([0, -1, 1, -86_400_001, 1_709_164_800_123, Int64.max]) : Int64(int(-10_000_000_000_000...10_000_000_000_000))
+        chance(20)
+            ? pick([0, -1, 1, -86_400_001, 1_709_164_800_123, Int64.max])
+            : Int64(int(-10_000_000_000_000...10_000_000_000_000))
     }
 
     mutating func visibility(_ companies: [CompanyID]) -> Visibility {
@@ -96,13 +100,33 @@ extension SplitMix64 {
         case 1: kind = .addParticipant(pick(companies))
         case 2: kind = .removeParticipant(pick(companies))
         case 3: kind = .archive(chance(50))
-        case 4: kind = .addElement(FieldKey(namespace, text(scalars: int(0...32))), text(scalars: int(0...40)), visibility(companies))
+        case 4:
+            kind = .addElement(
+                FieldKey(namespace, text(scalars: int(0...32))),
+                text(scalars: int(0...40)),
+                visibility(companies)
+            )
         case 5:
-            kind = .removeElement(FieldKey(namespace, text(scalars: int(0...32))), text(scalars: int(0...40)), observed: timestamps(), visibility(companies))
+            kind = .removeElement(
+                FieldKey(namespace, text(scalars: int(0...32))),
+                text(scalars: int(0...40)),
+                observed: timestamps(),
+                visibility(companies)
+            )
         default:
-            kind = .set(FieldKey(namespace, text(scalars: int(0...32))), value(), visibility(companies), preds: timestamps())
+            kind = .set(
+                FieldKey(namespace, text(scalars: int(0...32))),
+                value(),
+                visibility(companies),
+                preds: timestamps()
+            )
         }
-        return Operation(object: object(), timestamp: timestamp(), kind: kind, writer: chance(25) ? pick(companies) : nil)
+        return Operation(
+            object: object(),
+            timestamp: timestamp(),
+            kind: kind,
+            writer: chance(25) ? pick(companies) : nil
+        )
     }
 
     mutating func operations(count: Int) -> [Operation] {
@@ -157,7 +181,15 @@ func sampleOperations(owner: CompanyID, partner: CompanyID, rng: inout SplitMix6
     return [
         Operation(object: object, timestamp: stamp(1_000), kind: .create(type: "opportunity", nonce: nonce)),
         Operation(object: object, timestamp: stamp(1_001), kind: .addParticipant(partner)),
-        Operation(object: object, timestamp: stamp(1_002), kind: .set(FieldKey(.joint, "title"), .string("Büro ☕"), .participants, preds: [])),
-        Operation(object: object, timestamp: stamp(1_003), kind: .set(FieldKey(.company(owner), "amount"), .integer(-42), .private, preds: [])),
+        Operation(
+            object: object,
+            timestamp: stamp(1_002),
+            kind: .set(FieldKey(.joint, "title"), .string("Büro ☕"), .participants, preds: [])
+        ),
+        Operation(
+            object: object,
+            timestamp: stamp(1_003),
+            kind: .set(FieldKey(.company(owner), "amount"), .integer(-42), .private, preds: [])
+        ),
     ]
 }
