@@ -63,6 +63,6 @@ extension Node {
     }
 
     func names(_ tx: StoreTransaction) throws -> [CompanyID: String] {
-        Dictionary(try tx.companies().map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        try tx.companyNames()
     }
 }

@@ -24,10 +24,28 @@ package struct LoggedPart: Sendable {
 package struct StoreTransaction {
     let db: Database
 
+    // MARK: cached statements (compiled once per connection, reused across a batch)
+
+    func rows(sql: String, arguments: StatementArguments = StatementArguments()) throws -> [Row] {
+        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    func row(sql: String, arguments: StatementArguments = StatementArguments()) throws -> Row? {
+        try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    func value<Value: DatabaseValueConvertible & StatementColumnConvertible>(
+        _: Value.Type,
+        sql: String,
+        arguments: StatementArguments = StatementArguments()
+    ) throws -> Value? {
+        try Value.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
     // MARK: meta
 
     package func meta(_ key: String) throws -> [UInt8]? {
-        try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]).map { [UInt8]($0) }
+        try value(Data.self, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]).map { [UInt8]($0) }
     }
 
     package func setMeta(_ key: String, _ value: [UInt8]) throws {
@@ -52,16 +70,24 @@ package struct StoreTransaction {
     }
 
     package func companies() throws -> [StoredCompany] {
-        try Row.fetchAll(db, sql: "SELECT card, is_self FROM company ORDER BY is_self DESC, name").map { row in
+        try rows(sql: "SELECT card, is_self FROM company ORDER BY is_self DESC, name").map { row in
             let json: String = row["card"]
             return StoredCompany(card: try PartnerCard(json: Array(json.utf8)), isSelf: row["is_self"])
         }
     }
 
+    /// Every pinned company's display name (cards were verified when pinned; this reads no card).
+    package func companyNames() throws -> [CompanyID: String] {
+        var names: [CompanyID: String] = [:]
+        for row in try rows(sql: "SELECT id, name FROM company") {
+            if let id = CompanyID(bytes: row["id"] as Data) { names[id] = row["name"] }
+        }
+        return names
+    }
+
     package func company(_ id: CompanyID) throws -> StoredCompany? {
         guard
-            let row = try Row.fetchOne(
-                db,
+            let row = try row(
                 sql: "SELECT card, is_self FROM company WHERE id = ?",
                 arguments: [Data(id.bytes)]
             )
@@ -75,10 +101,9 @@ package struct StoreTransaction {
     package func loadObject(_ id: ObjectID) throws -> ObjectState? {
         let key = Data(id.bytes)
         let sql = "SELECT type, owner, created, nonce, archived, archived_stamp FROM object WHERE id = ?"
-        guard let row = try Row.fetchOne(db, sql: sql, arguments: [key]) else { return nil }
+        guard let row = try row(sql: sql, arguments: [key]) else { return nil }
         var membership: [CompanyID: [MembershipEvent]] = [:]
-        for event in try Row.fetchAll(
-            db,
+        for event in try rows(
             sql: "SELECT company, stamp, is_member FROM membership WHERE object = ?",
             arguments: [key]
         ) {
@@ -88,7 +113,7 @@ package struct StoreTransaction {
         }
         var fields: [FieldKey: FieldState] = [:]
         let fieldSQL = "SELECT namespace, name, value, stamp, visibility, writer, extra FROM field WHERE object = ?"
-        for field in try Row.fetchAll(db, sql: fieldSQL, arguments: [key]) {
+        for field in try rows(sql: fieldSQL, arguments: [key]) {
             let namespace = try StorageCoding.decodeNamespace([UInt8](field["namespace"] as Data))
             guard let writer = CompanyID(bytes: field["writer"] as Data) else { throw corrupt("field writer") }
             let winner = Register(
@@ -103,8 +128,7 @@ package struct StoreTransaction {
             )
         }
         var sets: [FieldKey: SetField] = [:]
-        for set in try Row.fetchAll(
-            db,
+        for set in try rows(
             sql: "SELECT namespace, name, visibility, stamp FROM set_field WHERE object = ?",
             arguments: [key]
         ) {
@@ -114,8 +138,7 @@ package struct StoreTransaction {
                 visibilityStamp: try StorageCoding.decodeTimestamp([UInt8](set["stamp"] as Data))
             )
         }
-        for element in try Row.fetchAll(
-            db,
+        for element in try rows(
             sql: "SELECT namespace, name, element, state FROM set_element WHERE object = ?",
             arguments: [key]
         ) {
@@ -231,17 +254,16 @@ package struct StoreTransaction {
         includeArchived: Bool = true
     ) throws -> [(id: ObjectID, type: String, owner: CompanyID)] {
         let archived = includeArchived ? "" : " AND archived = 0"
-        let rows: [Row]
+        let found: [Row]
         if let type {
-            rows = try Row.fetchAll(
-                db,
+            found = try rows(
                 sql: "SELECT id, type, owner FROM object WHERE type = ?\(archived) ORDER BY created",
                 arguments: [type]
             )
         } else {
-            rows = try Row.fetchAll(db, sql: "SELECT id, type, owner FROM object WHERE 1\(archived) ORDER BY created")
+            found = try rows(sql: "SELECT id, type, owner FROM object WHERE 1\(archived) ORDER BY created")
         }
-        return try rows.map { row in
+        return try found.map { row in
             guard let id = ObjectID(bytes: row["id"] as Data), let owner = CompanyID(bytes: row["owner"] as Data) else {
                 throw corrupt("object id")
             }
@@ -257,7 +279,7 @@ package struct StoreTransaction {
     // MARK: envelope log
 
     package func hasEnvelope(_ hash: EnvelopeHash) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM envelope WHERE hash = ?", arguments: [Data(hash.bytes)]) ?? false
+        try value(Bool.self, sql: "SELECT 1 FROM envelope WHERE hash = ?", arguments: [Data(hash.bytes)]) ?? false
     }
 
     /// Logs an envelope and its addresses. Throws `.equivocation` if the origin replica already used one of
@@ -266,8 +288,8 @@ package struct StoreTransaction {
     package func logEnvelope(_ envelope: Envelope) throws -> Int64 {
         let hash = envelope.hash
         for recipient in envelope.recipients {
-            let existing = try Data.fetchOne(
-                db,
+            let existing = try value(
+                Data.self,
                 sql: """
                     SELECT e.hash FROM envelope_address a JOIN envelope e ON e.rowid = a.envelope
                     WHERE a.replica = ? AND a.recipient = ? AND a.sequence = ?
@@ -310,8 +332,7 @@ package struct StoreTransaction {
 
     /// Every logged envelope with a part for `object`, in log order, with that part's status.
     package func parts(of object: ObjectID) throws -> [LoggedPart] {
-        try Row.fetchAll(
-            db,
+        try rows(
             sql: """
                 SELECT p.envelope, e.bytes, p.status, p.note FROM envelope_part p JOIN envelope e ON e.rowid = p.envelope
                 WHERE p.object = ? ORDER BY p.envelope
@@ -329,8 +350,7 @@ package struct StoreTransaction {
 
     /// Every waiting part, in log order.
     package func waitingParts() throws -> [LoggedPart] {
-        try Row.fetchAll(
-            db,
+        try rows(
             sql: """
                 SELECT p.envelope, p.object, e.bytes, p.note FROM envelope_part p JOIN envelope e ON e.rowid = p.envelope
                 WHERE p.status = 1 ORDER BY p.envelope
@@ -347,13 +367,12 @@ package struct StoreTransaction {
     }
 
     package func envelopeCount() throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM envelope") ?? 0
+        try value(Int.self, sql: "SELECT count(*) FROM envelope") ?? 0
     }
 
     /// Envelopes addressed to `recipient`, in log order, skipping those the recipient's summary says it holds.
     package func envelopes(for recipient: CompanyID, excluding held: [ReplicaID: UInt64]) throws -> [[UInt8]] {
-        let rows = try Row.fetchAll(
-            db,
+        let rows = try rows(
             sql: """
                 SELECT a.replica, a.sequence, e.bytes FROM envelope_address a JOIN envelope e ON e.rowid = a.envelope
                 WHERE a.recipient = ? ORDER BY e.rowid
@@ -371,8 +390,7 @@ package struct StoreTransaction {
     /// For each origin replica, the highest sequence n such that envelopes 1...n addressed to `recipient` are all
     /// in the log: the version vector a summary carries.
     package func heldSequences(for recipient: CompanyID) throws -> [ReplicaID: UInt64] {
-        let rows = try Row.fetchAll(
-            db,
+        let rows = try rows(
             sql: "SELECT replica, sequence FROM envelope_address WHERE recipient = ? ORDER BY replica, sequence",
             arguments: [Data(recipient.bytes)]
         )
@@ -390,7 +408,7 @@ package struct StoreTransaction {
     package func nextSequence(for recipient: CompanyID) throws -> UInt64 {
         let key = Data(recipient.bytes)
         let last =
-            try Int64.fetchOne(db, sql: "SELECT last_sequence FROM outgoing WHERE recipient = ?", arguments: [key]) ?? 0
+            try value(Int64.self, sql: "SELECT last_sequence FROM outgoing WHERE recipient = ?", arguments: [key]) ?? 0
         try db.execute(
             sql: "INSERT OR REPLACE INTO outgoing (recipient, last_sequence) VALUES (?, ?)",
             arguments: [key, last + 1]
