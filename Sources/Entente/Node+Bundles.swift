@@ -69,6 +69,8 @@ extension Node {
         var report = ImportReport()
         report.envelopes = bundle.envelopes.count
         let savedClock = clock
+        importCache.removeAll()
+        defer { importCache.removeAll() }
         do {
             try transaction { tx in
                 var newcomers: [(ObjectID, CompanyID)] = []
@@ -146,7 +148,7 @@ extension Node {
         _ newcomers: inout [(ObjectID, CompanyID)]
     ) throws -> Bool {
         var states: [ObjectID: ObjectState] = [:]
-        for id in batch.objects { states[id] = try tx.loadObject(id) }
+        for id in batch.objects { states[id] = try importCache[id] ?? tx.loadObject(id) }
         let previous = states
         let result: MergeResult
         switch Merge.apply(batch, to: &states) {
@@ -159,6 +161,8 @@ extension Node {
             guard result.waiting[object] == nil, let state = states[object] else { continue }
             applied = true
             try tx.saveObject(state, previous: previous[object])
+            if importCache.count >= Self.importCacheLimit { importCache.removeAll() }
+            importCache[object] = state
             for operation in batch.operations where operation.object == object {
                 clock.observe(operation.timestamp)
                 if case .addParticipant(let newcomer) = operation.kind,
@@ -238,6 +242,7 @@ extension Node {
         let (state, waiting) = Merge.rebuild(object, from: batches)
         try tx.deleteObject(object)
         try tx.saveObject(state, previous: nil)
+        importCache[object] = nil
         for (part, reason) in zip(logged, waiting) where part.waiting != reason {
             try tx.setPart(part.envelope, object, waiting: reason)
         }

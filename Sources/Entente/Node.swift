@@ -58,6 +58,11 @@ public actor Node {
     var subscribers: [Int: AsyncStream<Change>.Continuation] = [:]
     var nextSubscriber = 0
     var pendingChanges: [Change] = []
+    /// Object states merged during the current import transaction, so that an object touched by many envelopes
+    /// is loaded from SQLite once. Valid only inside `importEnvelopes` (cleared at its start and end, and on
+    /// failure, since a rolled-back transaction would make it stale); bounded by `importCacheLimit`.
+    var importCache: [ObjectID: ObjectState] = [:]
+    static let importCacheLimit = 20_000
 
     static let databaseName = "entente.sqlite"
 
