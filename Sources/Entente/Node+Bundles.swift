@@ -70,7 +70,11 @@ extension Node {
         report.envelopes = bundle.envelopes.count
         let savedClock = clock
         importCache.removeAll()
-        defer { importCache.removeAll() }
+        importChanged.removeAll()
+        defer {
+            importCache.removeAll()
+            importChanged.removeAll()
+        }
         do {
             try transaction { tx in
                 var newcomers: [(ObjectID, CompanyID)] = []
@@ -147,8 +151,9 @@ extension Node {
         _ tx: StoreTransaction,
         _ newcomers: inout [(ObjectID, CompanyID)]
     ) throws -> Bool {
+        let parts = batch.parts
         var states: [ObjectID: ObjectState] = [:]
-        for id in batch.objects { states[id] = try importCache[id] ?? tx.loadObject(id) }
+        for (id, _) in parts { states[id] = try importCache[id] ?? tx.loadObject(id) }
         let previous = states
         let result: MergeResult
         switch Merge.apply(batch, to: &states) {
@@ -156,14 +161,15 @@ extension Node {
         case .merged(let merged): result = merged
         }
         var applied = false
-        for object in batch.objects {
+        for (object, part) in parts {
             try tx.setPart(rowid, object, waiting: result.waiting[object])
             guard result.waiting[object] == nil, let state = states[object] else { continue }
             applied = true
             try tx.saveObject(state, previous: previous[object])
             if importCache.count >= Self.importCacheLimit { importCache.removeAll() }
             importCache[object] = state
-            for operation in batch.operations where operation.object == object {
+            importChanged.insert(object)
+            for operation in part.operations {
                 clock.observe(operation.timestamp)
                 if case .addParticipant(let newcomer) = operation.kind,
                     previous[object]?.isParticipant(newcomer) != true,
@@ -171,6 +177,9 @@ extension Node {
                 {
                     newcomers.append((object, newcomer))
                 }
+            }
+            if state.owner == company {
+                try relayMissedWrites(part, audience: audience, state: state, tx)
             }
         }
         record(
@@ -180,7 +189,6 @@ extension Node {
             isLocal: false
         )
         for object in result.rebuild { try rebuild(object, tx) }
-        try relayMissedWrites(batch, audience: audience, states: states, waiting: result.waiting, tx)
         return applied
     }
 
@@ -188,43 +196,37 @@ extension Node {
     /// not heard of the invitation yet): joint writes by anyone, and this company's own fields and ownership
     /// operations made on another of its replicas. Each keeps its original writer and timestamp.
     private func relayMissedWrites(
-        _ batch: Batch,
+        _ part: Batch,
         audience: Set<CompanyID>,
-        states: [ObjectID: ObjectState],
-        waiting: [ObjectID: String],
+        state: ObjectState,
         _ tx: StoreTransaction
     ) throws {
-        for object in batch.objects where waiting[object] == nil {
-            guard let state = states[object], state.owner == company else { continue }
-            for member in state.participants.subtracting(audience).subtracting([company]).sorted() {
-                let operations = batch.operations.filter { operation in
-                    guard operation.object == object, let key = operation.field else { return false }
-                    switch operation.kind {
-                    case .set(_, _, let visibility, _), .addElement(_, _, let visibility),
-                        .removeElement(_, _, _, let visibility):
-                        return key.namespace == .joint
-                            || (key.namespace == .company(company)
-                                && state.audience(of: key, visibility: visibility).contains(member))
-                    default: return false
-                    }
-                }.map { operation in
-                    let writer = operation.writer ?? batch.author
-                    return Operation(
-                        object: operation.object,
-                        timestamp: operation.timestamp,
-                        kind: operation.kind,
-                        writer: writer == company ? nil : writer
-                    )
+        for member in state.participants.subtracting(audience).subtracting([company]).sorted() {
+            let operations = part.operations.filter { operation in
+                guard let key = operation.field else { return false }
+                switch operation.kind {
+                case .set(_, _, let visibility, _), .addElement(_, _, let visibility),
+                    .removeElement(_, _, _, let visibility):
+                    return key.namespace == .joint
+                        || (key.namespace == .company(company)
+                            && state.audience(of: key, visibility: visibility).contains(member))
+                default: return false
                 }
-                // Ownership operations made on another replica of this company travel in their own envelope
-                // (a part may not mix them with re-sent writes).
-                let ownership =
-                    batch.author == company
-                    ? batch.operations.filter { $0.object == object && $0.isOwnerOperation } : []
-                guard try tx.company(member) != nil else { continue }
-                try emit(ownership, to: [member], tx, logParts: false)
-                try emit(operations, to: [member], tx, logParts: false)
+            }.map { operation in
+                let writer = operation.writer ?? part.author
+                return Operation(
+                    object: operation.object,
+                    timestamp: operation.timestamp,
+                    kind: operation.kind,
+                    writer: writer == company ? nil : writer
+                )
             }
+            // Ownership operations made on another replica of this company travel in their own envelope
+            // (a part may not mix them with re-sent writes).
+            let ownership = part.author == company ? part.operations.filter(\.isOwnerOperation) : []
+            guard try tx.company(member) != nil else { continue }
+            try emit(ownership, to: [member], tx, logParts: false)
+            try emit(operations, to: [member], tx, logParts: false)
         }
     }
 
@@ -243,27 +245,29 @@ extension Node {
         try tx.deleteObject(object)
         try tx.saveObject(state, previous: nil)
         importCache[object] = nil
+        importChanged.insert(object)
         for (part, reason) in zip(logged, waiting) where part.waiting != reason {
             try tx.setPart(part.envelope, object, waiting: reason)
         }
         record(from: previous.map { [object: $0] } ?? [:], to: [object: state], author: company, isLocal: false)
     }
 
-    /// Retries waiting parts until a pass makes no progress.
-    private func retryWaiting(
+    /// Retries the waiting parts of objects whose state changed, until nothing more applies. A part's decision
+    /// depends only on its own object's state, so parts of untouched objects (for example the late writes of a
+    /// removed company, which wait for good) are not decrypted again.
+    func retryWaiting(
         _ tx: StoreTransaction,
         _ report: inout ImportReport,
         _ newcomers: inout [(ObjectID, CompanyID)]
     ) throws {
-        var progress = true
-        while progress {
-            progress = false
-            for waiting in try tx.waitingParts() {
+        while !importChanged.isEmpty {
+            let objects = importChanged
+            importChanged.removeAll()
+            for waiting in try tx.waitingParts(of: objects) {
                 let envelope = try Envelope(parsing: waiting.bytes)
                 let operations = try envelope.open(as: company, with: encryptionKey)
                 let part = Batch(author: envelope.origin, operations: operations).part(waiting.object)
                 if try merge(part, rowid: waiting.envelope, audience: Set(envelope.audience), tx, &newcomers) {
-                    progress = true
                     report.applied += 1
                     report.operations += part.operations.count
                 }

@@ -374,6 +374,15 @@ extension Node {
             }
         }
         for group in groups { try emit(group.operations, to: group.audience, tx, logParts: true) }
+        // A local ownership change (an invitation, say) may let parts waiting on that object apply.
+        importChanged = Set(operations.filter(\.isOwnerOperation).map(\.object))
+        defer {
+            importChanged.removeAll()
+            importCache.removeAll()
+        }
+        var report = ImportReport()
+        var newcomers: [(ObjectID, CompanyID)] = []
+        try retryWaiting(tx, &report, &newcomers)
         try saveClock(tx)
     }
 

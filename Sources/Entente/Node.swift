@@ -63,6 +63,8 @@ public actor Node {
     /// failure, since a rolled-back transaction would make it stale); bounded by `importCacheLimit`.
     var importCache: [ObjectID: ObjectState] = [:]
     static let importCacheLimit = 20_000
+    /// Objects whose state changed in the current import (or local write): their waiting parts are retried.
+    var importChanged: Set<ObjectID> = []
 
     static let databaseName = "entente.sqlite"
 

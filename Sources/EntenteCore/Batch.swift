@@ -21,6 +21,29 @@ public struct Batch: Hashable, Sendable {
     public func part(_ object: ObjectID) -> Batch {
         Batch(author: author, operations: operations.filter { $0.object == object })
     }
+
+    /// Every object's part, in first-seen order, grouped in one pass (a batch may touch thousands of objects).
+    public var parts: [(object: ObjectID, part: Batch)] {
+        var index: [ObjectID: Int] = [:]
+        var result: [(object: ObjectID, part: Batch)] = []
+        for operation in operations {
+            if let position = index[operation.object] {
+                result[position].part.operations.append(operation)
+            } else {
+                index[operation.object] = result.count
+                result.append((operation.object, Batch(author: author, operations: [operation])))
+            }
+        }
+        return result
+    }
+
+    /// The first static refusal among the operations (`Operation.validate`), if any.
+    func validationError() -> AuthorityError? {
+        for operation in operations {
+            if let error = operation.validate(author: author) { return error }
+        }
+        return nil
+    }
 }
 
 /// What merging a batch did.
@@ -51,13 +74,10 @@ public enum BatchOutcome: Hashable, Sendable {
 public enum Merge {
     /// Merges `batch` into `states`. Objects missing from `states` are treated as not yet known.
     public static func apply(_ batch: Batch, to states: inout [ObjectID: ObjectState]) -> BatchOutcome {
-        for operation in batch.operations {
-            if let error = operation.validate(author: batch.author) { return .reject(error) }
-        }
+        if let error = batch.validationError() { return .reject(error) }
         var result = MergeResult()
         var updated: [ObjectID: ObjectState] = [:]
-        for object in batch.objects {
-            let part = batch.part(object)
+        for (object, part) in batch.parts {
             if let error = mixingError(part) { return .reject(error) }
             var state = states[object] ?? ObjectState(id: object)
             switch applyPart(part, to: &state) {
@@ -88,12 +108,13 @@ public enum Merge {
         case reject(AuthorityError)
     }
 
-    /// Checks and applies one part in order against a scratch copy; commits it only if all of it applies.
+    /// Checks the state-dependent rules and applies one part in order against a scratch copy; commits it only if
+    /// all of it applies. The caller has validated the part (`validationError`).
     static func applyPart(_ part: Batch, to state: inout ObjectState) -> PartOutcome {
         var scratch = state
         var total = ObjectState.Effect()
         for operation in part.operations {
-            switch scratch.decide(operation, author: part.author) {
+            switch scratch.decideValidated(operation, author: part.author) {
             case .wait(let reason): return .wait(reason)
             case .reject(let error): return .reject(error)
             case .apply:
@@ -113,11 +134,16 @@ public enum Merge {
     public static func rebuild(_ object: ObjectID, from parts: [Batch]) -> (state: ObjectState, waiting: [String?]) {
         var state = ObjectState(id: object)
         var waiting = [String?](repeating: "not yet examined", count: parts.count)
-        let ownership = parts.indices.filter { parts[$0].operations.contains(where: \.isOwnerOperation) }
+        // Logged parts passed validation on arrival; checking again keeps rebuild safe on its own.
+        let invalid = parts.map { $0.validationError() ?? Merge.mixingError($0) }
+        let ownership = Set(
+            parts.indices.filter { invalid[$0] == nil && parts[$0].operations.contains(where: \.isOwnerOperation) }
+        )
+        for index in parts.indices { if let error = invalid[index] { waiting[index] = error.message } }
         var progress = true
         while progress {
             progress = false
-            for index in ownership where waiting[index] != nil {
+            for index in ownership.sorted() where waiting[index] != nil {
                 switch applyPart(parts[index], to: &state) {
                 case .apply:
                     waiting[index] = nil
@@ -127,7 +153,7 @@ public enum Merge {
                 }
             }
         }
-        for index in parts.indices where !ownership.contains(index) {
+        for index in parts.indices where !ownership.contains(index) && invalid[index] == nil {
             switch applyPart(parts[index], to: &state) {
             case .apply: waiting[index] = nil
             case .wait(let reason): waiting[index] = reason

@@ -109,6 +109,11 @@ public struct ObjectState: Hashable, Sendable {
     /// replica reaches the same outcome whatever the delivery order.
     public func decide(_ operation: Operation, author: CompanyID) -> Decision {
         if let error = operation.validate(author: author) { return .reject(error) }
+        return decideValidated(operation, author: author)
+    }
+
+    /// `decide` for an operation that already passed `Operation.validate` (`Merge` validates a batch once).
+    func decideValidated(_ operation: Operation, author: CompanyID) -> Decision {
         let writer = operation.writer ?? author
         switch operation.kind {
         case .create(let type, let nonce):

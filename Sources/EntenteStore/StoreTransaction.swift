@@ -348,6 +348,29 @@ package struct StoreTransaction {
         }
     }
 
+    /// The waiting parts of the given objects, in log order.
+    package func waitingParts(of objects: Set<ObjectID>) throws -> [LoggedPart] {
+        var found: [LoggedPart] = []
+        for object in objects {
+            let waiting = try rows(
+                sql: """
+                    SELECT p.envelope, e.bytes, p.note FROM envelope_part p JOIN envelope e ON e.rowid = p.envelope
+                    WHERE p.object = ? AND p.status = 1
+                    """,
+                arguments: [Data(object.bytes)]
+            )
+            found += waiting.map {
+                LoggedPart(
+                    envelope: $0["envelope"],
+                    object: object,
+                    bytes: [UInt8]($0["bytes"] as Data),
+                    waiting: $0["note"] ?? ""
+                )
+            }
+        }
+        return found.sorted { $0.envelope < $1.envelope }
+    }
+
     /// Every waiting part, in log order.
     package func waitingParts() throws -> [LoggedPart] {
         try rows(

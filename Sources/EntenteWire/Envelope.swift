@@ -97,8 +97,8 @@ public struct Envelope: Hashable, Sendable {
     public var origin: CompanyID { certificate.company }
     /// The origin replica.
     public var replica: ReplicaID { certificate.replica }
-    /// The BLAKE2b-256 of `bytes`.
-    public var hash: EnvelopeHash { EnvelopeHash(hashing: bytes) }
+    /// The BLAKE2b-256 of `bytes`, computed once when parsed.
+    public let hash: EnvelopeHash
     /// The audience companies.
     public var audience: [CompanyID] { recipients.map(\.company) }
 
@@ -222,6 +222,7 @@ public struct Envelope: Hashable, Sendable {
         signature = try reader.readBytes(64, "signature")
         guard reader.isAtEnd else { throw reader.malformed("\(reader.remaining) unexpected bytes after the signature") }
         self.bytes = bytes
+        hash = EnvelopeHash(hashing: bytes)
     }
 
     /// Checks that the certificate chains to `companyKey` and the replica's signature covers every byte.
