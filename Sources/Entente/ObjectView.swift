@@ -212,12 +212,11 @@ extension Node {
         try reading { tx in
             let names = try names(tx)
             return try tx.objectList(type: type, includeArchived: includeArchived).map { item in
-                let title = try tx.loadObject(item.id)?.fields[FieldKey(.joint, "title")].map { "\($0.winner.value)" }
-                return ObjectSummary(
+                ObjectSummary(
                     id: item.id,
                     type: item.type,
                     owner: CompanyRef(id: item.owner, name: names[item.owner] ?? item.owner.short),
-                    title: title
+                    title: item.title.map { "\($0)" }
                 )
             }
         }
@@ -230,7 +229,7 @@ extension Node {
                 company: card.name,
                 companyID: company,
                 replica: replica,
-                objects: try tx.objectList(type: nil).count,
+                objects: try tx.objectCount(),
                 partners: try tx.companies().count - 1,
                 envelopes: try tx.envelopeCount(),
                 waiting: try tx.waitingParts().map { "\($0.object.short): \($0.waiting ?? "")" }

@@ -72,7 +72,7 @@ package struct StoreTransaction {
     package func companies() throws -> [StoredCompany] {
         try rows(sql: "SELECT card, is_self FROM company ORDER BY is_self DESC, name").map { row in
             let json: String = row["card"]
-            return StoredCompany(card: try PartnerCard(json: Array(json.utf8)), isSelf: row["is_self"])
+            return StoredCompany(card: try PartnerCard(storedJSON: Array(json.utf8)), isSelf: row["is_self"])
         }
     }
 
@@ -93,7 +93,7 @@ package struct StoreTransaction {
             )
         else { return nil }
         let json: String = row["card"]
-        return StoredCompany(card: try PartnerCard(json: Array(json.utf8)), isSelf: row["is_self"])
+        return StoredCompany(card: try PartnerCard(storedJSON: Array(json.utf8)), isSelf: row["is_self"])
     }
 
     // MARK: objects
@@ -248,32 +248,48 @@ package struct StoreTransaction {
         }
     }
 
-    /// Objects, optionally of one type, ordered by creation time.
+    /// Objects, optionally of one type, ordered by creation time, with their joint `title` value if any (one
+    /// query; no object is loaded).
     package func objectList(
         type: String?,
         includeArchived: Bool = true
-    ) throws -> [(id: ObjectID, type: String, owner: CompanyID)] {
-        let archived = includeArchived ? "" : " AND archived = 0"
-        let found: [Row]
+    ) throws -> [(id: ObjectID, type: String, owner: CompanyID, title: Value?)] {
+        var conditions = includeArchived ? [] : ["o.archived = 0"]
+        var arguments = StatementArguments()
         if let type {
-            found = try rows(
-                sql: "SELECT id, type, owner FROM object WHERE type = ?\(archived) ORDER BY created",
-                arguments: [type]
-            )
-        } else {
-            found = try rows(sql: "SELECT id, type, owner FROM object WHERE 1\(archived) ORDER BY created")
+            conditions.append("o.type = ?")
+            arguments += [type]
         }
+        let found = try rows(
+            sql: """
+                SELECT o.id, o.type, o.owner, f.value AS title FROM object o
+                LEFT JOIN field f ON f.object = o.id AND f.namespace = x'' AND f.name = 'title'
+                \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")) ORDER BY o.created
+                """,
+            arguments: arguments
+        )
         return try found.map { row in
             guard let id = ObjectID(bytes: row["id"] as Data), let owner = CompanyID(bytes: row["owner"] as Data) else {
                 throw corrupt("object id")
             }
-            return (id, row["type"], owner)
+            let title = try (row["title"] as Data?).map { try StorageCoding.decodeValue([UInt8]($0)) }
+            return (id, row["type"], owner, title)
         }
     }
 
-    /// Every object id whose hex form starts with `prefix`.
+    /// The number of objects held.
+    package func objectCount() throws -> Int {
+        try value(Int.self, sql: "SELECT count(*) FROM object") ?? 0
+    }
+
+    /// Every object id whose hex form starts with `prefix` (hex digits): a range scan of the primary key.
     package func objectIDs(withPrefix prefix: String) throws -> [ObjectID] {
-        try objectList(type: nil).map(\.id).filter { $0.hex.hasPrefix(prefix.lowercased()) }
+        let digits = prefix.lowercased()
+        guard digits.count <= 32, let low = Hex.decode(digits + String(repeating: "0", count: 32 - digits.count)),
+            let high = Hex.decode(digits + String(repeating: "f", count: 32 - digits.count))
+        else { return [] }
+        return try rows(sql: "SELECT id FROM object WHERE id BETWEEN ? AND ?", arguments: [Data(low), Data(high)])
+            .compactMap { ObjectID(bytes: $0["id"] as Data) }
     }
 
     // MARK: envelope log

@@ -35,3 +35,26 @@ import Testing
         #expect(received[3].isLocal && received[3].company == deal.initech.company)
     }
 }
+
+@Suite struct ObjectQueryTests {
+    @Test func listsCarryTitlesAndIdPrefixesResolveByRange() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        var ids: [ObjectID] = []
+        for title in ["Alpha", "Beta", ""] {
+            var changes = Changes()
+            if !title.isEmpty { changes.joint = [FieldValue("title", title)] }
+            ids.append(try await deal.globex.create(type: "opportunity", changes: changes))
+        }
+        let listed = try await deal.globex.objects()
+        #expect(listed.map(\.id) == ids)
+        #expect(listed.map(\.title) == ["Alpha", "Beta", nil])
+        for id in ids {
+            #expect(try await deal.globex.resolveObject(String(id.hex.prefix(7))) == id)
+            #expect(try await deal.globex.resolveObject(id.hex.uppercased()) == id)
+        }
+        let absent = ids.map(\.hex).contains { $0.hasPrefix("000000") } ? "ffffff" : "000000"
+        await #expect(throws: EntenteError.self) { try await deal.globex.resolveObject(absent) }
+        #expect(try await deal.globex.status().objects == 3)
+    }
+}
