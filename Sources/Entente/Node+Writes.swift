@@ -17,25 +17,8 @@ extension Node {
         changes: Changes,
         with participants: [CompanyID] = []
     ) throws(EntenteError) -> ObjectID {
-        guard let kind = Catalog.kind(named: type) else {
-            let known = Catalog.all.map(\.name).joined(separator: ", ")
-            throw EntenteError(.invalidArgument, "unknown object type '\(type)'; known types: \(known)")
-        }
-        let (id, nonce) = Derivation.newObjectID(owner: company)
-        try transaction { tx in
-            var operations = [Operation(object: id, timestamp: tick(), kind: .create(type: kind.name, nonce: nonce))]
-            for participant in Set(participants).subtracting([company]).sorted() {
-                guard try tx.company(participant) != nil else {
-                    throw EntenteError(.unknownCompany, "company \(participant.short) is not a pinned partner")
-                }
-                operations.append(Operation(object: id, timestamp: tick(), kind: .addParticipant(participant)))
-            }
-            var states: [ObjectID: ObjectState] = [:]
-            var scratch = ObjectState(id: id)
-            for operation in operations { scratch.apply(operation, author: company) }
-            operations += try fieldWrites(changes, state: scratch, kind: kind)
-            try commit(operations, states: &states, tx)
-        }
+        let ids = try createMany(type: type, records: [changes], with: participants)
+        guard let id = ids.first else { throw EntenteError(.storage, "no object was created") }
         return id
     }
 
@@ -48,7 +31,8 @@ extension Node {
         chunk: Int = 1000
     ) throws(EntenteError) -> [ObjectID] {
         guard let kind = Catalog.kind(named: type) else {
-            throw EntenteError(.invalidArgument, "unknown object type '\(type)'")
+            let known = Catalog.all.map(\.name).joined(separator: ", ")
+            throw EntenteError(.invalidArgument, "unknown object type '\(type)'; known types: \(known)")
         }
         var ids: [ObjectID] = []
         ids.reserveCapacity(records.count)
@@ -71,7 +55,7 @@ extension Node {
                     }
                     for operation in head { scratch.apply(operation, author: company) }
                     operations += head
-                    operations += try fieldWrites(changes, state: scratch, kind: kind)
+                    operations += try fieldWrites(changes, state: &scratch, kind: kind)
                     ids.append(id)
                 }
                 var states: [ObjectID: ObjectState] = [:]
@@ -89,11 +73,17 @@ extension Node {
             let slice = updates[start..<min(start + max(chunk, 1), updates.count)]
             try transaction { tx in
                 var states: [ObjectID: ObjectState] = [:]
+                var scratch: [ObjectID: ObjectState] = [:]
                 var operations: [Operation] = []
                 for (id, changes) in slice {
-                    let state = try states[id] ?? loadForWriting(id, tx)
-                    states[id] = state
-                    operations += try fieldWrites(changes, state: state, kind: state.type.flatMap(Catalog.kind(named:)))
+                    if states[id] == nil { states[id] = try loadForWriting(id, tx) }
+                    var state = scratch[id] ?? states[id] ?? ObjectState(id: id)
+                    operations += try fieldWrites(
+                        changes,
+                        state: &state,
+                        kind: state.type.flatMap(Catalog.kind(named:))
+                    )
+                    scratch[id] = state
                 }
                 try commit(operations, states: &states, tx)
             }
@@ -108,15 +98,7 @@ extension Node {
         guard !changes.isEmpty else {
             throw EntenteError(.invalidArgument, "nothing to change: give at least one field")
         }
-        try transaction { tx in
-            let state = try loadForWriting(id, tx)
-            var states = [id: state]
-            try commit(
-                try fieldWrites(changes, state: state, kind: state.type.flatMap(Catalog.kind(named:))),
-                states: &states,
-                tx
-            )
-        }
+        try updateMany([(id, changes)])
     }
 
     /// Changes who may read one of this company's own fields. Widening sends the current value to the new
@@ -305,7 +287,10 @@ extension Node {
         }
     }
 
-    private func fieldWrites(_ changes: Changes, state: ObjectState, kind: ObjectKind?) throws -> [Operation] {
+    /// The set operations for `changes`, each listing as preds the heads it sees. Each write is applied to
+    /// `state` as it is made, so a later write to the same field (in this call or a later one on the same
+    /// scratch state) supersedes it instead of looking concurrent with it.
+    private func fieldWrites(_ changes: Changes, state: inout ObjectState, kind: ObjectKind?) throws -> [Operation] {
         var operations: [Operation] = []
         let sharedVisibility = try resolve(
             changes.sharedWith.isEmpty ? .allParticipants : .partners(changes.sharedWith),
@@ -335,9 +320,13 @@ extension Node {
                 guard let chosen = visibility ?? state.fields[key]?.winner.visibility else {
                     throw EntenteError(.notFound, "\(card.name) has no field '\(field.name)' to unset")
                 }
-                operations.append(
-                    Operation(object: state.id, timestamp: tick(), kind: .set(key, field.value, chosen, preds: preds))
+                let operation = Operation(
+                    object: state.id,
+                    timestamp: tick(),
+                    kind: .set(key, field.value, chosen, preds: preds)
                 )
+                state.apply(operation, author: company)
+                operations.append(operation)
             }
         }
         return operations

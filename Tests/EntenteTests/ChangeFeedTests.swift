@@ -58,3 +58,23 @@ import Testing
         #expect(try await deal.globex.status().objects == 3)
     }
 }
+
+@Suite struct SequentialWriteTests {
+    @Test func writesInOneCallSeeEachOtherAndLeaveNoConflict() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        var twice = Changes()
+        twice.joint = [FieldValue("next_steps", "first"), FieldValue("next_steps", "second")]
+        let id = try await deal.globex.create(type: "opportunity", changes: twice)
+        var a = Changes()
+        a.joint = [FieldValue("use_case", "one")]
+        var b = Changes()
+        b.joint = [FieldValue("use_case", "two")]
+        try await deal.globex.updateMany([(id, a), (id, b)])
+        let joint = try await deal.globex.object(id).joint
+        #expect(joint.first { $0.name == "next_steps" }?.value == .string("second"))
+        #expect(joint.first { $0.name == "use_case" }?.value == .string("two"))
+        #expect(joint.allSatisfy { $0.conflicts.isEmpty }, "a node's consecutive writes are not concurrent")
+        #expect(try await deal.globex.conflicts().isEmpty)
+    }
+}
