@@ -305,7 +305,7 @@ extension Node {
         let bundle: Bundle
         do { bundle = try Bundle(decoding: bytes) } catch { throw EntenteError(.badInput, error.message, cause: error) }
         return try reading { tx in
-            let names = try names(tx)
+            let names = try tx.companyNames()
             return try bundle.envelopes.map { raw in
                 let envelope = try Envelope(parsing: raw)
                 var info = EnvelopeInfo(

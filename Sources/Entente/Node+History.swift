@@ -33,7 +33,7 @@ extension Node {
     /// (each one signed by its origin replica, so each line is attributable).
     public func history(_ id: ObjectID) throws(EntenteError) -> [HistoryEntry] {
         try reading { tx in
-            let names = try names(tx)
+            let names = try tx.companyNames()
             func ref(_ company: CompanyID) -> CompanyRef {
                 CompanyRef(id: company, name: names[company] ?? company.short)
             }

@@ -61,8 +61,4 @@ extension Node {
                 + (known.isEmpty ? "; add one with `entente partner add CARD`" : " (known: \(known))")
         )
     }
-
-    func names(_ tx: StoreTransaction) throws -> [CompanyID: String] {
-        try tx.companyNames()
-    }
 }

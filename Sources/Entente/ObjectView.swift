@@ -109,7 +109,7 @@ extension Node {
             guard let state = try tx.loadObject(id), let owner = state.owner, let type = state.type else {
                 throw EntenteError(.notFound, "no object \(id.short) on this node")
             }
-            return view(of: state, owner: owner, type: type, names: try names(tx), hidePrivate: hidePrivate)
+            return view(of: state, owner: owner, type: type, names: try tx.companyNames(), hidePrivate: hidePrivate)
         }
     }
 
@@ -210,7 +210,7 @@ extension Node {
     /// Objects of `type` (or all), oldest first; archived objects only if `includeArchived`.
     public func objects(type: String? = nil, includeArchived: Bool = false) throws(EntenteError) -> [ObjectSummary] {
         try reading { tx in
-            let names = try names(tx)
+            let names = try tx.companyNames()
             return try tx.objectList(type: type, includeArchived: includeArchived).map { item in
                 ObjectSummary(
                     id: item.id,

@@ -15,6 +15,20 @@ public struct MembershipEvent: Hashable, Sendable, Comparable {
     public static func < (lhs: MembershipEvent, rhs: MembershipEvent) -> Bool { lhs.timestamp < rhs.timestamp }
 }
 
+/// The owner's archive flag and the timestamp that set it (last writer wins).
+public struct ArchiveFlag: Hashable, Sendable {
+    /// True if archived.
+    public var value: Bool
+    /// When the owner set it.
+    public var timestamp: Timestamp
+
+    /// Creates a flag.
+    public init(value: Bool, timestamp: Timestamp) {
+        self.value = value
+        self.timestamp = timestamp
+    }
+}
+
 /// The merged state of one shared object on one replica: a pure value, changed only by `apply`.
 ///
 /// The state is a function of the set of operations applied, not of their order: fields are multi-value
@@ -35,7 +49,7 @@ public struct ObjectState: Hashable, Sendable {
     /// Every invitation and removal, per company, oldest first.
     public private(set) var membership: [CompanyID: [MembershipEvent]] = [:]
     /// The archive flag and the timestamp that set it.
-    public private(set) var archived: (value: Bool, timestamp: Timestamp)?
+    public private(set) var archived: ArchiveFlag?
     /// Scalar fields.
     public private(set) var fields: [FieldKey: FieldState] = [:]
     /// Set fields.
@@ -54,7 +68,7 @@ public struct ObjectState: Hashable, Sendable {
         created: Timestamp?,
         createNonce: [UInt8],
         membership: [CompanyID: [MembershipEvent]],
-        archived: (value: Bool, timestamp: Timestamp)?,
+        archived: ArchiveFlag?,
         fields: [FieldKey: FieldState],
         sets: [FieldKey: SetField]
     ) {
@@ -188,7 +202,7 @@ public struct ObjectState: Hashable, Sendable {
             effect.removal = !isMember
         case .archive(let value):
             if let current = archived, current.timestamp >= operation.timestamp { return effect }
-            archived = (value, operation.timestamp)
+            archived = ArchiveFlag(value: value, timestamp: operation.timestamp)
             effect.changed = true
         case .set(let key, let value, let visibility, let preds):
             let write = Register(
@@ -363,21 +377,5 @@ public struct ObjectState: Hashable, Sendable {
             result.append((key, operations))
         }
         return result
-    }
-}
-
-extension ObjectState {
-    /// Compares everything (tuples are not `Equatable`, so `archived` is compared by parts).
-    public static func == (lhs: ObjectState, rhs: ObjectState) -> Bool {
-        lhs.id == rhs.id && lhs.type == rhs.type && lhs.owner == rhs.owner && lhs.created == rhs.created
-            && lhs.createNonce == rhs.createNonce && lhs.membership == rhs.membership
-            && lhs.archived?.value == rhs.archived?.value && lhs.archived?.timestamp == rhs.archived?.timestamp
-            && lhs.fields == rhs.fields && lhs.sets == rhs.sets
-    }
-
-    /// Hashes the id and the fields.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(id)
-        hasher.combine(fields)
     }
 }

@@ -150,9 +150,9 @@ package struct StoreTransaction {
             sets[fieldKey]?.elements[name] = try StorageCoding.decodeElement([UInt8](element["state"] as Data))
         }
         guard let owner = CompanyID(bytes: row["owner"] as Data) else { throw corrupt("object owner") }
-        var archived: (Bool, Timestamp)?
+        var archived: ArchiveFlag?
         if let stamp = row["archived_stamp"] as Data? {
-            archived = (row["archived"], try StorageCoding.decodeTimestamp([UInt8](stamp)))
+            archived = ArchiveFlag(value: row["archived"], timestamp: try StorageCoding.decodeTimestamp([UInt8](stamp)))
         }
         return ObjectState(
             id: id,
@@ -172,9 +172,7 @@ package struct StoreTransaction {
     package func saveObject(_ state: ObjectState, previous: ObjectState?) throws {
         guard let owner = state.owner, let created = state.created, let type = state.type else { return }
         let key = Data(state.id.bytes)
-        if previous?.exists != true || previous?.isArchived != state.isArchived
-            || previous?.archived?.timestamp != state.archived?.timestamp
-        {
+        if previous?.exists != true || previous?.archived != state.archived {
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO object (id, type, owner, created, nonce, archived, archived_stamp)
