@@ -31,6 +31,13 @@ public struct Changes: Hashable, Sendable {
     public var unsetJoint: [String] = []
     /// This company's own fields whose value to delete (the deletion keeps each field's current visibility).
     public var unset: [String] = []
+    /// Fields placed automatically: by this company's sharing policies, else by the object kind's catalog
+    /// (joint fields are joint, deal value and the like stay private; fields outside the catalog stay private).
+    public var fields: [FieldValue] = []
+    /// Leave a terminal workflow state (owner only): `entente move --reopen`.
+    public var reopen = false
+    /// Set by `convert`: the write may enter a state plain moves cannot (a lead's `converted`).
+    var isConversion = false
 
     /// No changes.
     public init() {}
@@ -38,6 +45,17 @@ public struct Changes: Hashable, Sendable {
     /// True if nothing is written.
     public var isEmpty: Bool {
         joint.isEmpty && shared.isEmpty && privateFields.isEmpty && unsetJoint.isEmpty && unset.isEmpty
+            && fields.isEmpty
+    }
+
+    /// Whether the changes write field `name` (in any namespace).
+    func writes(_ name: String) -> Bool {
+        (joint + shared + privateFields + fields).contains { $0.name == name }
+    }
+
+    /// Creates changes whose fields are placed automatically (see `fields`).
+    public init(fields: [FieldValue]) {
+        self.fields = fields
     }
 }
 

@@ -8,7 +8,8 @@ extension Node {
     /// Most operations sealed into one envelope; larger writes are split.
     static let operationsPerEnvelope = 4096
 
-    /// Creates an object owned by this company, with `participants` invited from the start.
+    /// Creates an object owned by this company, with `participants` invited from the start (and any partner a
+    /// sharing policy invites).
     /// - Returns: the new object's id.
     /// - Throws: `.invalidArgument` for an unknown type, bad field name or value; `.unknownCompany` for a
     ///   participant that is not a pinned partner.
@@ -30,37 +31,13 @@ extension Node {
         with participants: [CompanyID] = [],
         chunk: Int = 1000
     ) throws(EntenteError) -> [ObjectID] {
-        guard let kind = Catalog.kind(named: type) else {
-            let known = Catalog.all.map(\.name).joined(separator: ", ")
-            throw EntenteError(.invalidArgument, "unknown object type '\(type)'; known types: \(known)")
-        }
+        let kind = try knownKind(type)
         var ids: [ObjectID] = []
         ids.reserveCapacity(records.count)
         var start = 0
         while start < records.count {
             let slice = records[start..<min(start + max(chunk, 1), records.count)]
-            try transaction { tx in
-                for participant in participants where participant != company {
-                    guard try tx.company(participant) != nil else {
-                        throw EntenteError(.unknownCompany, "company \(participant.short) is not a pinned partner")
-                    }
-                }
-                var operations: [Operation] = []
-                for changes in slice {
-                    let (id, nonce) = Derivation.newObjectID(owner: company)
-                    var scratch = ObjectState(id: id)
-                    var head = [Operation(object: id, timestamp: tick(), kind: .create(type: kind.name, nonce: nonce))]
-                    for participant in Set(participants).subtracting([company]).sorted() {
-                        head.append(Operation(object: id, timestamp: tick(), kind: .addParticipant(participant)))
-                    }
-                    for operation in head { scratch.apply(operation, author: company) }
-                    operations += head
-                    operations += try fieldWrites(changes, state: &scratch, kind: kind)
-                    ids.append(id)
-                }
-                var states: [ObjectID: ObjectState] = [:]
-                try commit(operations, states: &states, tx)
-            }
+            ids += try transaction { tx in try createRecords(kind, Array(slice), with: participants, tx) }
             start += slice.count
         }
         return ids
@@ -71,24 +48,113 @@ extension Node {
         var start = 0
         while start < updates.count {
             let slice = updates[start..<min(start + max(chunk, 1), updates.count)]
-            try transaction { tx in
-                var states: [ObjectID: ObjectState] = [:]
-                var scratch: [ObjectID: ObjectState] = [:]
-                var operations: [Operation] = []
-                for (id, changes) in slice {
-                    if states[id] == nil { states[id] = try loadForWriting(id, tx) }
-                    var state = scratch[id] ?? states[id] ?? ObjectState(id: id)
-                    operations += try fieldWrites(
-                        changes,
-                        state: &state,
-                        kind: state.type.flatMap(Catalog.kind(named:))
-                    )
-                    scratch[id] = state
-                }
-                try commit(operations, states: &states, tx)
-            }
+            try transaction { tx in try updateRecords(Array(slice), tx) }
             start += slice.count
         }
+    }
+
+    /// Moves an object along its kind's workflow (`entente move`): checks the move, and writes the new state
+    /// with any fields the state needs (a closed-lost reason, say) in `also`.
+    /// - Throws: `.invalidArgument` naming the problem if the workflow forbids the move.
+    public func move(
+        _ id: ObjectID,
+        to state: String,
+        reopen: Bool = false,
+        also: Changes = Changes()
+    ) throws(EntenteError) {
+        try transaction { tx in
+            let current = try loadForWriting(id, tx)
+            guard let kind = current.type.flatMap(Catalog.kind(named:)), let workflow = kind.workflow else {
+                throw EntenteError(.invalidArgument, "\(current.type ?? "this object") has no workflow to move along")
+            }
+            var changes = also
+            changes.joint.append(FieldValue(workflow.field, .string(state)))
+            changes.reopen = reopen
+            try updateRecords([(id, changes)], tx)
+        }
+    }
+
+    func knownKind(_ type: String) throws(EntenteError) -> ObjectKind {
+        guard let kind = Catalog.kind(named: type) else {
+            let known = Catalog.all.map(\.name).joined(separator: ", ")
+            throw EntenteError(.invalidArgument, "unknown object type '\(type)'; known types: \(known)")
+        }
+        return kind
+    }
+
+    /// Creates objects inside a transaction (see `createMany`).
+    func createRecords(
+        _ kind: ObjectKind,
+        _ records: [Changes],
+        with participants: [CompanyID],
+        _ tx: StoreTransaction
+    ) throws -> [ObjectID] {
+        let policies = try policySet(tx)
+        var checked: Set<CompanyID> = []
+        var operations: [Operation] = []
+        var ids: [ObjectID] = []
+        for changes in records {
+            var invited = participants
+            if !policies.policies.isEmpty {
+                invited += policies.invitations(type: kind.name, values: prospectiveValues(changes, nil))
+            }
+            let others = Set(invited).subtracting([company])
+            for participant in others where checked.insert(participant).inserted {
+                guard try tx.company(participant) != nil else {
+                    throw EntenteError(.unknownCompany, "company \(participant.short) is not a pinned partner")
+                }
+            }
+            let (id, nonce) = Derivation.newObjectID(owner: company)
+            var scratch = ObjectState(id: id)
+            var head = [Operation(object: id, timestamp: tick(), kind: .create(type: kind.name, nonce: nonce))]
+            for participant in others.sorted() {
+                head.append(Operation(object: id, timestamp: tick(), kind: .addParticipant(participant)))
+            }
+            for operation in head { scratch.apply(operation, author: company) }
+            operations += head
+            var initial = changes
+            if let workflow = kind.workflow, !changes.writes(workflow.field) {
+                initial.joint.append(FieldValue(workflow.field, .string(workflow.initial)))
+            }
+            operations += try fieldWrites(initial, state: &scratch, kind: kind, policies: policies, isNew: true, tx)
+            ids.append(id)
+        }
+        var states: [ObjectID: ObjectState] = [:]
+        try commit(operations, states: &states, tx)
+        return ids
+    }
+
+    /// Writes fields of objects inside a transaction (see `updateMany`); invites first the partners a policy
+    /// names for an object this company owns.
+    func updateRecords(_ updates: [(ObjectID, Changes)], _ tx: StoreTransaction) throws {
+        let policies = try policySet(tx)
+        if !policies.policies.isEmpty {
+            for (id, changes) in updates {
+                let state = try loadForWriting(id, tx)
+                guard state.owner == company, let type = state.type else { continue }
+                for partner in policies.invitations(type: type, values: prospectiveValues(changes, state))
+                where partner != company && !state.isParticipant(partner) {
+                    try inviteLocked(id, partner, tx)
+                }
+            }
+        }
+        var states: [ObjectID: ObjectState] = [:]
+        var scratch: [ObjectID: ObjectState] = [:]
+        var operations: [Operation] = []
+        for (id, changes) in updates {
+            if states[id] == nil { states[id] = try loadForWriting(id, tx) }
+            var state = scratch[id] ?? states[id] ?? ObjectState(id: id)
+            operations += try fieldWrites(
+                changes,
+                state: &state,
+                kind: state.type.flatMap(Catalog.kind(named:)),
+                policies: policies,
+                isNew: false,
+                tx
+            )
+            scratch[id] = state
+        }
+        try commit(operations, states: &states, tx)
     }
 
     /// Writes fields of an existing object.
@@ -103,11 +169,16 @@ extension Node {
 
     /// Changes who may read one of this company's own fields. Widening sends the current value to the new
     /// audience; narrowing only stops future values (what was delivered stays delivered).
-    public func share(_ id: ObjectID, field name: String, with sharing: Sharing) throws(EntenteError) {
+    public func share(
+        _ id: ObjectID,
+        field name: String,
+        with sharing: Sharing,
+        droppingOutsiders: Bool = false
+    ) throws(EntenteError) {
         try transaction { tx in
             let state = try loadForWriting(id, tx)
             let key = FieldKey(.company(company), name)
-            let visibility = try resolve(sharing, state: state)
+            let visibility = try resolve(sharing, state: state, droppingOutsiders: droppingOutsiders)
             var operations: [Operation] = []
             if let field = state.fields[key] {
                 let preds = field.heads.map(\.timestamp)
@@ -183,29 +254,32 @@ extension Node {
     /// joint fields and this company's fields shared with it; the other participants re-send their own shared
     /// fields to it when they learn of the invitation.
     public func invite(_ id: ObjectID, _ partner: CompanyID) throws(EntenteError) {
-        try transaction { tx in
-            let state = try loadOwned(id, tx)
-            guard try tx.company(partner) != nil, partner != company else {
-                throw EntenteError(.unknownCompany, "company \(partner.short) is not a pinned partner")
-            }
-            guard !state.isParticipant(partner) else { return }
-            var states = [id: state]
-            try commit([Operation(object: id, timestamp: tick(), kind: .addParticipant(partner))], states: &states, tx)
-            guard let updated = states[id] else { return }
-            let snapshot = updated.snapshot(for: partner)
-            try emit(
-                snapshot.ownership
-                    + tombstoneOperations(
-                        updated,
-                        for: partner,
-                        writable: { $0.namespace == .joint || $0.namespace == .company(company) }
-                    ),
-                to: [partner],
-                tx,
-                logParts: false
-            )
-            try emit(snapshot.relayed, to: [partner], tx, logParts: false)
+        try transaction { tx in try inviteLocked(id, partner, tx) }
+    }
+
+    /// Invites inside a transaction: the owner's add-participant operation, then the newcomer's snapshot.
+    func inviteLocked(_ id: ObjectID, _ partner: CompanyID, _ tx: StoreTransaction) throws {
+        let state = try loadOwned(id, tx)
+        guard try tx.company(partner) != nil, partner != company else {
+            throw EntenteError(.unknownCompany, "company \(partner.short) is not a pinned partner")
         }
+        guard !state.isParticipant(partner) else { return }
+        var states = [id: state]
+        try commit([Operation(object: id, timestamp: tick(), kind: .addParticipant(partner))], states: &states, tx)
+        guard let updated = states[id] else { return }
+        let snapshot = updated.snapshot(for: partner)
+        try emit(
+            snapshot.ownership
+                + tombstoneOperations(
+                    updated,
+                    for: partner,
+                    writable: { $0.namespace == .joint || $0.namespace == .company(company) }
+                ),
+            to: [partner],
+            tx,
+            logParts: false
+        )
+        try emit(snapshot.relayed, to: [partner], tx, logParts: false)
     }
 
     /// Removes a partner from an object this company owns: it receives no new operations from then on; what it
@@ -250,7 +324,7 @@ extension Node {
         }
     }
 
-    private func loadForWriting(_ id: ObjectID, _ tx: StoreTransaction) throws -> ObjectState {
+    func loadForWriting(_ id: ObjectID, _ tx: StoreTransaction) throws -> ObjectState {
         guard let state = try tx.loadObject(id), state.exists else {
             throw EntenteError(.notFound, "no object \(id.short) on this node")
         }
@@ -263,7 +337,7 @@ extension Node {
         return state
     }
 
-    private func loadOwned(_ id: ObjectID, _ tx: StoreTransaction) throws -> ObjectState {
+    func loadOwned(_ id: ObjectID, _ tx: StoreTransaction) throws -> ObjectState {
         guard let state = try tx.loadObject(id), state.exists else {
             throw EntenteError(.notFound, "no object \(id.short) on this node")
         }
@@ -271,12 +345,19 @@ extension Node {
         return state
     }
 
-    private func resolve(_ sharing: Sharing, state: ObjectState) throws -> Visibility {
+    /// The visibility for `sharing`. Named partners must take part in the object, unless `droppingOutsiders`
+    /// (a policy's audience): then the ones that do not are left out (never widened to everyone).
+    private func resolve(
+        _ sharing: Sharing,
+        state: ObjectState,
+        droppingOutsiders: Bool = false
+    ) throws -> Visibility {
         switch sharing {
         case .private: return .private
         case .allParticipants: return .participants
         case .partners(let partners):
-            let named = Set(partners).subtracting([company])
+            var named = Set(partners).subtracting([company])
+            if droppingOutsiders { named = named.filter { state.isParticipant($0) } }
             if let outsider = named.first(where: { !state.isParticipant($0) }) {
                 throw EntenteError(
                     .invalidArgument,
@@ -290,46 +371,141 @@ extension Node {
     /// The set operations for `changes`, each listing as preds the heads it sees. Each write is applied to
     /// `state` as it is made, so a later write to the same field (in this call or a later one on the same
     /// scratch state) supersedes it instead of looking concurrent with it.
-    private func fieldWrites(_ changes: Changes, state: inout ObjectState, kind: ObjectKind?) throws -> [Operation] {
-        var operations: [Operation] = []
+    ///
+    /// Catalog fields are type-checked (text is read in the field's canonical form); a write of the workflow
+    /// field must be a move the workflow allows; `changes.fields` are placed by this company's policies, else
+    /// by the catalog (fields outside the catalog stay private).
+    private func fieldWrites(
+        _ changes: Changes,
+        state: inout ObjectState,
+        kind: ObjectKind?,
+        policies: PolicySet,
+        isNew: Bool,
+        _ tx: StoreTransaction
+    ) throws -> [Operation] {
         let sharedVisibility = try resolve(
             changes.sharedWith.isEmpty ? .allParticipants : .partners(changes.sharedWith),
             state: state
         )
-        var groups: [(Namespace, [FieldValue], Visibility?)] = [
-            (.joint, changes.joint, .participants),
-            (.company(company), changes.shared, sharedVisibility),
-            (.company(company), changes.privateFields, .private),
-        ]
-        groups.append((.joint, changes.unsetJoint.map { FieldValue($0, .null) }, .participants))
-        groups.append((.company(company), changes.unset.map { FieldValue($0, .null) }, nil))
-        for (namespace, values, visibility) in groups {
-            for field in values {
-                guard FieldKey.isValidName(field.name) else {
-                    throw EntenteError(
-                        .invalidArgument,
-                        "field name '\(field.name)' must be 1-\(FieldKey.maxNameBytes) bytes without control characters"
-                    )
-                }
-                if namespace == .joint, let kind, let problem = kind.problem(withJoint: field.name, value: field.value)
-                {
-                    throw EntenteError(.invalidArgument, problem)
-                }
-                let key = FieldKey(namespace, field.name)
-                let preds = state.fields[key]?.heads.map(\.timestamp) ?? []
-                guard let chosen = visibility ?? state.fields[key]?.winner.visibility else {
-                    throw EntenteError(.notFound, "\(card.name) has no field '\(field.name)' to unset")
-                }
-                let operation = Operation(
-                    object: state.id,
-                    timestamp: tick(),
-                    kind: .set(key, field.value, chosen, preds: preds)
-                )
-                state.apply(operation, author: company)
-                operations.append(operation)
+        var writes: [(key: FieldKey, value: Value, visibility: Visibility?)] = []
+        let own = Namespace.company(company)
+        for field in changes.joint { writes.append((FieldKey(.joint, field.name), field.value, .participants)) }
+        for field in changes.shared { writes.append((FieldKey(own, field.name), field.value, sharedVisibility)) }
+        for field in changes.privateFields { writes.append((FieldKey(own, field.name), field.value, .private)) }
+        if !changes.fields.isEmpty {
+            let values = prospectiveValues(changes, state)
+            for field in changes.fields {
+                let (namespace, sharing) = placement(of: field.name, kind: kind, policies: policies, values: values)
+                let visibility = try resolve(sharing, state: state, droppingOutsiders: true)
+                writes.append((FieldKey(namespace, field.name), field.value, visibility))
             }
         }
+        for name in changes.unsetJoint { writes.append((FieldKey(.joint, name), .null, .participants)) }
+        for name in changes.unset { writes.append((FieldKey(own, name), .null, nil)) }
+
+        let workflow = kind?.workflow
+        let stageKey = workflow.map { FieldKey(.joint, $0.field) }
+        let before = kind?.state(of: state)
+        var moved: String?
+        var operations: [Operation] = []
+        for (key, raw, visibility) in writes {
+            guard FieldKey.isValidName(key.name) else {
+                throw EntenteError(
+                    .invalidArgument,
+                    "field name '\(key.name)' must be 1-\(FieldKey.maxNameBytes) bytes without control characters"
+                )
+            }
+            var value = raw
+            if let kind {
+                switch kind.check(key.name, raw, joint: key.namespace == .joint) {
+                case .success(let checked): value = checked
+                case .failure(let problem): throw EntenteError(.invalidArgument, problem.message)
+                }
+            }
+            if key == stageKey, let workflow {
+                guard case .string(let target) = value else {
+                    throw EntenteError(.invalidArgument, "the \(workflow.field) of a \(kind?.name ?? "") cannot be unset")
+                }
+                if let problem = workflow.problem(
+                    from: isNew ? nil : before,
+                    to: target,
+                    isOwner: state.owner == company,
+                    reopening: changes.reopen,
+                    isReservedAllowed: isNew || changes.isConversion
+                ) {
+                    throw EntenteError(.invalidArgument, "\(kind?.name ?? "object") \(state.id.short): \(problem)")
+                }
+                moved = target
+            }
+            let preds = state.fields[key]?.heads.map(\.timestamp) ?? []
+            guard let chosen = visibility ?? state.fields[key]?.winner.visibility else {
+                throw EntenteError(.notFound, "\(card.name) has no field '\(key.name)' to unset")
+            }
+            let operation = Operation(object: state.id, timestamp: tick(), kind: .set(key, value, chosen, preds: preds))
+            state.apply(operation, author: company)
+            operations.append(operation)
+        }
+        if let moved, moved != before, let kind, let workflow {
+            for required in workflow.requires[moved, default: []] where !hasValue(required, in: state) {
+                throw EntenteError(
+                    .invalidArgument,
+                    "a \(kind.name) needs \(required) to enter '\(moved)'"
+                        + (required == "closed_lost_reason" ? " (give --reason)" : "")
+                )
+            }
+            if kind.name == Catalog.claim.name, moved == "approved" { try checkClaimWithinFunds(state, tx) }
+        }
         return operations
+    }
+
+    /// Whether `name` holds a value this company sees (the joint field, else this company's own).
+    func hasValue(_ name: String, in state: ObjectState) -> Bool {
+        for key in [FieldKey(.joint, name), FieldKey(.company(company), name)] {
+            if let field = state.fields[key], field.winner.value != .null { return true }
+        }
+        return false
+    }
+
+    /// Where this company writes field `name`: a policy's audience (as this company's own field), else the
+    /// catalog's placement; a field outside the catalog stays private.
+    func placement(
+        of name: String,
+        kind: ObjectKind?,
+        policies: PolicySet,
+        values: (String) -> [String]
+    ) -> (Namespace, Sharing) {
+        let own = Namespace.company(company)
+        if let kind, let (_, sharing) = policies.sharing(of: name, type: kind.name, values: values) {
+            switch sharing {
+            case .private: return (own, .private)
+            case .participants: return (own, .allParticipants)
+            case .partners(let partners): return (own, .partners(partners))
+            }
+        }
+        switch kind?.field(named: name)?.placement {
+        case .joint: return (.joint, .allParticipants)
+        case .shared: return (own, .allParticipants)
+        case .private, nil: return (own, .private)
+        }
+    }
+
+    /// The field values (as text) an object will have after `changes`, as policy conditions see them: the
+    /// written value, else the joint value, else this company's own.
+    func prospectiveValues(_ changes: Changes, _ state: ObjectState?) -> (String) -> [String] {
+        var written: [String: [String]] = [:]
+        for field in changes.joint + changes.shared + changes.privateFields + changes.fields {
+            written[field.name] = [field.value.description]
+        }
+        let own = Namespace.company(company)
+        return { name in
+            if let value = written[name] { return value }
+            guard let state else { return [] }
+            for key in [FieldKey(.joint, name), FieldKey(own, name)] {
+                if let field = state.fields[key] { return [field.winner.value.description] }
+                if let set = state.sets[key] { return set.members }
+            }
+            return []
+        }
     }
 
     func tick() -> Timestamp {

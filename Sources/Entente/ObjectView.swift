@@ -1,4 +1,5 @@
 import EntenteCore
+import EntenteDomain
 import EntenteStore
 import EntenteWire
 
@@ -60,6 +61,16 @@ public struct ObjectView: Hashable, Sendable {
     public let privateFields: [String]
     /// True if the owner archived the object.
     public let archived: Bool
+
+    /// The joint field named `name`, if it has a value or elements.
+    public func joint(_ name: String) -> FieldView? {
+        joint.first { $0.name == name }
+    }
+
+    /// Company `company`'s own field named `name`, if this node holds it.
+    public func field(_ name: String, of company: CompanyID) -> FieldView? {
+        fields.first { $0.company.id == company }?.fields.first { $0.name == name }
+    }
 
     /// Compares everything shown.
     public static func == (lhs: ObjectView, rhs: ObjectView) -> Bool {
@@ -129,8 +140,10 @@ extension Node {
             }
         }
         var views: [(FieldKey, FieldView)] = []
+        let kind = Catalog.kind(named: type)
         for (key, field) in state.fields {
-            let winner = field.winner
+            let heads = kind?.ordered(field, key: key) ?? field.heads
+            let winner = heads[0]
             views.append(
                 (
                     key,
@@ -142,7 +155,7 @@ extension Node {
                         sharedWith: audience(winner.visibility),
                         timestamp: winner.timestamp,
                         writer: ref(winner.writer),
-                        conflicts: field.conflicts.map {
+                        conflicts: heads.dropFirst().map {
                             ConflictView(value: $0.value, writer: ref($0.writer), timestamp: $0.timestamp)
                         }
                     )
@@ -211,7 +224,8 @@ extension Node {
     public func objects(type: String? = nil, includeArchived: Bool = false) throws(EntenteError) -> [ObjectSummary] {
         try reading { tx in
             let names = try tx.companyNames()
-            return try tx.objectList(type: type, includeArchived: includeArchived).map { item in
+            let titles = Dictionary(uniqueKeysWithValues: Catalog.all.map { ($0.name, $0.titleField) })
+            return try tx.objectList(type: type, includeArchived: includeArchived, titleFields: titles).map { item in
                 ObjectSummary(
                     id: item.id,
                     type: item.type,

@@ -151,3 +151,22 @@ public enum Hex {
         }
     }
 }
+
+/// A company id is encoded as its 32 hex digits (policies, JSON output).
+extension CompanyID: Codable {
+    /// Decodes 32 hex digits.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let id = CompanyID(hex: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a company id")
+        }
+        self = id
+    }
+
+    /// Encodes 32 hex digits.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(hex)
+    }
+}

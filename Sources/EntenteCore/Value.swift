@@ -152,6 +152,16 @@ public struct DecimalNumber: Hashable, Sendable, Comparable, CustomStringConvert
         return (value, false)
     }
 
+    /// The exact sum, or nil if it does not fit 64 bits at the larger scale.
+    public func adding(_ other: DecimalNumber) -> DecimalNumber? {
+        let scale = max(self.scale, other.scale)
+        let (left, leftOverflow) = scaled(to: scale)
+        let (right, rightOverflow) = other.scaled(to: scale)
+        let (sum, overflow) = left.addingReportingOverflow(right)
+        guard !leftOverflow, !rightOverflow, !overflow else { return nil }
+        return DecimalNumber(significand: sum, scale: scale)
+    }
+
     /// Plain decimal notation, at least `minimumFractionDigits` after the point (computed on digits, so it
     /// never overflows).
     public func formatted(minimumFractionDigits: Int = 0) -> String {

@@ -1,58 +1,59 @@
 public import EntenteCore
 
-/// A kind of shared business object: its type name, what it is for, and the fields it usually carries.
+/// A kind of shared business object: its type name, its typed fields with their default placement, the field
+/// used as its title, and its workflow.
 public struct ObjectKind: Hashable, Sendable {
     /// The type name used on the wire and in the CLI (for example `opportunity`).
     public let name: String
     /// One line saying what the object is.
     public let summary: String
-    /// Joint fields the kind expects (co-edited by every participant).
-    public let jointFields: [String]
-    /// For a joint field with a closed set of values, the allowed values.
-    public let allowedValues: [String: [String]]
+    /// The catalog fields, in display order. Objects may carry other fields too (a CRM's custom fields).
+    public let fields: [FieldSpec]
     /// The joint field used as the object's title in lists.
     public let titleField: String
+    /// The life cycle, if the kind has one.
+    public let workflow: Workflow?
 
-    /// Returns a sentence naming the problem if `value` is not allowed for joint field `field`, else nil.
-    public func problem(withJoint field: String, value: String) -> String? {
-        guard let allowed = allowedValues[field], !allowed.contains(value) else { return nil }
-        return "'\(value)' is not a valid \(name) \(field); use one of: \(allowed.joined(separator: ", "))"
+    /// Creates a kind.
+    public init(name: String, summary: String, fields: [FieldSpec], titleField: String, workflow: Workflow?) {
+        self.name = name
+        self.summary = summary
+        self.fields = fields
+        self.titleField = titleField
+        self.workflow = workflow
     }
 
-    /// Returns a sentence naming the problem if `value` is not allowed for joint field `field`, else nil.
-    /// A field with declared values takes a string or an enumeration from the set, or null (deletion).
-    public func problem(withJoint field: String, value: Value) -> String? {
-        switch value {
-        case .null: return nil
-        case .string(let text), .enumeration(let text): return problem(withJoint: field, value: text)
-        default:
-            guard allowedValues[field] != nil else { return nil }
-            return "\(name) \(field) takes one of its declared values, not a \(value.kindName)"
+    /// The catalog field named `name`, if any.
+    public func field(named name: String) -> FieldSpec? {
+        fields.first { $0.name == name }
+    }
+
+    /// The joint fields' names.
+    public var jointFields: [String] { fields.filter { $0.placement == .joint }.map(\.name) }
+
+    /// Checks a value written to field `name` (in the joint namespace if `joint`, else this company's own).
+    /// A catalog field must be written with its type (text is read in the type's canonical form); a field the
+    /// catalog keeps per company (deal value, say) may not be written as a joint field, so a private figure is
+    /// never shared with every participant by mistake. Fields outside the catalog take any value.
+    /// - Returns: the value to store, or a sentence naming the problem.
+    public func check(_ name: String, _ value: Value, joint: Bool) -> Result<Value, FieldProblem> {
+        guard let spec = field(named: name) else { return .success(value) }
+        if joint && spec.placement != .joint {
+            return .failure(
+                FieldProblem(
+                    "\(self.name) \(name) is each company's own field (\(spec.placement.name) by default), not a joint one"
+                )
+            )
+        }
+        switch spec.type.check(value) {
+        case .success(let checked): return .success(checked)
+        case .failure(let problem): return .failure(FieldProblem("\(self.name) \(name): \(problem.message)"))
         }
     }
-}
 
-/// The object kinds this build knows.
-public enum Catalog {
-    /// A joint sales opportunity or referral, co-sold by several companies.
-    public static let opportunity = ObjectKind(
-        name: "opportunity",
-        summary: "a joint sales opportunity or referral",
-        jointFields: ["title", "account", "stage", "close_date", "next_steps", "use_case"],
-        allowedValues: [
-            "stage": [
-                "prospect", "qualified", "technical-validation", "business-validation", "committed", "closed-won",
-                "closed-lost",
-            ]
-        ],
-        titleField: "title"
-    )
-
-    /// Every known kind.
-    public static let all: [ObjectKind] = [opportunity]
-
-    /// The kind named `name`, if known.
-    public static func kind(named name: String) -> ObjectKind? {
-        all.first { $0.name == name }
+    /// Returns a sentence naming the problem if `value` is not allowed for joint field `field`, else nil.
+    public func problem(withJoint field: String, value: Value) -> String? {
+        if case .failure(let problem) = check(field, value, joint: true) { return problem.message }
+        return nil
     }
 }

@@ -116,6 +116,15 @@ enum Schema {
                     """
             )
         }
+        // v2: this company's sharing policies (local only), and a lookup of objects by their CRM record id.
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE policy (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+                    CREATE INDEX field_crm_id ON field(value, namespace) WHERE name = 'crm_id';
+                    """
+            )
+        }
         return migrator
     }
 }

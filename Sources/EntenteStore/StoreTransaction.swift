@@ -246,11 +246,12 @@ package struct StoreTransaction {
         }
     }
 
-    /// Objects, optionally of one type, ordered by creation time, with their joint `title` value if any (one
-    /// query; no object is loaded).
+    /// Objects, optionally of one type, ordered by creation time, with their joint title value if any (the field
+    /// `titleFields` names for the object's type, else `title`; one query, no object is loaded).
     package func objectList(
         type: String?,
-        includeArchived: Bool = true
+        includeArchived: Bool = true,
+        titleFields: [String: String] = [:]
     ) throws -> [(id: ObjectID, type: String, owner: CompanyID, title: Value?)] {
         var conditions = includeArchived ? [] : ["o.archived = 0"]
         var arguments = StatementArguments()
@@ -258,10 +259,21 @@ package struct StoreTransaction {
             conditions.append("o.type = ?")
             arguments += [type]
         }
+        var titleName = "'title'"
+        if !titleFields.isEmpty {
+            titleName = "CASE o.type"
+            var titleArguments = StatementArguments()
+            for (kind, field) in titleFields.sorted(by: { $0.key < $1.key }) {
+                titleName += " WHEN ? THEN ?"
+                titleArguments += [kind, field]
+            }
+            titleName += " ELSE 'title' END"
+            arguments = titleArguments + arguments
+        }
         let found = try rows(
             sql: """
                 SELECT o.id, o.type, o.owner, f.value AS title FROM object o
-                LEFT JOIN field f ON f.object = o.id AND f.namespace = x'' AND f.name = 'title'
+                LEFT JOIN field f ON f.object = o.id AND f.namespace = x'' AND f.name = \(titleName)
                 \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")) ORDER BY o.created
                 """,
             arguments: arguments
@@ -273,6 +285,47 @@ package struct StoreTransaction {
             let title = try (row["title"] as Data?).map { try StorageCoding.decodeValue([UInt8]($0)) }
             return (id, row["type"], owner, title)
         }
+    }
+
+    /// The objects whose field `key` holds exactly `value` (the CRM id lookup of imports; indexed for `crm_id`).
+    package func objectIDs(where key: FieldKey, is value: Value) throws -> [ObjectID] {
+        try rows(
+            sql: "SELECT object FROM field WHERE name = ? AND value = ? AND namespace = ?",
+            arguments: [key.name, Data(StorageCoding.encode(value)), Data(StorageCoding.encode(key.namespace))]
+        ).compactMap { ObjectID(bytes: $0["object"] as Data) }
+    }
+
+    /// Every object of `type` with its value of field `key` (for an import's upsert map).
+    package func fieldValues(of key: FieldKey, type: String) throws -> [(ObjectID, Value)] {
+        try rows(
+            sql: """
+                SELECT f.object, f.value FROM field f JOIN object o ON o.id = f.object
+                WHERE f.name = ? AND f.namespace = ? AND o.type = ?
+                """,
+            arguments: [key.name, Data(StorageCoding.encode(key.namespace)), type]
+        ).map { row in
+            guard let id = ObjectID(bytes: row["object"] as Data) else { throw corrupt("object id") }
+            return (id, try StorageCoding.decodeValue([UInt8](row["value"] as Data)))
+        }
+    }
+
+    // MARK: policies (this company's rules; stored as text the node encodes)
+
+    /// Every policy, by ascending id.
+    package func policies() throws -> [(id: Int64, body: String)] {
+        try rows(sql: "SELECT id, body FROM policy ORDER BY id").map { ($0["id"], $0["body"]) }
+    }
+
+    /// Stores a policy and returns its id.
+    package func addPolicy(_ body: String) throws -> Int64 {
+        try db.execute(sql: "INSERT INTO policy (body) VALUES (?)", arguments: [body])
+        return db.lastInsertedRowID
+    }
+
+    /// Deletes a policy; false if there was none with that id.
+    package func removePolicy(_ id: Int64) throws -> Bool {
+        try db.execute(sql: "DELETE FROM policy WHERE id = ?", arguments: [id])
+        return db.changesCount > 0
     }
 
     /// The number of objects held.

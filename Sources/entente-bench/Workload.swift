@@ -27,9 +27,16 @@ struct Workload {
         return .money(Money(amount: value, currency: usd))
     }
 
-    /// A probability in hundredths, exact.
-    static func hundredths(_ value: Int64) -> Value {
-        DecimalNumber(significand: value, scale: 2).map(Value.decimal) ?? .null
+    /// A probability in percent.
+    static func percent(_ value: Int64) -> Value { .integer(value) }
+
+    /// The opportunity fields each company keeps as its own (deal value, probability, forecast, CRM id): the
+    /// workload shares them with every participant, as their own fields; every other field is joint.
+    static let ownFields: Set<String> = ["crm_id", "amount", "probability", "forecast_category"]
+
+    /// Adds a field write where the catalog puts it: own fields shared with every participant, the rest joint.
+    static func place(_ entry: FieldValue, into changes: inout Changes) {
+        if ownFields.contains(entry.name) { changes.shared.append(entry) } else { changes.joint.append(entry) }
     }
 
     /// A 2027 date.
@@ -60,13 +67,13 @@ struct Workload {
         case "currency": return .string("USD")
         case "amount":
             return Self.dollars(Int64(r % 5_000_000))
-        case "probability": return Self.hundredths(Int64(r % 100))
+        case "probability": return Self.percent(Int64(r % 100))
         case "close_date": return Self.date(month: UInt8(1 + r % 12), day: UInt8(1 + r % 28))
         case "created", "updated": return .timestamp(1_767_225_600_000 + Int64(r % 31_536_000_000))
         case "source": return .string(pick(Self.sources))
         case "product_line": return .string(pick(Self.products))
         case "next_step": return .string("Call on day \(r % 90)")
-        case "forecast_category": return .string(pick(["Pipeline", "Best case", "Commit"]))
+        case "forecast_category": return .string(pick(["pipeline", "best-case", "commit"]))
         case "industry": return .string(pick(Self.industries))
         default: return .integer(Int64(r % 100_000))
         }
@@ -77,7 +84,7 @@ struct Workload {
         var changes = Changes()
         for field in Self.fieldNames.prefix(fields) {
             let entry = FieldValue(field, value(field, index))
-            if field == privateField { changes.privateFields.append(entry) } else { changes.joint.append(entry) }
+            if field == privateField { changes.privateFields.append(entry) } else { Self.place(entry, into: &changes) }
         }
         return changes
     }
@@ -86,22 +93,20 @@ struct Workload {
     func delta(_ index: Int, round: UInt64) -> Changes {
         var changes = Changes()
         let r = Self.mix(index, 0xD17A + round)
-        changes.joint = [
+        let writes = [
             FieldValue("stage", .string(Self.stages[Int(r % UInt64(Self.stages.count))])),
-            FieldValue(
-                "amount",
-                Self.dollars(Int64(r % 9_000_000))
-            ),
+            FieldValue("amount", Self.dollars(Int64(r % 9_000_000))),
             r % 2 == 0
-                ? FieldValue("probability", Self.hundredths(Int64(r % 100)))
+                ? FieldValue("probability", Self.percent(Int64(r % 100)))
                 : FieldValue("next_step", .string("Follow-up \(r % 1000)")),
         ]
+        for write in writes { Self.place(write, into: &changes) }
         return changes
     }
 
     /// The bytes of the changed values themselves (their encoded form).
     static func valueBytes(_ changes: Changes) -> Int {
-        changes.joint.reduce(0) { total, field in
+        (changes.joint + changes.shared).reduce(0) { total, field in
             switch field.value {
             case .string(let text): total + text.utf8.count
             case .money(let money): total + money.amount.description.utf8.count + 3

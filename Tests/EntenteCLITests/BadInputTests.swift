@@ -63,7 +63,7 @@ import Testing
         try cli.fails(["new", "spaceship", "--dir", "g"], mentioning: "unknown object type 'spaceship'")
         try cli.fails(
             ["new", "opportunity", "--joint", "stage=won", "--dir", "g"],
-            mentioning: "not a valid opportunity stage"
+            mentioning: "opportunity stage: 'won' is not one of"
         )
         try cli.fails(["new", "opportunity", "--joint", "novalue", "--dir", "g"], mentioning: "KEY=VALUE")
         try cli.fails(

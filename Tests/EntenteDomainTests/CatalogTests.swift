@@ -8,16 +8,17 @@ struct CatalogTests {
         "prospect", "qualified", "technical-validation", "business-validation", "committed", "closed-won",
         "closed-lost",
     ]
+    static let kinds = [
+        "opportunity", "lead", "account-plan", "sales-plan", "solution", "fund-request", "claim", "program",
+    ]
 
-    @Test("the opportunity kind is known, with its joint fields and title")
-    func opportunity() throws {
-        let kind = try #require(Catalog.kind(named: "opportunity"))
-        #expect(kind.name == "opportunity")
-        #expect(kind == Catalog.opportunity)
-        #expect(kind.jointFields.contains("stage"))
-        #expect(kind.jointFields.contains(kind.titleField))
+    @Test("every kind of the issue is known by name", arguments: kinds)
+    func known(name: String) throws {
+        let kind = try #require(Catalog.kind(named: name))
+        #expect(kind.name == name)
         #expect(!kind.summary.isEmpty)
-        #expect(Catalog.all.contains(kind))
+        #expect(kind.field(named: kind.titleField)?.placement == .joint, "\(name) title must be joint")
+        #expect(kind.field(named: "crm_id")?.placement == .private, "\(name) keeps its CRM id private")
     }
 
     @Test("unknown kinds are nil", arguments: ["", "Opportunity", "opportunities", "lead ", "unknown"])
@@ -25,97 +26,121 @@ struct CatalogTests {
         #expect(Catalog.kind(named: name) == nil)
     }
 
-    @Test("kind names are unique and every constrained field is a joint field")
+    @Test("field names are unique and valid, and each workflow field is a joint choice of its states")
     func catalogConsistency() {
         #expect(Set(Catalog.all.map(\.name)).count == Catalog.all.count)
         for kind in Catalog.all {
-            for field in kind.allowedValues.keys { #expect(kind.jointFields.contains(field), "\(kind.name).\(field)") }
-            #expect(kind.jointFields.contains(kind.titleField))
+            #expect(Set(kind.fields.map(\.name)).count == kind.fields.count, "\(kind.name)")
+            for field in kind.fields {
+                #expect(FieldKey.isValidName(field.name), "\(kind.name).\(field.name)")
+                #expect(!field.summary.isEmpty, "\(kind.name).\(field.name)")
+                if case .reference(let target) = field.type {
+                    #expect(Catalog.kind(named: target) != nil, "\(kind.name).\(field.name) -> \(target)")
+                }
+            }
+            guard let workflow = kind.workflow else { continue }
+            let spec = kind.field(named: workflow.field)
+            #expect(spec?.placement == .joint)
+            #expect(spec?.type == .choice(workflow.states))
+            #expect(workflow.states.contains(workflow.initial))
+            #expect(workflow.terminal.isSubset(of: Set(workflow.states)))
+            for (from, targets) in workflow.moves {
+                #expect(workflow.states.contains(from))
+                #expect(!workflow.terminal.contains(from), "\(kind.name): a terminal state has plain moves")
+                for target in targets { #expect(workflow.states.contains(target)) }
+            }
+            for (state, fields) in workflow.requires {
+                #expect(workflow.states.contains(state))
+                for field in fields { #expect(kind.field(named: field) != nil, "\(kind.name) requires \(field)") }
+            }
         }
     }
 
-    @Test("every allowed stage is accepted", arguments: stages)
-    func validStage(stage: String) throws {
-        let kind = try #require(Catalog.kind(named: "opportunity"))
-        #expect(kind.problem(withJoint: "stage", value: stage) == nil)
+    @Test("the opportunity keeps deal value, probability and forecast private by default")
+    func opportunityPlacement() throws {
+        let kind = Catalog.opportunity
+        for name in ["amount", "probability", "forecast_category", "notes", "crm_id", "crm_stage"] {
+            #expect(kind.field(named: name)?.placement == .private, "\(name)")
+        }
+        for name in ["title", "account", "type", "stage", "close_date", "next_steps", "use_case", "delivery_models",
+            "originating_company", "closed_lost_reason", "on_hold"]
+        {
+            #expect(kind.field(named: name)?.placement == .joint, "\(name)")
+        }
     }
 
-    @Test(
-        "an invalid stage names the problem and every allowed value",
-        arguments: ["won", "", "Prospect", "closed_won", " qualified"]
-    )
+    @Test("every stage is accepted as a string or an enumeration, stored as a string", arguments: stages)
+    func validStage(stage: String) throws {
+        let kind = Catalog.opportunity
+        #expect(kind.check("stage", .string(stage), joint: true) == .success(.string(stage)))
+        #expect(kind.check("stage", .enumeration(stage), joint: true) == .success(.string(stage)))
+    }
+
+    @Test("an invalid stage names the value and every allowed one", arguments: ["won", "", "Prospect", " qualified"])
     func invalidStage(stage: String) throws {
-        let kind = try #require(Catalog.kind(named: "opportunity"))
-        let problem = try #require(kind.problem(withJoint: "stage", value: stage))
+        let problem = try #require(Catalog.opportunity.problem(withJoint: "stage", value: .string(stage)))
         #expect(problem.contains("'\(stage)'"))
         #expect(problem.contains("stage"))
         for allowed in Self.stages { #expect(problem.contains(allowed), "\(allowed) missing from: \(problem)") }
     }
 
+    @Test("text is read in the field type's canonical form")
+    func canonicalText() throws {
+        let kind = Catalog.opportunity
+        #expect(
+            kind.check("close_date", .string("2027-03-31"), joint: true)
+                == .success(.date(try #require(CalendarDate("2027-03-31"))))
+        )
+        #expect(
+            kind.check("amount", .string("1250000 USD"), joint: false)
+                == .success(.money(try #require(Money("1250000 USD"))))
+        )
+        #expect(kind.check("probability", .string("40"), joint: false) == .success(.integer(40)))
+        #expect(kind.check("on_hold", .string("yes"), joint: true) == .success(.boolean(true)))
+        #expect(kind.check("nope", .string("anything"), joint: true) == .success(.string("anything")))
+    }
+
     @Test(
-        "fields without a closed set of values accept anything",
-        arguments: ["title", "account", "close_date", "next_steps", "nope"]
+        "a value of the wrong type or out of range is refused with the field and the problem",
+        arguments: [
+            ("close_date", Value.string("31/03/2027"), true, "close_date"),
+            ("close_date", Value.integer(3), true, "date"),
+            ("amount", Value.string("lots"), false, "currency"),
+            ("probability", Value.integer(101), false, "out of range"),
+            ("probability", Value.string("-1"), false, "out of range"),
+            ("on_hold", Value.string("maybe"), true, "boolean"),
+            ("originating_company", Value.string("Initech"), true, "company id"),
+            ("lead", Value.string("abc"), true, "lead id"),
+            ("delivery_models", Value.string("saas"), true, "set"),
+        ]
     )
-    func unconstrained(field: String) throws {
-        let kind = try #require(Catalog.kind(named: "opportunity"))
-        #expect(kind.problem(withJoint: field, value: "anything at all") == nil)
-        #expect(kind.problem(withJoint: field, value: "") == nil)
-    }
-
-    // MARK: typed values
-
-    @Test("a constrained field takes an allowed value as a string or an enumeration", arguments: stages)
-    func typedAllowed(stage: String) throws {
-        let kind = try #require(Catalog.kind(named: "opportunity"))
-        #expect(kind.problem(withJoint: "stage", value: Value.string(stage)) == nil)
-        #expect(kind.problem(withJoint: "stage", value: Value.enumeration(stage)) == nil)
-    }
-
-    @Test("a constrained field refuses an unknown string or enumeration, naming the allowed values")
-    func typedUnknown() throws {
-        let kind = try #require(Catalog.kind(named: "opportunity"))
-        for value in [Value.string("won"), .enumeration("won"), .enumeration(""), .string("Prospect")] {
-            let problem = try #require(kind.problem(withJoint: "stage", value: value), "\(value)")
-            #expect(problem.contains("stage"))
-            for allowed in Self.stages { #expect(problem.contains(allowed), "\(allowed) missing from: \(problem)") }
+    func refused(field: String, value: Value, joint: Bool, mention: String) throws {
+        guard case .failure(let problem) = Catalog.opportunity.check(field, value, joint: joint) else {
+            Issue.record("\(field) accepted \(value)")
+            return
         }
+        #expect(problem.message.contains(field), "\(problem)")
+        #expect(problem.message.contains(mention), "\(problem)")
     }
 
-    @Test("null clears a constrained field: it is always accepted")
-    func typedNull() throws {
-        let kind = try #require(Catalog.kind(named: "opportunity"))
-        #expect(kind.problem(withJoint: "stage", value: Value.null) == nil)
-        #expect(kind.problem(withJoint: "title", value: Value.null) == nil)
-    }
-
-    @Test("a constrained field refuses every other kind of value, naming the kind")
-    func typedOtherKinds() throws {
-        let kind = try #require(Catalog.kind(named: "opportunity"))
-        let others: [Value] = [
-            .integer(1), .boolean(true), .decimal(try #require(DecimalNumber("1.5"))),
-            .money(try #require(Money("1 USD"))),
-            .date(try #require(CalendarDate("2027-03-31"))), .timestamp(0),
-            .reference(ObjectID(raw: ID128(high: 1, low: 1))),
-        ]
-        for value in others {
-            let problem = try #require(kind.problem(withJoint: "stage", value: value), "\(value.kindName)")
-            #expect(problem.contains("stage"))
-            #expect(problem.contains(value.kindName), "\(problem)")
+    @Test("a field kept per company cannot be written as a joint field", arguments: ["amount", "probability", "notes"])
+    func privateNotJoint(field: String) throws {
+        guard case .failure(let problem) = Catalog.opportunity.check(field, .string("1"), joint: true) else {
+            Issue.record("\(field) was accepted as joint")
+            return
         }
+        #expect(problem.message.contains("own field"))
+        #expect(Catalog.opportunity.check("notes", .string("x"), joint: false) == .success(.string("x")))
     }
 
-    @Test("an unconstrained field takes a value of any kind")
-    func typedUnconstrained() throws {
-        let kind = try #require(Catalog.kind(named: "opportunity"))
-        let values: [Value] = [
-            .null, .string("anything"), .string(""), .enumeration("anything"), .integer(-1), .boolean(false),
-            .decimal(try #require(DecimalNumber("-0.001"))), .money(try #require(Money("EUR 12"))),
-            .date(try #require(CalendarDate("2024-02-29"))), .timestamp(-1),
-            .reference(ObjectID(raw: ID128(high: 2, low: 3))),
-        ]
-        for field in ["title", "close_date", "account", "nope"] {
-            for value in values {
-                #expect(kind.problem(withJoint: field, value: value) == nil, "\(field) \(value.kindName)")
+    @Test("null (a deletion) is always accepted")
+    func null() {
+        for kind in Catalog.all {
+            for field in kind.fields where !field.type.isSet {
+                #expect(
+                    kind.check(field.name, .null, joint: field.placement == .joint) == .success(.null),
+                    "\(kind.name).\(field.name)"
+                )
             }
         }
     }

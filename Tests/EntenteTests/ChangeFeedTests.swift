@@ -9,7 +9,7 @@ import Testing
         defer { deal.cleanUp() }
         let feed = await deal.initech.changes()
         var changes = Changes()
-        changes.joint = [FieldValue("title", "Feed")]
+        changes.joint = [FieldValue("title", "Feed"), FieldValue("stage", "prospect")]
         let id = try await deal.globex.create(type: "opportunity", changes: changes, with: [deal.initech.company])
         try await send(deal.globex, deal.initech)
         // A refused import publishes nothing.
@@ -21,7 +21,7 @@ import Testing
         var received: [Change] = []
         for await change in feed {
             received.append(change)
-            if received.count == 4 { break }
+            if received.count == 5 { break }
         }
         #expect(
             received[0].kind == .created(type: "opportunity") && !received[0].isLocal
@@ -29,10 +29,11 @@ import Testing
         )
         #expect(received.contains { $0.kind == .participantAdded(deal.initech.company) })
         #expect(received[2].kind == .field(name: "title", namespace: nil, old: nil, new: .string("Feed")))
+        #expect(received[3].kind == .field(name: "stage", namespace: nil, old: nil, new: .string("prospect")))
         #expect(
-            received[3].kind == .field(name: "title", namespace: nil, old: .string("Feed"), new: .string("Feed v2"))
+            received[4].kind == .field(name: "title", namespace: nil, old: .string("Feed"), new: .string("Feed v2"))
         )
-        #expect(received[3].isLocal && received[3].company == deal.initech.company)
+        #expect(received[4].isLocal && received[4].company == deal.initech.company)
     }
 }
 

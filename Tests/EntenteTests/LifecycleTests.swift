@@ -43,7 +43,7 @@ import Testing
         try await deal.umbra.update(id, changes: joint("stage", .string("committed")))
         try await syncAll(deal)
         let views = try await deal.all.asyncMap { try await $0.object(id) }
-        let stages = views.map { $0.joint.first { $0.name == "stage" } }
+        let stages = views.map { $0.joint("stage") }
         #expect(Set(stages.map { $0?.value }).count == 1, "every company shows the same winner")
         #expect(stages.allSatisfy { $0?.conflicts.count == 1 }, "every company keeps the concurrent loser")
         let loser = try #require(stages[0]?.conflicts.first)
@@ -53,7 +53,7 @@ import Testing
         try await deal.globex.update(id, changes: joint("stage", .string("technical-validation")))
         try await syncAll(deal)
         for node in deal.all {
-            let stage = try await node.object(id).joint.first { $0.name == "stage" }
+            let stage = try await node.object(id).joint("stage")
             #expect(stage?.value == .string("technical-validation") && stage?.conflicts.isEmpty == true)
             #expect(try await node.conflicts().isEmpty)
         }
@@ -71,7 +71,7 @@ import Testing
         try await deal.umbra.updateSet(id, field: "team", joint: true, add: ["bob"])
         try await syncAll(deal)
         for node in deal.all {
-            let team = try await node.object(id).joint.first { $0.name == "team" }
+            let team = try await node.object(id).joint("team")
             #expect(
                 team?.elements == ["bob", "carol"],
                 "\(node.card.name) shows \(String(describing: team?.elements))"
@@ -91,7 +91,7 @@ import Testing
         try await umbra.update(id, changes: joint("next_steps", .string("SENTINEL-AFTER-REMOVAL")))
         try await send(umbra, initech)
         #expect(
-            try await initech.object(id).joint.first { $0.name == "next_steps" }?.value
+            try await initech.object(id).joint("next_steps")?.value
                 == .string("SENTINEL-AFTER-REMOVAL")
         )
         // The removal reaches Initech: it rebuilds the object and the write is gone.
@@ -100,7 +100,7 @@ import Testing
         for node in [globex, initech] {
             let view = try await node.object(id)
             #expect(
-                view.joint.first { $0.name == "next_steps" }?.value == .string("before removal"),
+                view.joint("next_steps")?.value == .string("before removal"),
                 "\(node.card.name)"
             )
             #expect(!view.participants.map(\.name).contains("Umbra Cloud"))
@@ -183,10 +183,10 @@ import Testing
         let deal = try await Deal.make()
         defer { deal.cleanUp() }
         let id = try await opportunity(deal)
-        try await deal.initech.update(id, changes: joint("amount", .money(Money("1250000.00 USD")!)))
+        try await deal.initech.update(id, changes: joint("budget", .money(Money("1250000.00 USD")!)))
         try await syncAll(deal)
         let history = try await deal.umbra.history(id)
-        let stage = try #require(history.first { $0.field == "amount" })
+        let stage = try #require(history.first { $0.field == "budget" })
         #expect(stage.company.name == "Initech" && stage.replica == deal.initech.replica && stage.applied)
         #expect(stage.value == .money(Money("1250000 USD")!))
         #expect(history.first?.change.hasPrefix("create opportunity") == true)
@@ -197,8 +197,8 @@ import Testing
         let deal = try await Deal.make()
         defer { deal.cleanUp() }
         let values: [FieldValue] = [
-            FieldValue("amount", .money(Money("1240000.50 EUR")!)),
-            FieldValue("probability", .decimal(DecimalNumber("0.35")!)),
+            FieldValue("budget", .money(Money("1240000.50 EUR")!)),
+            FieldValue("margin", .decimal(DecimalNumber("0.35")!)),
             FieldValue("close_date", .date(CalendarDate("2027-02-28")!)), FieldValue("seats", .integer(-42)),
             FieldValue("signed", .boolean(true)), FieldValue("kickoff", .timestamp(1_800_000_000_123)),
             FieldValue("tier", .enumeration("gold")), FieldValue("empty", .string("")),
@@ -237,7 +237,7 @@ import Testing
         // The laptop's joint edit reaches Initech through the server; its private values never do.
         try await send(globex, initech)
         #expect(
-            try await initech.object(id).joint.first { $0.name == "next_steps" }?.value
+            try await initech.object(id).joint("next_steps")?.value
                 == .string("call from the plane")
         )
         for secret in ["SENTINEL-SERVER-SIZE", "SENTINEL-LAPTOP-SIZE"] {

@@ -55,7 +55,7 @@ func networkSync(
         try await networkSync(initech, globex, capture: capture)
         let relay = try await networkSync(umbra, initech, capture: capture)
         #expect(relay.client.received > 0, "Initech relays Globex's envelopes to Umbra")
-        #expect(try await umbra.object(id).joint.first { $0.name == "title" }?.value == .string("Acme data platform"))
+        #expect(try await umbra.object(id).joint("title")?.value == .string("Acme data platform"))
 
         // Concurrent edits on all three nodes.
         var globexEdit = Changes()
@@ -190,13 +190,13 @@ func networkSync(
         #expect(report.refused >= 1)
         #expect(report.refusedReasons.contains { $0.contains("not a pinned partner") }, "\(report.refusedReasons)")
         #expect(report.applied >= 1)
-        #expect(try await partial.object(own).joint.first?.value == .string("From Initech"))
+        #expect(try await partial.object(own).joint("title")?.value == .string("From Initech"))
         await #expect(throws: EntenteError.self) { try await partial.object(relayed) }
 
         // Once Partial pins Globex, the next sync brings the relayed envelope: nothing was lost.
         try await partial.addPartner(globex.card)
         let again = try await networkSync(partial, initech).client
         #expect(again.refused == 0 && again.applied >= 1)
-        #expect(try await partial.object(relayed).joint.first?.value == .string("From Globex"))
+        #expect(try await partial.object(relayed).joint("title")?.value == .string("From Globex"))
     }
 }

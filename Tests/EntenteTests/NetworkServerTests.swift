@@ -111,8 +111,8 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
             let again = try await globex.sync(with: initech.company, address: address)
             #expect(again.sent == 0 && again.received == 0)
         }
-        #expect(try await initech.object(fromGlobex).joint.first?.value == .string("Over TCP"))
-        #expect(try await globex.object(fromInitech).joint.first?.value == .string("And back"))
+        #expect(try await initech.object(fromGlobex).joint("title")?.value == .string("Over TCP"))
+        #expect(try await globex.object(fromInitech).joint("title")?.value == .string("And back"))
         #expect(log.all.contains { $0.hasPrefix("listening 127.0.0.1:") })
         #expect(
             log.all.contains("synced Globex sent 1 received 1") || log.all.contains { $0.hasPrefix("synced Globex") }
@@ -225,7 +225,7 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
             #expect(await log.waitFor("failed authentication"))
             await #expect(throws: EntenteError.self) { try await initech.object(tamperedObject) }
             try await serverStillServes()
-            #expect(try await initech.object(tamperedObject).joint.first?.value == .string("Tampered"))
+            #expect(try await initech.object(tamperedObject).joint("title")?.value == .string("Tampered"))
 
             // 4. An oversized frame: a 2 GiB length prefix is refused at once and the connection closed.
             let raw = try TestSocket.connectToLoopback(port: port)
@@ -282,7 +282,7 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
                 options: Node.SyncOptions(limits: limits)
             )
             #expect(report.received >= 1)
-            #expect(try await initech.object(forInitech).joint.first?.value == .string("For Initech"))
+            #expect(try await initech.object(forInitech).joint("title")?.value == .string("For Initech"))
             // The slow reader is cut off with a clear reason: the write timeout (2 s), long before the idle one (600 s).
             #expect(await log.waitFor("stopped reading", timeout: .seconds(120)), "\(log.all)")
             // Umbra, reading normally, gets everything.

@@ -127,7 +127,7 @@ import Testing
                 stats.writes += 1
                 return
             default:
-                let members = view.joint.first { $0.name == "team" }?.elements ?? []
+                let members = view.joint("team")?.elements ?? []
                 guard let member = members.randomElement(using: &rng) else { return }
                 try await replica.node.updateSet(id, field: "team", joint: true, remove: [member])
                 stats.writes += 1

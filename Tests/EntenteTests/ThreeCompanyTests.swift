@@ -51,7 +51,7 @@ import Testing
         let views = try await deal.all.asyncMap { try await $0.object(id) }
         #expect(views[0].joint.map(\.value) == views[1].joint.map(\.value))
         #expect(views[1].joint.map(\.value) == views[2].joint.map(\.value))
-        #expect(views[0].joint.first { $0.name == "stage" }?.value == .string("technical-validation"))
+        #expect(views[0].joint("stage")?.value == .string("technical-validation"))
         #expect(Set(views.map { $0.participants.map(\.name) }) == [["Globex", "Initech", "Umbra Cloud"]])
 
         func fieldNames(_ view: ObjectView, of company: String) -> Set<String> {
@@ -120,7 +120,7 @@ import Testing
         stage.joint = [FieldValue("stage", "committed")]
         try await initech.update(id, changes: stage)
         let view = try await umbra.object(id)
-        #expect(view.joint.first { $0.name == "next_steps" }?.value == .string("workshop"))
+        #expect(view.joint("next_steps")?.value == .string("workshop"))
         try await send(initech, umbra)
         #expect(try await umbra.object(id).joint == (try await initech.object(id)).joint)
     }
@@ -145,7 +145,7 @@ import Testing
         #expect(first.waiting == 1 && first.applied == 0)
         let second = try await umbra.importBundle(try await globex.exportBundle(to: umbra.company).encoded())
         #expect(second.waiting == 0 && second.applied == 2)
-        #expect(try await umbra.object(id).joint.first { $0.name == "next_steps" }?.value == .string("pilot"))
+        #expect(try await umbra.object(id).joint("next_steps")?.value == .string("pilot"))
     }
 }
 
