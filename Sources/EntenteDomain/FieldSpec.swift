@@ -37,7 +37,7 @@ public enum FieldType: Hashable, Sendable {
         case .date: "date"
         case .timestamp: "timestamp"
         case .choice: "choice"
-        case .reference(let kind): "reference to a \(kind)"
+        case .reference(let kind): "reference (\(kind))"
         case .company: "company"
         case .set: "set"
         }

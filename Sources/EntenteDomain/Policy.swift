@@ -66,7 +66,7 @@ public struct Policy: Hashable, Sendable, Codable {
 
     /// One line for lists and dry runs (`names` gives partners' display names).
     public func summary(names: (CompanyID) -> String) -> String {
-        var parts: [String] = [type.map { "\($0)s" } ?? "objects"]
+        var parts: [String] = [type.map { $0.hasSuffix("y") ? "\($0.dropLast())ies" : "\($0)s" } ?? "objects"]
         if !conditions.isEmpty { parts.append("where " + conditions.map(\.description).joined(separator: " and ")) }
         if !invite.isEmpty { parts.append("are shared with " + invite.map(names).joined(separator: ", ")) }
         if let sharing, !fields.isEmpty {

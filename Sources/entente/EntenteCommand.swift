@@ -21,7 +21,8 @@ struct EntenteCommand: AsyncParsableCommand {
         subcommands: [
             Init.self, Card.self, PartnerCommand.self, New.self, SetFields.self, Elements.self, Share.self, Invite.self,
             Uninvite.self, Archive.self, Show.self, List.self, Conflicts.self, History.self, Status.self,
-            SummaryCommand.self, BundleCommand.self, ReplicaCommand.self, Serve.self, SyncCommand.self,
+            SummaryCommand.self, BundleCommand.self, ReplicaCommand.self, Serve.self, SyncCommand.self, Types.self,
+            Move.self, Convert.self, PolicyCommand.self,
         ]
     )
 }

@@ -38,8 +38,8 @@ struct FieldOptions: ParsableArguments {
     )
     var unsetJoint: [String] = []
 
-    func changes(_ node: Node) async throws -> Changes {
-        var changes = Changes()
+    func changes(_ node: Node, placed: [Assignment] = []) async throws -> Changes {
+        var changes = Changes(fields: try placed.map { try $0.field() })
         changes.joint = try joint.map { try $0.field() }
         changes.shared = try shared.map { try $0.field() }
         changes.privateFields = try privateFields.map { try $0.field() }
@@ -57,14 +57,24 @@ struct New: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create a shared object owned by this company and print its id.",
         discussion: """
-            Values are text unless typed as KEY:TYPE=VALUE, with TYPE one of string, int, decimal, money, bool, date, \
-            time, enum, ref. Example:
-              entente new opportunity --joint title='Acme data platform' --joint close_date:date=2027-03-31 \\
-                --private 'deal_size:money=1200000 USD' --with Initech
+            Fields given as KEY=VALUE go where the catalog and this company's policies put them: joint fields \
+            (title, stage, close_date...) to every participant, deal value, probability and other own fields stay \
+            private unless a policy shares them. Catalog fields take their type's text form (2027-03-31, \
+            '1250000 USD', 40); other fields are text unless typed as KEY:TYPE=VALUE (TYPE: string, int, decimal, \
+            money, bool, date, time, enum, ref). --joint, --set and --private place a field explicitly. Example:
+              entente new opportunity title='Acme data platform' close_date=2027-03-31 amount='1200000 USD' \
+                region=EMEA --with Initech
             """
     )
     @OptionGroup var node: NodeOptions
-    @Argument(help: "The object type (opportunity).") var type: String
+    @Argument(help: "The object type (see `entente types`).") var type: String
+    @Argument(
+        help: ArgumentHelp(
+            "Fields as KEY=VALUE, placed by the catalog and this company's policies (see `entente types TYPE`).",
+            valueName: "KEY=VALUE"
+        )
+    )
+    var placed: [Assignment] = []
     @OptionGroup var fields: FieldOptions
     @Option(
         name: .customLong("with"),
@@ -78,7 +88,11 @@ struct New: AsyncParsableCommand {
             let opened = try node.open()
             var participants: [CompanyID] = []
             for name in with { participants.append(try await opened.partner(named: name).company) }
-            let id = try await opened.create(type: type, changes: try await fields.changes(opened), with: participants)
+            let id = try await opened.create(
+                type: type,
+                changes: try await fields.changes(opened, placed: placed),
+                with: participants
+            )
             Output.print(json ? JSON.object([("id", .string(id.hex))]).rendered() : id.hex)
         }
     }
@@ -89,19 +103,27 @@ struct SetFields: AsyncParsableCommand {
         commandName: "set",
         abstract: "Write fields of an object.",
         discussion: """
-            Example: entente set 3fa2c1 --set region=EMEA --to Globex --private margin:decimal=0.31 --unset-joint next_steps
+            Examples: entente set 3fa2c1 next_steps='Workshop on Friday' probability=60
+                      entente set 3fa2c1 --set region=EMEA --to Globex --private margin:decimal=0.31 --unset-joint next_steps
             Values are typed as in `entente new`. --unset/--unset-joint delete a value (the field then shows as unset).
             """
     )
     @OptionGroup var node: NodeOptions
     @Argument(help: "The object id (or a unique prefix of 6+ hex digits).") var id: String
+    @Argument(
+        help: ArgumentHelp(
+            "Fields as KEY=VALUE, placed by the catalog and this company's policies.",
+            valueName: "KEY=VALUE"
+        )
+    )
+    var placed: [Assignment] = []
     @OptionGroup var fields: FieldOptions
 
     func run() async throws {
         try await guarded {
             let opened = try node.open()
             let object = try await opened.resolveObject(id)
-            try await opened.update(object, changes: try await fields.changes(opened))
+            try await opened.update(object, changes: try await fields.changes(opened, placed: placed))
         }
     }
 }
@@ -236,7 +258,7 @@ struct List: AsyncParsableCommand {
                     ).rendered()
                 )
             } else if objects.isEmpty {
-                Output.print("No objects yet. Create one with: entente new opportunity --joint title=...")
+                Output.print("No objects yet. Create one with: entente new opportunity title=...")
             } else {
                 for object in objects {
                     Output.print("\(object.id.short)  \(object.type)  \(object.owner.name)  \(object.title ?? "")")
