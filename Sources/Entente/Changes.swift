@@ -34,6 +34,9 @@ public struct Changes: Hashable, Sendable {
     /// Fields placed automatically: by this company's sharing policies, else by the object kind's catalog
     /// (joint fields are joint, deal value and the like stay private; fields outside the catalog stay private).
     public var fields: [FieldValue] = []
+    /// Set fields to make exactly equal to the given elements (placed like `fields`): missing elements are
+    /// added, others removed (a concurrent add by a partner still survives, add-wins).
+    public var sets: [String: [String]] = [:]
     /// Leave a terminal workflow state (owner only): `entente move --reopen`.
     public var reopen = false
     /// Set by `convert`: the write may enter a state plain moves cannot (a lead's `converted`).
@@ -45,7 +48,7 @@ public struct Changes: Hashable, Sendable {
     /// True if nothing is written.
     public var isEmpty: Bool {
         joint.isEmpty && shared.isEmpty && privateFields.isEmpty && unsetJoint.isEmpty && unset.isEmpty
-            && fields.isEmpty
+            && fields.isEmpty && sets.isEmpty
     }
 
     /// Whether the changes write field `name` (in any namespace).

@@ -445,6 +445,41 @@ extension Node {
             state.apply(operation, author: company)
             operations.append(operation)
         }
+        for (name, elements) in changes.sets.sorted(by: { $0.key < $1.key }) {
+            guard FieldKey.isValidName(name) else {
+                throw EntenteError(.invalidArgument, "field name '\(name)' is not valid")
+            }
+            if let spec = kind?.field(named: name), !spec.type.isSet {
+                throw EntenteError(.invalidArgument, "\(kind?.name ?? "") \(name) is not a set field")
+            }
+            let (namespace, sharing) = placement(
+                of: name,
+                kind: kind,
+                policies: policies,
+                values: prospectiveValues(changes, state)
+            )
+            let key = FieldKey(namespace, name)
+            let visibility =
+                namespace == .joint ? .participants : try resolve(sharing, state: state, droppingOutsiders: true)
+            let current = state.sets[key]
+            let wanted = Set(elements)
+            var setOperations: [Operation] = []
+            for element in elements.sorted() where !(current?.elements[element]?.isPresent ?? false) {
+                setOperations.append(Operation(object: state.id, timestamp: tick(), kind: .addElement(key, element, visibility)))
+            }
+            for (element, elementState) in (current?.elements ?? [:]).sorted(by: { $0.key < $1.key })
+            where elementState.isPresent && !wanted.contains(element) {
+                setOperations.append(
+                    Operation(
+                        object: state.id,
+                        timestamp: tick(),
+                        kind: .removeElement(key, element, observed: elementState.observed, visibility)
+                    )
+                )
+            }
+            for operation in setOperations { state.apply(operation, author: company) }
+            operations += setOperations
+        }
         if let moved, moved != before, let kind, let workflow {
             for required in workflow.requires[moved, default: []] where !hasValue(required, in: state) {
                 throw EntenteError(

@@ -1,0 +1,218 @@
+import EntenteCore
+import EntenteDomain
+import EntenteStore
+
+/// One record of a CRM import: its CRM id (kept as this company's private `crm_id`), its field values and set
+/// fields, and the line it came from (for errors).
+public struct ImportRecord: Hashable, Sendable {
+    /// The line of the source file where the record starts.
+    public var line: Int
+    /// The CRM's record id.
+    public var key: String
+    /// The field values (placed by the catalog and this company's policies).
+    public var fields: [FieldValue]
+    /// Set fields, made exactly equal to these elements.
+    public var sets: [String: [String]]
+
+    /// Creates a record.
+    public init(line: Int, key: String, fields: [FieldValue], sets: [String: [String]] = [:]) {
+        self.line = line
+        self.key = key
+        self.fields = fields
+        self.sets = sets
+    }
+}
+
+/// A record refused by an import, with the reason.
+public struct ImportProblem: Hashable, Sendable {
+    /// The line of the source file.
+    public let line: Int
+    /// Why.
+    public let message: String
+}
+
+/// What an import did (or, in a dry run, would do).
+public struct ImportSummary: Hashable, Sendable {
+    /// Records that created an object.
+    public var created = 0
+    /// Records that changed an existing object (matched by CRM id).
+    public var updated = 0
+    /// Records whose object already held every value (nothing written).
+    public var unchanged = 0
+    /// Records refused, by line.
+    public var problems: [ImportProblem] = []
+    /// True if nothing was written (a dry run, or an all-or-nothing import with problems).
+    public var dryRun = false
+}
+
+extension Node {
+    /// Imports CRM records of one type: a record whose CRM id this company already holds updates that object
+    /// (only the fields whose value differs, so importing the same file again writes nothing); any other record
+    /// creates an object owned by this company, invited to `participants` and to partners the policies name.
+    ///
+    /// Every record is checked first (field types, workflow moves). With `skipBadRecords` false (the default)
+    /// one bad record means nothing is written and every problem is reported; with it true, the good records are
+    /// written and the bad ones reported. Writes go in transactions of `chunk` records; `progress` is called
+    /// after each with (records done, records in all).
+    public func importRecords(
+        type: String,
+        _ records: [ImportRecord],
+        with participants: [CompanyID] = [],
+        skipBadRecords: Bool = false,
+        dryRun: Bool = false,
+        chunk: Int = 2000,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws(EntenteError) -> ImportSummary {
+        let kind = try knownKind(type)
+        let crmKey = FieldKey(.company(company), "crm_id")
+        let existing: [String: ObjectID] = try reading { tx in
+            var map: [String: ObjectID] = [:]
+            for (id, value) in try tx.fieldValues(of: crmKey, type: type) {
+                if case .string(let key) = value { map[key] = id }
+            }
+            return map
+        }
+        var summary = ImportSummary()
+        var creates: [(ImportRecord, Changes)] = []
+        var updates: [(ImportRecord, ObjectID, Changes)] = []
+        var seen: [String: Int] = [:]
+        var matched: [(ImportRecord, ObjectID)] = []
+        for record in records {
+            if let first = seen[record.key] {
+                summary.problems.append(
+                    ImportProblem(line: record.line, message: "CRM id '\(record.key)' is also on line \(first)")
+                )
+                continue
+            }
+            seen[record.key] = record.line
+            if let id = existing[record.key] {
+                matched.append((record, id))
+                continue
+            }
+            do {
+                creates.append((record, try newImportChanges(record, kind: kind)))
+            } catch {
+                summary.problems.append(ImportProblem(line: record.line, message: error.message))
+            }
+        }
+        let checked: [(ImportRecord, ObjectID, Result<Changes?, EntenteError>)] = try reading { tx in
+            try matched.map { record, id in
+                let state = try tx.loadObject(id)
+                return (record, id, Result { () throws(EntenteError) in try importChanges(record, into: state, kind: kind) })
+            }
+        }
+        for (record, id, result) in checked {
+            switch result {
+            case .success(let changes?): updates.append((record, id, changes))
+            case .success(nil): summary.unchanged += 1
+            case .failure(let error): summary.problems.append(ImportProblem(line: record.line, message: error.message))
+            }
+        }
+        summary.problems.sort { $0.line < $1.line }
+        summary.created = creates.count
+        summary.updated = updates.count
+        if dryRun || (!summary.problems.isEmpty && !skipBadRecords) {
+            summary.dryRun = true
+            return summary
+        }
+        let total = creates.count + updates.count
+        var done = 0
+        var start = 0
+        while start < creates.count {
+            let slice = creates[start..<min(start + chunk, creates.count)]
+            _ = try transaction { tx in try createRecords(kind, slice.map(\.1), with: participants, tx) }
+            start += slice.count
+            done += slice.count
+            progress(done, total)
+        }
+        start = 0
+        while start < updates.count {
+            let slice = updates[start..<min(start + chunk, updates.count)]
+            try transaction { tx in try updateRecords(slice.map { ($0.1, $0.2) }, tx) }
+            start += slice.count
+            done += slice.count
+            progress(done, total)
+        }
+        return summary
+    }
+
+    /// The changes creating a record's object, checked like a local write.
+    func newImportChanges(_ record: ImportRecord, kind: ObjectKind) throws(EntenteError) -> Changes {
+        var changes = Changes(fields: try checkedFields(record, kind: kind))
+        changes.privateFields.append(FieldValue("crm_id", .string(record.key)))
+        changes.sets = record.sets
+        if let workflow = kind.workflow,
+            case .string(let target)? = changes.fields.first(where: { $0.name == workflow.field })?.value
+        {
+            for required in workflow.requires[target, default: []]
+            where !changes.fields.contains(where: { $0.name == required && $0.value != .null }) {
+                throw EntenteError(.invalidArgument, "a \(kind.name) in '\(target)' needs \(required)")
+            }
+        }
+        return changes
+    }
+
+    /// The changes bringing an existing object to a record's values (nil if it already holds them); a stage
+    /// change is checked as a move by the owner that may reopen (the CRM is the owner's record of the deal).
+    func importChanges(
+        _ record: ImportRecord,
+        into state: ObjectState?,
+        kind: ObjectKind
+    ) throws(EntenteError) -> Changes? {
+        let fields = try checkedFields(record, kind: kind)
+        guard let state, state.isParticipant(company) else {
+            throw EntenteError(.rejected, "the object with CRM id '\(record.key)' no longer takes part")
+        }
+        let own = Namespace.company(company)
+        var changes = Changes()
+        for field in fields {
+            let current = [FieldKey(.joint, field.name), FieldKey(own, field.name)].compactMap {
+                state.fields[$0].flatMap { kind.ordered($0, key: FieldKey(.joint, field.name)).first?.value }
+            }.first
+            if current != field.value { changes.fields.append(field) }
+        }
+        for (name, elements) in record.sets {
+            let current = [FieldKey(.joint, name), FieldKey(own, name)].compactMap { state.sets[$0]?.members }.first
+            if Set(current ?? []) != Set(elements) { changes.sets[name] = elements }
+        }
+        guard !changes.isEmpty else { return nil }
+        if let workflow = kind.workflow,
+            case .string(let target)? = changes.fields.first(where: { $0.name == workflow.field })?.value
+        {
+            if let problem = workflow.problem(
+                from: kind.state(of: state),
+                to: target,
+                isOwner: state.owner == company,
+                reopening: true,
+                isReservedAllowed: true
+            ) {
+                throw EntenteError(.invalidArgument, problem)
+            }
+            for required in workflow.requires[target, default: []]
+            where !changes.fields.contains(where: { $0.name == required }) && !hasValue(required, in: state) {
+                throw EntenteError(.invalidArgument, "moving to '\(target)' needs \(required)")
+            }
+            changes.reopen = true
+            changes.isConversion = true
+        }
+        return changes
+    }
+
+    /// The record's values, type-checked against the catalog (text read in each field's canonical form).
+    func checkedFields(_ record: ImportRecord, kind: ObjectKind) throws(EntenteError) -> [FieldValue] {
+        guard !record.key.isEmpty else { throw EntenteError(.invalidArgument, "the CRM id is empty") }
+        var result: [FieldValue] = []
+        for field in record.fields {
+            guard FieldKey.isValidName(field.name) else {
+                throw EntenteError(.invalidArgument, "field name '\(field.name)' is not valid")
+            }
+            guard field.name != "crm_id" else { continue }
+            let joint = kind.field(named: field.name)?.placement == .joint
+            switch kind.check(field.name, field.value, joint: joint) {
+            case .success(let value): result.append(FieldValue(field.name, value))
+            case .failure(let problem): throw EntenteError(.invalidArgument, problem.message)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,71 @@
+import EntenteCore
+import EntenteDomain
+import Foundation
+import Testing
+
+@testable import Entente
+
+/// CRM records into a node: upsert by CRM id, all or nothing, policies on import, re-import writes nothing.
+@Suite struct ImportNodeTests {
+    func record(_ line: Int, _ key: String, _ pairs: [(String, String)], sets: [String: [String]] = [:]) -> ImportRecord {
+        ImportRecord(line: line, key: key, fields: pairs.map { FieldValue($0.0, .string($0.1)) }, sets: sets)
+    }
+
+    var records: [ImportRecord] {
+        [
+            record(2, "006A", [("title", "Acme"), ("stage", "qualified"), ("region", "EMEA"), ("amount", "1000 USD")]),
+            record(3, "006B", [("title", "Bolt"), ("stage", "committed"), ("region", "NA")], sets: ["delivery_models": ["saas", "marketplace"]]),
+            record(4, "006C", [("title", "Core"), ("stage", "closed-lost"), ("closed_lost_reason", "price")]),
+        ]
+    }
+
+    @Test func importUpsertsByCRMIdAndReimportWritesNothing() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        _ = try await deal.globex.addPolicy(
+            Policy(type: "opportunity", conditions: [Condition("region=EMEA")!], invite: [deal.initech.company])
+        )
+        var reported: [(Int, Int)] = []
+        let first = try await deal.globex.importRecords(type: "opportunity", records, chunk: 2) { reported.append(($0, $1)) }
+        #expect(first.created == 3 && first.updated == 0 && first.problems.isEmpty)
+        #expect(reported.last.map { $0.0 == 3 && $0.1 == 3 } == true && reported.count == 2)
+        let objects = try await deal.globex.objects()
+        #expect(objects.count == 3)
+        let acme = try #require(objects.first { $0.title == "Acme" })
+        let view = try await deal.globex.object(acme.id)
+        #expect(view.participants.map(\.name).contains("Initech"), "the EMEA policy applied on import")
+        #expect(view.field("crm_id", of: deal.globex.company)?.value == .string("006A"))
+        #expect(view.privateFields.contains("amount") && view.privateFields.contains("crm_id"))
+        let envelopes = try await deal.globex.status().envelopes
+        let again = try await deal.globex.importRecords(type: "opportunity", records)
+        #expect(again.unchanged == 3 && again.created == 0 && again.updated == 0)
+        #expect(try await deal.globex.status().envelopes == envelopes, "a re-import wrote something")
+        var changed = records
+        changed[0] = record(2, "006A", [("title", "Acme"), ("stage", "committed"), ("region", "EMEA")])
+        changed[1].sets = ["delivery_models": ["saas"]]
+        let third = try await deal.globex.importRecords(type: "opportunity", changed)
+        #expect(third.updated == 2 && third.unchanged == 1)
+        #expect(try await deal.globex.object(acme.id).joint("stage")?.value == .string("committed"))
+        let bolt = try #require(objects.first { $0.title == "Bolt" })
+        #expect(try await deal.globex.object(bolt.id).joint("delivery_models")?.elements == ["saas"])
+    }
+
+    @Test func aBadRecordImportsNothingUnlessAskedToSkipIt() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        var bad = records
+        bad.append(record(7, "006D", [("title", "Dud"), ("close_date", "31.02.2027")]))
+        bad.append(record(9, "006E", [("title", "Lost"), ("stage", "closed-lost")]))
+        bad.append(record(11, "006A", [("title", "Twice")]))
+        let before = try await fingerprint(deal.globex)
+        let refused = try await deal.globex.importRecords(type: "opportunity", bad)
+        #expect(refused.dryRun && refused.problems.map(\.line) == [7, 9, 11])
+        #expect(refused.problems[0].message.contains("close_date"))
+        #expect(refused.problems[1].message.contains("closed_lost_reason"))
+        #expect(refused.problems[2].message.contains("line 2"))
+        #expect(try await fingerprint(deal.globex) == before, "an all-or-nothing import with problems wrote")
+        let skipped = try await deal.globex.importRecords(type: "opportunity", bad, skipBadRecords: true)
+        #expect(!skipped.dryRun && skipped.created == 3 && skipped.problems.count == 3)
+        #expect(try await deal.globex.objects().count == 3)
+    }
+}
