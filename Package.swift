@@ -53,6 +53,8 @@ let package = Package(
         ),
         // Ecosystem objects: types, fields, default visibilities.
         .target(name: "EntenteDomain", dependencies: ["EntenteCore"], swiftSettings: strict),
+        // CRM interchange: a streaming RFC 4180 CSV reader and writer, column mappings, lenient CRM value formats.
+        .target(name: "EntenteCSV", dependencies: ["EntenteCore", "EntenteDomain"], swiftSettings: strict),
         // The public face: Node.
         .target(
             name: "Entente",
@@ -63,7 +65,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "entente",
-            dependencies: ["Entente", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Entente", "EntenteDomain", "EntenteCSV",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         // The benchmark: the joint-pipeline workload against the physical limits, measured in one run.
@@ -91,10 +96,12 @@ let package = Package(
             dependencies: ["EntenteSync", "EntenteWire", "EntenteCore", "EntenteCrypto", "EntenteTestSupport"]
         ),
         .testTarget(name: "EntenteDomainTests", dependencies: ["EntenteDomain", "EntenteCore"]),
+        .testTarget(name: "EntenteCSVTests", dependencies: ["EntenteCSV", "EntenteDomain", "EntenteCore"]),
         .testTarget(
             name: "EntenteTests",
             dependencies: [
-                "Entente", "EntenteWire", "EntenteSync", "EntenteCrypto", "EntenteCore", "EntenteTestSupport",
+                "Entente", "EntenteWire", "EntenteSync", "EntenteCrypto", "EntenteCore", "EntenteDomain",
+                "EntenteTestSupport",
             ]
         ),
         .testTarget(name: "EntenteCLITests", dependencies: ["entente", "entente-bench", "EntenteTestSupport"]),

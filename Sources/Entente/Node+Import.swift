@@ -29,6 +29,12 @@ public struct ImportProblem: Hashable, Sendable {
     public let line: Int
     /// Why.
     public let message: String
+
+    /// Creates a problem.
+    public init(line: Int, message: String) {
+        self.line = line
+        self.message = message
+    }
 }
 
 /// What an import did (or, in a dry run, would do).
@@ -72,6 +78,13 @@ extension Node {
             }
             return map
         }
+        let heldObjects: Set<ObjectID> = try reading { tx in
+            Set(try tx.objectList(type: type).map(\.id))
+        }
+        // An exported object without a CRM id is keyed by its object id: a re-import matches it.
+        func heldObject(_ key: String) -> ObjectID? {
+            ObjectID(hex: key).flatMap { heldObjects.contains($0) ? $0 : nil }
+        }
         var summary = ImportSummary()
         var creates: [(ImportRecord, Changes)] = []
         var updates: [(ImportRecord, ObjectID, Changes)] = []
@@ -85,7 +98,7 @@ extension Node {
                 continue
             }
             seen[record.key] = record.line
-            if let id = existing[record.key] {
+            if let id = existing[record.key] ?? heldObject(record.key) {
                 matched.append((record, id))
                 continue
             }
@@ -214,5 +227,42 @@ extension Node {
             }
         }
         return result
+    }
+}
+
+/// One object as a CRM export row: its key (this company's CRM id, else the object id), and the values this
+/// company sees (joint fields, overlaid by its own).
+public struct ExportRecord: Hashable, Sendable {
+    /// The CRM id, or the object's id for objects without one (a re-import matches either).
+    public let key: String
+    /// Field values by name (`crm_id` excluded).
+    public let values: [String: Value]
+    /// Set fields by name.
+    public let sets: [String: [String]]
+}
+
+extension Node {
+    /// The objects of `type` this company takes part in, as export rows (archived objects left out).
+    public func exportRecords(type: String) throws(EntenteError) -> [ExportRecord] {
+        let kind = try knownKind(type)
+        return try reading { tx in
+            var rows: [ExportRecord] = []
+            for item in try tx.objectList(type: type, includeArchived: false) {
+                guard let state = try tx.loadObject(item.id), state.isParticipant(company) else { continue }
+                var values: [String: Value] = [:]
+                var sets: [String: [String]] = [:]
+                let own = Namespace.company(company)
+                for namespace in [Namespace.joint, own] {
+                    for (key, field) in state.fields where key.namespace == namespace {
+                        values[key.name] = kind.ordered(field, key: key).first?.value ?? field.winner.value
+                    }
+                    for (key, set) in state.sets where key.namespace == namespace { sets[key.name] = set.members }
+                }
+                var crmID: String?
+                if case .string(let text)? = values.removeValue(forKey: "crm_id") { crmID = text }
+                rows.append(ExportRecord(key: crmID ?? state.id.hex, values: values, sets: sets))
+            }
+            return rows
+        }
     }
 }

@@ -22,7 +22,7 @@ struct EntenteCommand: AsyncParsableCommand {
             Init.self, Card.self, PartnerCommand.self, New.self, SetFields.self, Elements.self, Share.self, Invite.self,
             Uninvite.self, Archive.self, Show.self, List.self, Conflicts.self, History.self, Status.self,
             SummaryCommand.self, BundleCommand.self, ReplicaCommand.self, Serve.self, SyncCommand.self, Types.self,
-            Move.self, Convert.self, PolicyCommand.self,
+            Move.self, Convert.self, PolicyCommand.self, ImportCommand.self, ExportCommand.self,
         ]
     )
 }

@@ -1,4 +1,5 @@
 import EntenteCore
+import EntenteDomain
 import EntenteTestSupport
 import EntenteWire
 import Foundation
@@ -101,7 +102,25 @@ import Testing
             else { return }
             let others = view.participants.map(\.id).filter { $0 != companies[replica.company] }
             var changes = Changes()
-            switch rng.int(0...5) {
+            switch rng.int(0...6) {
+            case 6:
+                // A workflow move: concurrent moves on other replicas must resolve the same way everywhere
+                // (Specs/domain.md); moves the workflow forbids from this replica's view are refused locally.
+                let stage = rng.pick(Catalog.opportunity.workflow?.states ?? [])
+                var also = Changes()
+                if stage == "closed-lost" { also.joint = [FieldValue("closed_lost_reason", fresh("reason"))] }
+                do {
+                    try await replica.node.move(
+                        id,
+                        to: stage,
+                        reopen: view.owner.id == companies[replica.company],
+                        also: also
+                    )
+                    stats.writes += 1
+                } catch {
+                    guard error.code == .invalidArgument else { throw error }
+                }
+                return
             case 0:
                 changes.joint = [
                     FieldValue(

@@ -1,0 +1,188 @@
+import ArgumentParser
+import Entente
+import EntenteCSV
+import Foundation
+
+/// Reads `--map`: a built-in mapping name, or a mapping file.
+func loadMapping(_ text: String?, type: String?) throws -> Mapping {
+    let name = text ?? (type == nil || type == "opportunity" ? "generic-pipeline" : "")
+    if let builtin = Mapping.builtin(named: name) { return builtin }
+    guard !name.isEmpty else {
+        throw EntenteError(.invalidArgument, "give a column mapping with --map FILE (built-in: \(Mapping.builtinNames.joined(separator: ", ")))")
+    }
+    guard FileManager.default.fileExists(atPath: name) else {
+        throw EntenteError(
+            .notFound,
+            "no mapping file \(name) (built-in mappings: \(Mapping.builtinNames.joined(separator: ", ")))"
+        )
+    }
+    do { return try Mapping(contentsOfFile: name) } catch {
+        throw EntenteError(.badInput, "mapping \(name): \(error)")
+    }
+}
+
+func plan(_ mapping: Mapping, type: String?) throws -> CSVPlan {
+    if let type, type != mapping.objectType {
+        throw EntenteError(.invalidArgument, "the mapping is for \(mapping.objectType) records, not \(type)")
+    }
+    do { return try CSVPlan(mapping: mapping) } catch { throw EntenteError(.badInput, "mapping: \(error)") }
+}
+
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import records from a CRM export.",
+        subcommands: [ImportCSV.self]
+    )
+}
+
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export records for a CRM.",
+        subcommands: [ExportCSV.self]
+    )
+}
+
+struct ImportCSV: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "csv",
+        abstract: "Import a CSV file: one object per row, upserted by the CRM record id (kept private as crm_id).",
+        discussion: """
+            --map takes a mapping file (Specs/csv.md) or a built-in name: salesforce-opportunity, generic-pipeline \
+            (the default for opportunities). Fields are placed by the catalog and this company's sharing policies, \
+            which also invite partners. All or nothing by default: if any row is bad, nothing is imported and every \
+            bad row is reported with its line; --skip-bad-rows imports the good rows. Importing the same file again \
+            changes nothing. --dry-run reports what would happen.
+            Example: entente import csv opportunities.csv --map salesforce-opportunity --with Initech
+            """
+    )
+    @OptionGroup var node: NodeOptions
+    @Argument(help: "The CSV file.") var file: String
+    @Option(help: "The object type (default: the mapping's).") var type: String?
+    @Option(help: ArgumentHelp("A mapping file or built-in mapping name.", valueName: "MAPPING")) var map: String?
+    @Option(name: .customLong("with"), help: ArgumentHelp("Invite this partner to new objects.", valueName: "PARTNER"))
+    var with: [String] = []
+    @Flag(help: "Import the good rows and report the bad ones (default: all or nothing).") var skipBadRows = false
+    @Flag(help: "Check everything and report what would be created and updated; write nothing.") var dryRun = false
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() async throws {
+        try await guarded {
+            let opened = try node.open()
+            let plan = try plan(try loadMapping(map, type: type), type: type)
+            let partners = try await opened.partners(includingSelf: true)
+            var participants: [CompanyID] = []
+            for name in with { participants.append(try await opened.partner(named: name).company) }
+            let started = Date()
+            let converted: CSVImportResult
+            do {
+                converted = try plan.convert(
+                    fileAt: file,
+                    resolveCompany: { text in
+                        partners.first { $0.name.lowercased() == text.lowercased() || $0.company.hex == text }?.company.hex
+                    },
+                    progress: { read in
+                        if read % 20_000 == 0 { Output.progress("read \(read) rows...") }
+                    }
+                )
+            } catch { throw EntenteError(.badInput, "\(file): \(error)") }
+            var problems = converted.errors.map { ImportProblem(line: $0.line, message: $0.description) }
+            let records = converted.rows.map { row in
+                ImportRecord(
+                    line: row.line,
+                    key: row.key,
+                    fields: row.values.map { FieldValue($0.field, $0.value) },
+                    sets: Dictionary(row.sets.map { ($0.field, $0.elements) }, uniquingKeysWith: { _, last in last })
+                )
+            }
+            var summary = try await opened.importRecords(
+                type: plan.kind.name,
+                records,
+                with: participants,
+                skipBadRecords: skipBadRows,
+                dryRun: dryRun || (!problems.isEmpty && !skipBadRows),
+                progress: { done, total in Output.progress("imported \(done)/\(total)") }
+            )
+            problems += summary.problems
+            problems.sort { $0.line < $1.line }
+            summary.problems = problems
+            let seconds = Date().timeIntervalSince(started)
+            if json {
+                Output.print(
+                    JSON.object([
+                        ("rows", .number(Int64(converted.recordsRead))), ("created", .number(Int64(summary.created))),
+                        ("updated", .number(Int64(summary.updated))), ("unchanged", .number(Int64(summary.unchanged))),
+                        ("written", .bool(!summary.dryRun)),
+                        (
+                            "problems",
+                            .array(
+                                problems.map {
+                                    .object([("line", .number(Int64($0.line))), ("message", .string($0.message))])
+                                }
+                            )
+                        ),
+                        ("warnings", .array(converted.warnings.map(JSON.string))),
+                    ]).rendered()
+                )
+            } else {
+                for warning in converted.warnings { Output.progress("warning: \(warning)") }
+                for problem in problems { Output.progress("line \(problem.line): \(problem.message)") }
+                let verb = summary.dryRun ? "would create" : "created"
+                Output.print(
+                    "\(converted.recordsRead) rows: \(verb) \(summary.created), "
+                        + "\(summary.dryRun ? "would update" : "updated") \(summary.updated), unchanged \(summary.unchanged)"
+                        + (problems.isEmpty ? "" : ", \(problems.count) bad") + " (\(String(format: "%.2f", seconds)) s)"
+                )
+            }
+            if !problems.isEmpty && !skipBadRows {
+                throw EntenteError(
+                    .badInput,
+                    "\(problems.count) bad row(s) in \(file); nothing was imported (fix them, or use --skip-bad-rows)"
+                )
+            }
+        }
+    }
+}
+
+struct ExportCSV: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "csv",
+        abstract: "Export the objects of a type as CSV, in a mapping's columns and formats.",
+        discussion: """
+            Values are those this company sees: joint fields and its own (private ones included; this is for its own \
+            CRM). Objects without a CRM id are keyed by their object id; importing the file back changes nothing.
+            """
+    )
+    @OptionGroup var node: NodeOptions
+    @Option(help: "The object type (default: the mapping's).") var type: String?
+    @Option(help: ArgumentHelp("A mapping file or built-in mapping name.", valueName: "MAPPING")) var map: String?
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file (default: standard output).", valueName: "FILE"))
+    var out: String?
+    @Flag(help: "Start with a UTF-8 byte-order mark (for spreadsheets).") var bom = false
+
+    func run() async throws {
+        try await guarded {
+            let opened = try node.open()
+            let plan = try plan(try loadMapping(map, type: type), type: type)
+            let partners = try await opened.partners(includingSelf: true)
+            let rows = try await opened.exportRecords(type: plan.kind.name).map {
+                ExportRow(key: $0.key, values: $0.values, sets: $0.sets)
+            }
+            let text: String
+            do {
+                text = try plan.export(
+                    rows,
+                    companyName: { id in partners.first { $0.company.hex == id }?.name },
+                    byteOrderMark: bom
+                )
+            } catch { throw EntenteError(.badInput, "export: \(error)") }
+            if let out {
+                try writeFile(Array(text.utf8), to: out, what: "CSV")
+                Output.progress("wrote \(rows.count) \(plan.kind.name) rows to \(out)")
+            } else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        }
+    }
+}

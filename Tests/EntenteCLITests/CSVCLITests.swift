@@ -1,0 +1,65 @@
+import EntenteTestSupport
+import Foundation
+import Testing
+
+/// CRM CSV import and export through the built binary.
+@Suite struct CSVCLITests {
+    static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Examples/data/salesforce-opportunities.csv").path
+
+    @Test func importExportReimportChangesNothingAndPrivateValuesStayHome() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try StoryTests.threeNodes(cli)
+        try cli.ok("policy", "add", "--type", "opportunity", "--where", "region=EMEA", "--invite", "Initech", "--dir", "g")
+        let first = try cli.ok("import", "csv", Self.sample, "--map", "salesforce-opportunity", "--json", "--dir", "g")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        #expect(summary["created"] as? Int == 12 && summary["written"] as? Bool == true)
+        let again = try cli.ok("import", "csv", Self.sample, "--map", "salesforce-opportunity", "--dir", "g")
+        #expect(again.contains("created 0, updated 0, unchanged 12"), "\(again)")
+        try cli.ok("export", "csv", "--map", "salesforce-opportunity", "--out", "export.csv", "--dir", "g")
+        let exported = String(decoding: cli.bytes("export.csv"), as: UTF8.self)
+        #expect(exported.hasPrefix("Opportunity ID,") && exported.contains("\"Acme, Inc.\""))
+        let round = try cli.ok("import", "csv", "export.csv", "--map", "salesforce-opportunity", "--dir", "g")
+        #expect(round.contains("created 0, updated 0, unchanged 12"), "\(round)")
+        // The EMEA deals went to Initech (policy on import); deal values are private by default.
+        try cli.ok("bundle", "export", "--to", "Initech", "--out", "i.bundle", "--dir", "g")
+        try cli.ok("bundle", "import", "i.bundle", "--dir", "i")
+        let list = try cli.ok("list", "--dir", "i")
+        #expect(list.contains("Acme data platform"))
+        for sentinel in ["1240000", "0068d00000KxA1AAAQ", "Dana Whitfield"] {
+            #expect(!contains(cli.bytes("i.bundle"), sentinel))
+            for file in try FileManager.default.subpathsOfDirectory(atPath: cli.path("i")) {
+                #expect(!contains(cli.bytes("i/" + file), sentinel), "\(sentinel) reached Initech's \(file)")
+            }
+        }
+    }
+
+    @Test func badRowsAreNamedByLineAndNothingIsImportedUnlessSkipped() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try cli.ok("init", "--company", "Globex", "--dir", "g")
+        let csv = """
+            id,name,account,stage,amount,currency,close_date,region
+            A-1,"Quoted, comma",Acme,prospect,100,USD,2027-01-31,EMEA
+            A-2,Bad date,Acme,prospect,100,USD,31/31/2027,EMEA
+            A-3,"Multi
+            line",Acme,closed-lost,100,USD,2027-02-01,EMEA
+            A-4,Fine,Acme,qualified,,,,NA
+
+            """
+        try cli.write(Array(("\u{FEFF}" + csv).utf8), "pipeline.csv")
+        let before = try cli.ok("list", "--json", "--dir", "g")
+        let result = try cli.run(["import", "csv", "pipeline.csv", "--dir", "g"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("line 3") && result.stderr.contains("31/31/2027"), "\(result.stderr)")
+        #expect(result.stderr.contains("line 4") && result.stderr.contains("closed_lost_reason"), "\(result.stderr)")
+        #expect(result.stderr.contains("nothing was imported"))
+        #expect(try cli.ok("list", "--json", "--dir", "g") == before, "a refused import changed the store")
+        let skipped = try cli.ok("import", "csv", "pipeline.csv", "--skip-bad-rows", "--dir", "g")
+        #expect(skipped.contains("created 2"), "\(skipped)")
+        #expect(try cli.ok("list", "--dir", "g").contains("Quoted, comma"))
+        try cli.fails(["import", "csv", "missing.csv", "--dir", "g"], mentioning: "missing.csv")
+        try cli.fails(["import", "csv", "pipeline.csv", "--map", "nope.json", "--dir", "g"], mentioning: "nope.json")
+    }
+}
