@@ -53,6 +53,9 @@ let package = Package(
         ),
         // Ecosystem objects: types, fields, default visibilities.
         .target(name: "EntenteDomain", dependencies: ["EntenteCore"], swiftSettings: strict),
+        // Reports: KPIs (pipeline, revenue, sourced vs influenced, win ratio, cycle, velocity) and their
+        // table, JSON, CSV and self-contained HTML/SVG renderings. Pure: records in, text out.
+        .target(name: "EntenteReports", dependencies: ["EntenteCore"], swiftSettings: strict),
         // CRM interchange: a streaming RFC 4180 CSV reader and writer, column mappings, lenient CRM value formats.
         .target(name: "EntenteCSV", dependencies: ["EntenteCore", "EntenteDomain"], swiftSettings: strict),
         // The public face: Node.
@@ -60,13 +63,14 @@ let package = Package(
             name: "Entente",
             dependencies: [
                 "EntenteCore", "EntenteCrypto", "EntenteWire", "EntenteStore", "EntenteSync", "EntenteDomain",
+                "EntenteReports",
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "entente",
             dependencies: [
-                "Entente", "EntenteDomain", "EntenteCSV",
+                "Entente", "EntenteCore", "EntenteDomain", "EntenteCSV", "EntenteReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -96,6 +100,7 @@ let package = Package(
             dependencies: ["EntenteSync", "EntenteWire", "EntenteCore", "EntenteCrypto", "EntenteTestSupport"]
         ),
         .testTarget(name: "EntenteDomainTests", dependencies: ["EntenteDomain", "EntenteCore"]),
+        .testTarget(name: "EntenteReportsTests", dependencies: ["EntenteReports", "EntenteCore"]),
         .testTarget(name: "EntenteCSVTests", dependencies: ["EntenteCSV", "EntenteDomain", "EntenteCore"]),
         .testTarget(
             name: "EntenteTests",

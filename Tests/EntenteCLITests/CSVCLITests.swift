@@ -63,3 +63,28 @@ import Testing
         try cli.fails(["import", "csv", "pipeline.csv", "--map", "nope.json", "--dir", "g"], mentioning: "nope.json")
     }
 }
+
+/// `entente report` through the built binary.
+@Suite struct ReportCLITests {
+    @Test func reportPrintsTableJSONCSVAndWritesAnHTMLPage() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try StoryTests.threeNodes(cli)
+        try cli.ok("import", "csv", CSVCLITests.sample, "--map", "salesforce-opportunity", "--dir", "g")
+        let table = try cli.ok("report", "--by", "stage", "--as-of", "2027-01-01", "--dir", "g")
+        #expect(table.contains("Win ratio") && table.contains("PIPELINE BY STAGE"))
+        let json = try cli.ok("report", "--json", "--as-of", "2027-01-01", "--dir", "g")
+        #expect((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]) != nil)
+        let csv = try cli.ok("report", "--csv", "--by", "quarter", "--as-of", "2027-01-01", "--dir", "g")
+        #expect(csv.split(whereSeparator: \.isNewline).count > 2)
+        try cli.ok("report", "--html", "qbr.html", "--hide-private", "--as-of", "2027-01-01", "--dir", "g")
+        let page = String(decoding: cli.bytes("qbr.html"), as: UTF8.self)
+        #expect(page.components(separatedBy: "<svg").count - 1 == 3)
+        #expect(!page.contains("1,240,000") && !page.contains("1240000"), "a private deal value is on the hidden page")
+        let shown = try cli.ok("report", "--as-of", "2027-01-01", "--dir", "g")
+        #expect(shown.contains("1,240,000"), "the private deal value is in the company's own report")
+        try cli.fails(["report", "--by", "galaxy", "--dir", "g"], mentioning: "unknown grouping 'galaxy'")
+        try cli.fails(["report", "--rate", "EUR=1.1", "--dir", "g"], mentioning: "--to-currency")
+        try cli.fails(["report", "--as-of", "2027-13-01", "--dir", "g"], mentioning: "2027-13-01")
+    }
+}

@@ -1,0 +1,91 @@
+import EntenteCore
+import EntenteDomain
+public import EntenteReports
+import EntenteStore
+
+extension Node {
+    /// The opportunities this company takes part in (archived ones left out), as report records from its own
+    /// view: joint fields, this company's own deal value and probability (left out if `hidePrivate` and they
+    /// are private), else the deal value the owner shares with it.
+    ///
+    /// The originating company is the joint `originating_company`, else the owner (the company that brought
+    /// the deal into Entente). The sales cycle starts at the joint `engaged_date`, else the day the object was
+    /// created. See `Specs/reports.md` for the KPIs.
+    public func dealRecords(hidePrivate: Bool = false) throws(EntenteError) -> [DealRecord] {
+        let kind = Catalog.opportunity
+        return try reading { tx in
+            let names = try tx.companyNames()
+            func name(_ company: CompanyID) -> String { names[company] ?? company.short }
+            var records: [DealRecord] = []
+            for item in try tx.objectList(type: kind.name, includeArchived: false) {
+                guard let state = try tx.loadObject(item.id), state.isParticipant(company), let owner = state.owner,
+                    let created = state.created
+                else { continue }
+                func joint(_ field: String) -> Value? {
+                    let value = state.fields[FieldKey(.joint, field)]?.winner.value
+                    return value == .null ? nil : value
+                }
+                func own(_ field: String, of writer: CompanyID) -> Value? {
+                    guard let register = state.fields[FieldKey(.company(writer), field)]?.winner,
+                        register.value != .null, !(hidePrivate && writer == company && register.visibility == .private)
+                    else { return nil }
+                    return register.value
+                }
+                func text(_ value: Value?) -> String? {
+                    if case .string(let text)? = value { return text }
+                    return nil
+                }
+                func date(_ value: Value?) -> CalendarDate? {
+                    if case .date(let date)? = value { return date }
+                    return nil
+                }
+                let stage = kind.state(of: state) ?? kind.workflow?.initial ?? ""
+                var amount: Money?
+                for writer in [company, owner] {
+                    if case .money(let money)? = own("amount", of: writer) {
+                        amount = money
+                        break
+                    }
+                }
+                var probability: Int?
+                if case .integer(let percent)? = own("probability", of: company) { probability = Int(percent) }
+                let originator = text(joint("originating_company")).flatMap(CompanyID.init(hex:)) ?? owner
+                let createdDay = CalendarDate.fromDaysSinceEpoch(Int64(created.physical / 86_400_000))
+                records.append(
+                    DealRecord(
+                        id: state.id.hex,
+                        title: text(joint(kind.titleField)) ?? "(untitled \(state.id.short))",
+                        stage: stage,
+                        outcome: stage == "closed-won" ? .won : stage == "closed-lost" ? .lost : .open,
+                        amount: amount,
+                        probability: probability,
+                        created: CalendarDate(
+                            year: Int32(createdDay.year),
+                            month: UInt8(createdDay.month),
+                            day: UInt8(createdDay.day)
+                        ) ?? CalendarDate(year: 1970, month: 1, day: 1)!,
+                        engaged: date(joint("engaged_date")),
+                        closeDate: date(joint("close_date")),
+                        originatingCompany: name(originator),
+                        participants: state.participants.map(name).sorted(),
+                        region: text(joint("region")),
+                        solution: text(joint("solution"))
+                    )
+                )
+            }
+            return records
+        }
+    }
+
+    /// The KPI report of this company's joint pipeline (`entente report`): `options.thisCompany` is set to
+    /// this company's name and the stage order to the opportunity workflow's.
+    public func report(_ options: ReportOptions) throws(EntenteError) -> Report {
+        var options = options
+        options.thisCompany = card.name
+        if options.stageOrder.isEmpty { options.stageOrder = Catalog.opportunity.workflow?.states ?? [] }
+        let deals = try dealRecords(hidePrivate: options.hidePrivate)
+        do { return try Report(deals: deals, options: options) } catch {
+            throw EntenteError(.invalidArgument, "report: \(error)")
+        }
+    }
+}
