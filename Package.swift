@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Entente", targets: ["Entente"]),
         .executable(name: "entente", targets: ["entente"]),
         .executable(name: "entente-bench", targets: ["entente-bench"]),
+        .executable(name: "entente-example-pipeline", targets: ["entente-example-pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -84,6 +85,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The library example: a small joint pipeline and its reports (`swift run entente-example-pipeline`).
+        .executableTarget(
+            name: "entente-example-pipeline",
+            dependencies: ["Entente", "EntenteCore", "EntenteDomain", "EntenteReports"],
+            path: "Examples/JointPipeline",
+            swiftSettings: strict
+        ),
         .target(name: "EntenteTestSupport", dependencies: ["EntenteCore"], path: "Tests/EntenteTestSupport"),
         .testTarget(name: "EntenteCoreTests", dependencies: ["EntenteCore", "EntenteTestSupport"]),
         .testTarget(name: "EntenteCryptoTests", dependencies: ["EntenteCrypto"]),
@@ -109,7 +117,10 @@ let package = Package(
                 "EntenteTestSupport",
             ]
         ),
-        .testTarget(name: "EntenteCLITests", dependencies: ["entente", "entente-bench", "EntenteTestSupport"]),
+        .testTarget(
+            name: "EntenteCLITests",
+            dependencies: ["entente", "entente-bench", "entente-example-pipeline", "EntenteTestSupport"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,6 +9,7 @@
 set -euo pipefail
 
 ENTENTE="${1:-entente}"
+EXAMPLES="$(cd "$(dirname "$0")" && pwd)"
 case "$ENTENTE" in */*) ENTENTE="$(cd "$(dirname "$ENTENTE")" && pwd)/$(basename "$ENTENTE")" ;; esac
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/entente-demo.XXXXXX")"
 cd "$WORK"
@@ -91,7 +92,51 @@ for c in "${COMPANIES[@]}"; do
     "$ENTENTE" show "$ID" --dir "${DIR[$c]}"
 done
 
-step "10. Checks"
+exchange() { # one round of bundles in every direction, each sending only what the partner lacks
+    for from in "${COMPANIES[@]}"; do
+        for to in "${COMPANIES[@]}"; do
+            [ "$from" = "$to" ] && continue
+            "$ENTENTE" summary --dir "${DIR[$to]}" --out "${DIR[$to]}.summary"
+            file="${DIR[$from]}-to-${DIR[$to]}.$1.bundle"
+            "$ENTENTE" bundle export --to "$to" --summary "${DIR[$to]}.summary" --out "$file" --dir "${DIR[$from]}" >/dev/null
+            "$ENTENTE" bundle import "$file" --dir "${DIR[$to]}" >/dev/null
+        done
+    done
+}
+
+step "10. Globex declares sharing policies once, then imports its Salesforce pipeline"
+run policy add --type opportunity --where region=EMEA --invite Initech --dir globex
+run policy add --type opportunity --where "region=APAC|NA" --invite "Umbra Cloud" --dir globex
+run policy add --type opportunity --field next_steps --to Initech --dir globex
+echo "Dry run first: what the import would do (nothing is written, nothing leaves):"
+run import csv "$EXAMPLES/data/salesforce-opportunities.csv" --map salesforce-opportunity --dry-run --dir globex
+run import csv "$EXAMPLES/data/salesforce-opportunities.csv" --map salesforce-opportunity --dir globex
+echo "Importing the same file again changes nothing:"
+run import csv "$EXAMPLES/data/salesforce-opportunities.csv" --map salesforce-opportunity --dir globex
+echo "Who gets what under the policies (first objects):"
+"$ENTENTE" policy test --dir globex | head -9 || true
+
+step "11. Workflows: moves are checked; Initech converts a qualified lead into an opportunity"
+run move "$ID" business-validation --dir initech
+printf '$ entente move %s closed-lost --dir umbra   (refused: a lost deal needs a reason)\n' "$ID"
+"$ENTENTE" move "$ID" closed-lost --dir umbra || true
+run move "$ID" committed --dir globex
+LEAD=$("$ENTENTE" new lead customer="Initrode GmbH" source=referral region=EMEA --with Globex --dir initech)
+echo "lead $LEAD"
+run move "$LEAD" working --dir initech
+run move "$LEAD" qualified --dir initech
+OPP=$("$ENTENTE" convert "$LEAD" close_date=2027-05-31 amount="90000 EUR" --dir initech)
+echo "opportunity $OPP (converted from the lead, linked both ways)"
+exchange 5
+exchange 6
+
+step "12. KPI reports, each from its own company's view"
+run report --by partner --as-of 2026-12-01 --html globex-qbr.html --dir globex
+echo "Initech's view for a screen share with its partners (its private values hidden):"
+"$ENTENTE" report --hide-private --as-of 2026-12-01 --dir initech | head -14 || true
+echo "(the QBR page with charts: $WORK/globex-qbr.html)"
+
+step "13. Checks"
 fail=0
 joint() { "$ENTENTE" show "$ID" --json --dir "$1" | awk '/"joint": \{/{on=1} on{print} on&&/^  \}/{exit}'; }
 if [ "$(joint globex)" = "$(joint initech)" ] && [ "$(joint initech)" = "$(joint umbra)" ]; then
@@ -108,6 +153,10 @@ SECRETS=(
     "Architect USD 1,850/day|Initech,Globex"
     "18% EDP discount|Umbra Cloud"
     "USD 50,000 POC credits|Umbra Cloud,Initech"
+    "0068d00000KxA1AAAQ|Globex"
+    "Dana Whitfield|Globex"
+    "Legal redlines, round 2|Globex,Initech"
+    "Kick-off scheduled|Globex"
 )
 echo
 printf '%-28s %-22s %s\n' "value" "entitled" "found where it must not be"

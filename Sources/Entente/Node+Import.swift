@@ -159,7 +159,7 @@ extension Node {
         {
             for required in workflow.requires[target, default: []]
             where !changes.fields.contains(where: { $0.name == required && $0.value != .null }) {
-                throw EntenteError(.invalidArgument, "a \(kind.name) in '\(target)' needs \(required)")
+                throw EntenteError(.invalidArgument, "\(kind.name) in '\(target)' needs \(required)")
             }
         }
         return changes

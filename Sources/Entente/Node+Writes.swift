@@ -484,7 +484,7 @@ extension Node {
             for required in workflow.requires[moved, default: []] where !hasValue(required, in: state) {
                 throw EntenteError(
                     .invalidArgument,
-                    "a \(kind.name) needs \(required) to enter '\(moved)'"
+                    "\(kind.name) \(state.id.short): entering '\(moved)' needs \(required)"
                         + (required == "closed_lost_reason" ? " (give --reason)" : "")
                 )
             }
