@@ -25,8 +25,6 @@ package final class Store: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // 64 MiB of page cache (default 2 MiB): bulk imports and merges touch many pages per transaction.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
