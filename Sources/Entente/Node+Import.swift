@@ -108,10 +108,18 @@ extension Node {
                 summary.problems.append(ImportProblem(line: record.line, message: error.message))
             }
         }
-        let checked: [(ImportRecord, ObjectID, Result<Changes?, EntenteError>)] = try reading { tx in
-            try matched.map { record, id in
-                let state = try tx.loadObject(id)
-                return (record, id, Result { () throws(EntenteError) in try importChanges(record, into: state, kind: kind) })
+        var checked: [(ImportRecord, ObjectID, Result<Changes?, EntenteError>)] = []
+        try reading { tx in
+            var start = 0
+            while start < matched.count {
+                let slice = matched[start..<min(start + 1000, matched.count)]
+                start += slice.count
+                let states = try tx.loadObjects(slice.map(\.1))
+                for (record, id) in slice {
+                    checked.append(
+                        (record, id, Result { () throws(EntenteError) in try importChanges(record, into: states[id], kind: kind) })
+                    )
+                }
             }
         }
         for (record, id, result) in checked {
@@ -247,8 +255,8 @@ extension Node {
         let kind = try knownKind(type)
         return try reading { tx in
             var rows: [ExportRecord] = []
-            for item in try tx.objectList(type: type, includeArchived: false) {
-                guard let state = try tx.loadObject(item.id), state.isParticipant(company) else { continue }
+            try forEachObject(of: type, tx) { state in
+                guard state.isParticipant(company) else { return }
                 var values: [String: Value] = [:]
                 var sets: [String: [String]] = [:]
                 let own = Namespace.company(company)
@@ -263,6 +271,21 @@ extension Node {
                 rows.append(ExportRecord(key: crmID ?? state.id.hex, values: values, sets: sets))
             }
             return rows
+        }
+    }
+}
+
+extension Node {
+    /// Calls `body` with every object of `type` (archived ones left out) in creation order, loading them in
+    /// chunks of 1,000 (bounded memory, five queries per chunk).
+    func forEachObject(of type: String?, _ tx: StoreTransaction, _ body: (ObjectState) throws -> Void) throws {
+        let ids = try tx.objectList(type: type, includeArchived: false).map(\.id)
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(start + 1000, ids.count)])
+            start += chunk.count
+            let states = try tx.loadObjects(chunk)
+            for id in chunk { if let state = states[id] { try body(state) } }
         }
     }
 }

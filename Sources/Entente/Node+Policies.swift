@@ -78,10 +78,10 @@ extension Node {
             let policies = try policySet(tx)
             let names = try tx.companyNames()
             var effects: [PolicyEffect] = []
-            for item in try tx.objectList(type: type, includeArchived: false) {
-                guard let state = try tx.loadObject(item.id), state.isParticipant(company),
-                    let effect = effect(of: policies, on: state, names: names)
-                else { continue }
+            try forEachObject(of: type, tx) { state in
+                guard state.isParticipant(company), let effect = effect(of: policies, on: state, names: names) else {
+                    return
+                }
                 effects.append(effect)
             }
             return effects

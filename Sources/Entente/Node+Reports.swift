@@ -17,10 +17,8 @@ extension Node {
             let names = try tx.companyNames()
             func name(_ company: CompanyID) -> String { names[company] ?? company.short }
             var records: [DealRecord] = []
-            for item in try tx.objectList(type: kind.name, includeArchived: false) {
-                guard let state = try tx.loadObject(item.id), state.isParticipant(company), let owner = state.owner,
-                    let created = state.created
-                else { continue }
+            try forEachObject(of: kind.name, tx) { state in
+                guard state.isParticipant(company), let owner = state.owner, let created = state.created else { return }
                 func joint(_ field: String) -> Value? {
                     let value = state.fields[FieldKey(.joint, field)]?.winner.value
                     return value == .null ? nil : value

@@ -18,12 +18,17 @@ public struct ID128: Hashable, Comparable, Sendable {
     }
 
     /// Creates an id from exactly 16 bytes, or returns nil for any other length.
+    /// Inlinable so that callers specialise it for their collection (an unspecialised generic call costs a
+    /// metadata lookup per byte, which dominated loading objects from the store).
+    @inlinable
     public init?<Bytes: Collection<UInt8>>(bytes: Bytes) {
         guard bytes.count == Self.byteCount else { return nil }
         var high: UInt64 = 0
         var low: UInt64 = 0
-        for (index, byte) in bytes.enumerated() {
+        var index = 0
+        for byte in bytes {
             if index < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+            index += 1
         }
         self.init(high: high, low: low)
     }
@@ -66,6 +71,7 @@ public protocol TypedID: Hashable, Comparable, Sendable, CustomStringConvertible
 
 extension TypedID {
     /// Creates the id from 16 bytes, or returns nil for any other length.
+    @inlinable
     public init?<Bytes: Collection<UInt8>>(bytes: Bytes) {
         guard let raw = ID128(bytes: bytes) else { return nil }
         self.init(raw: raw)
