@@ -87,15 +87,18 @@ extension Node {
             )
         }
         let keys = try prepareDirectory(directory)
+        let lock = try options.passphrase.map { passphrase throws(EntenteError) in try KeyFiles.Lock.new(passphrase: passphrase) }
         try KeyFiles.write(
             encryptionKey.exportSecretKey(),
             kind: "company-encryption",
-            to: keys.appendingPathComponent("company.box.key")
+            to: keys.appendingPathComponent("company.box.key"),
+            lock: lock
         )
         try KeyFiles.write(
             replicaKey.exportSecretKey(),
             kind: "replica-signing",
-            to: keys.appendingPathComponent("replica.sign.key")
+            to: keys.appendingPathComponent("replica.sign.key"),
+            lock: lock
         )
         let store = try openStore(directory)
         do {

@@ -28,14 +28,19 @@ public actor Node {
         public var now: @Sendable () -> UInt64
         /// How far (ms) in the future a partner's timestamp may be before its envelope is refused.
         public var maxClockDrift: UInt64
+        /// The passphrase protecting the secret key files: `create` and `join` encrypt them with it (Argon2id
+        /// and `crypto_secretbox`); `open` needs it if they are protected. Nil: plain key files.
+        public var passphrase: String?
 
         /// Wall-clock time and a ten-minute drift bound.
         public init(
             now: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) },
-            maxClockDrift: UInt64 = HybridClock.defaultMaxDrift
+            maxClockDrift: UInt64 = HybridClock.defaultMaxDrift,
+            passphrase: String? = nil
         ) {
             self.now = now
             self.maxClockDrift = maxClockDrift
+            self.passphrase = passphrase
         }
     }
 
@@ -111,20 +116,24 @@ public actor Node {
         let companyKey = SigningKeyPair.generate()
         let encryptionKey = BoxKeyPair.generate()
         let replicaKey = SigningKeyPair.generate()
+        let lock = try options.passphrase.map { passphrase throws(EntenteError) in try KeyFiles.Lock.new(passphrase: passphrase) }
         try KeyFiles.write(
             companyKey.exportSecretKey(),
             kind: "company-signing",
-            to: keys.appendingPathComponent("company.sign.key")
+            to: keys.appendingPathComponent("company.sign.key"),
+            lock: lock
         )
         try KeyFiles.write(
             encryptionKey.exportSecretKey(),
             kind: "company-encryption",
-            to: keys.appendingPathComponent("company.box.key")
+            to: keys.appendingPathComponent("company.box.key"),
+            lock: lock
         )
         try KeyFiles.write(
             replicaKey.exportSecretKey(),
             kind: "replica-signing",
-            to: keys.appendingPathComponent("replica.sign.key")
+            to: keys.appendingPathComponent("replica.sign.key"),
+            lock: lock
         )
         let certificate = ReplicaCertificate.issue(companyKey: companyKey, replicaKey: replicaKey.publicKey)
         let card = PartnerCard.issue(
@@ -158,11 +167,12 @@ public actor Node {
         let companyKey: SigningKeyPair?
         let encryptionKey: BoxKeyPair
         let replicaKey: SigningKeyPair
+        let unlocker = KeyFiles.Unlocker(passphrase: options.passphrase)
         do {
             // A replica enrolled from another one (a laptop) holds no company signing key.
             if FileManager.default.fileExists(atPath: companyKeyFile.path) {
                 companyKey = try SigningKeyPair(
-                    secretKey: try KeyFiles.read(kind: "company-signing", from: companyKeyFile)
+                    secretKey: try KeyFiles.read(kind: "company-signing", from: companyKeyFile, unlocker: unlocker)
                 )
             } else {
                 companyKey = nil
@@ -170,13 +180,15 @@ public actor Node {
             encryptionKey = try BoxKeyPair(
                 secretKey: try KeyFiles.read(
                     kind: "company-encryption",
-                    from: keys.appendingPathComponent("company.box.key")
+                    from: keys.appendingPathComponent("company.box.key"),
+                    unlocker: unlocker
                 )
             )
             replicaKey = try SigningKeyPair(
                 secretKey: try KeyFiles.read(
                     kind: "replica-signing",
-                    from: keys.appendingPathComponent("replica.sign.key")
+                    from: keys.appendingPathComponent("replica.sign.key"),
+                    unlocker: unlocker
                 )
             )
         } catch let error as EntenteError {

@@ -23,7 +23,7 @@ struct EntenteCommand: AsyncParsableCommand {
             Uninvite.self, Archive.self, Show.self, List.self, Conflicts.self, History.self, Status.self,
             SummaryCommand.self, BundleCommand.self, ReplicaCommand.self, Serve.self, SyncCommand.self, Types.self,
             Move.self, Convert.self, PolicyCommand.self, ImportCommand.self, ExportCommand.self,
-            ReportCommand.self,
+            ReportCommand.self, KeyCommand.self,
         ]
     )
 }
@@ -31,16 +31,24 @@ struct EntenteCommand: AsyncParsableCommand {
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create a node: company keys, a replica key certified by the company key, and the database.",
-        discussion: "Secret keys are written under DIR/keys with mode 0600."
+        discussion: """
+            Secret keys are written under DIR/keys with mode 0600; with --passphrase they are also encrypted \
+            (Argon2id + crypto_secretbox), and every command then needs ENTENTE_PASSPHRASE or asks for it.
+            """
     )
     @OptionGroup var node: NodeOptions
     @Option(help: "The company's display name, as partners will see it.") var company: String
     @Option(help: "A network address (host:port) to put on the partner card.") var address: String?
+    @Flag(
+        help: "Protect the secret keys with a passphrase (from ENTENTE_PASSPHRASE, or typed twice when asked)."
+    )
+    var passphrase = false
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
         try await guarded {
-            let created = try Node.create(at: node.directory, companyName: company, address: address)
+            let options = Node.Options(passphrase: passphrase ? try Passphrase.new(from: "ENTENTE_PASSPHRASE") : nil)
+            let created = try Node.create(at: node.directory, companyName: company, address: address, options: options)
             if json {
                 Output.print(
                     JSON.object([

@@ -271,11 +271,20 @@ struct ReplicaCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create this machine's node from an enrollment file.")
         @OptionGroup var node: NodeOptions
         @Argument(help: "The enrollment file.") var file: String
+        @Flag(help: "Protect this replica's secret keys with a passphrase (ENTENTE_PASSPHRASE, or asked).")
+        var passphrase = false
         @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
             try await guarded {
-                let joined = try Node.join(at: node.directory, enrollment: try readFile(file, what: "enrollment"))
+                let options = Node.Options(
+                    passphrase: passphrase ? try Passphrase.new(from: "ENTENTE_PASSPHRASE") : nil
+                )
+                let joined = try Node.join(
+                    at: node.directory,
+                    enrollment: try readFile(file, what: "enrollment"),
+                    options: options
+                )
                 if json {
                     Output.print(
                         JSON.object([

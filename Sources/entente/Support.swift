@@ -15,7 +15,7 @@ struct NodeOptions: ParsableArguments {
     }
 
     func open() throws -> Node {
-        try Node.open(at: directory)
+        try Node.open(at: directory, options: Node.Options(passphrase: try Passphrase.forOpening(directory)))
     }
 }
 

@@ -132,3 +132,25 @@ import Testing
         try cli.fails(["replica", "join", "g.card", "--dir", "other"], mentioning: "not an enrollment file")
     }
 }
+
+/// `entente init --passphrase`, ENTENTE_PASSPHRASE and `entente key passphrase` through the binary.
+@Suite struct PassphraseCLITests {
+    @Test func aProtectedNodeNeedsItsPassphraseOnEveryCommand() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let right = ["ENTENTE_PASSPHRASE": "correct horse battery"]
+        let created = try cli.run(["init", "--company", "Globex", "--passphrase", "--dir", "g"], environment: right)
+        #expect(created.status == 0, "\(created.stderr)")
+        let missing = try cli.run(["status", "--dir", "g"])
+        #expect(missing.status != 0 && missing.stderr.contains("ENTENTE_PASSPHRASE"), "\(missing.stderr)")
+        let wrong = try cli.run(["status", "--dir", "g"], environment: ["ENTENTE_PASSPHRASE": "wrong"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("wrong passphrase"), "\(wrong.stderr)")
+        let opened = try cli.run(["status", "--dir", "g"], environment: right)
+        #expect(opened.status == 0 && opened.stdout.contains("Globex"))
+        let removed = try cli.run(["key", "passphrase", "--remove", "--dir", "g"], environment: right)
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(try cli.ok("status", "--dir", "g").contains("Globex"))
+        let empty = try cli.run(["init", "--company", "Initech", "--passphrase", "--dir", "i"], environment: ["ENTENTE_PASSPHRASE": ""])
+        #expect(empty.status != 0 && empty.stderr.contains("empty"))
+    }
+}

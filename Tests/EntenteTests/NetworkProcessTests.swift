@@ -93,7 +93,8 @@ final class EntenteProcess: Sendable {
     @Test func aNodeKilledMidTransferResumesWithoutLossOrDuplication() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("entente-kill-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
-        let writes = 1_000
+        // Enough batches (of 256) that the kill lands mid-transfer even on a fast or busy machine.
+        let writes = 2_000
         let padding = String(repeating: "x", count: 1_000)
         // Thousands of envelopes for Initech, made with the library: each write seals two envelopes addressed
         // to it (a joint field for all three companies, a field shared with Initech only).
