@@ -1,4 +1,7 @@
+public import EntenteCore
 import EntenteCrypto
+import EntenteStore
+import EntenteWire
 public import Foundation
 
 extension Node {
@@ -28,5 +31,48 @@ extension Node {
         guard !secrets.isEmpty else { throw EntenteError(.notFound, "no key files in \(keys.path)") }
         let lock = try new.map { passphrase throws(EntenteError) in try KeyFiles.Lock.new(passphrase: passphrase) }
         for (url, kind, secret) in secrets { try KeyFiles.write(secret, kind: kind, to: url, lock: lock) }
+    }
+
+    /// Replaces this replica's signing key with a new one certified by the company key (`entente key rotate`),
+    /// for example on a schedule or after a suspected leak. Partners accept the new key because its certificate
+    /// verifies against the company key they pinned; envelopes signed by the old key stay valid. The new replica
+    /// numbers its envelopes from 1. Needs the company signing key (a company node, not an enrolled laptop).
+    ///
+    /// Crash-safe: the new key is written beside the old one first, the database switches certificates in one
+    /// transaction, then the new key file replaces the old; `open` finishes a rotation a crash interrupted.
+    /// - Returns: the old and the new replica ids.
+    public static func rotateReplicaKey(
+        at directory: URL,
+        options: Options = Options()
+    ) throws(EntenteError) -> (old: ReplicaID, new: ReplicaID) {
+        let node = try open(at: directory, options: options)
+        guard let companyKey = node.companyKey else {
+            throw EntenteError(
+                .keys,
+                "this replica holds no company signing key; rotate keys on a company node (or enroll a new replica)"
+            )
+        }
+        let keys = directory.appendingPathComponent("keys")
+        let current = keys.appendingPathComponent("replica.sign.key")
+        let pending = keys.appendingPathComponent("replica.sign.key.new")
+        let lock = try (keysAreProtected(at: directory) ? options.passphrase : nil).map {
+            passphrase throws(EntenteError) in try KeyFiles.Lock.new(passphrase: passphrase)
+        }
+        let replacement = SigningKeyPair.generate()
+        let certificate = ReplicaCertificate.issue(companyKey: companyKey, replicaKey: replacement.publicKey)
+        try KeyFiles.write(replacement.exportSecretKey(), kind: "replica-signing", to: pending, lock: lock)
+        do {
+            try node.store.write { tx in
+                try tx.setMeta("certificate", certificate.signature)
+                try tx.resetOutgoingSequences()
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: pending)
+            throw EntenteError(.storage, "cannot record the new replica certificate", cause: error)
+        }
+        guard rename(pending.path, current.path) == 0 else {
+            throw EntenteError(.keys, "cannot replace \(current.path); run any command to finish the rotation")
+        }
+        return (node.replica, certificate.replica)
     }
 }

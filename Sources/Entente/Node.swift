@@ -166,7 +166,7 @@ public actor Node {
         let companyKeyFile = keys.appendingPathComponent("company.sign.key")
         let companyKey: SigningKeyPair?
         let encryptionKey: BoxKeyPair
-        let replicaKey: SigningKeyPair
+        var replicaKey: SigningKeyPair
         let unlocker = KeyFiles.Unlocker(passphrase: options.passphrase)
         do {
             // A replica enrolled from another one (a laptop) holds no company signing key.
@@ -221,11 +221,30 @@ public actor Node {
             throw EntenteError(.storage, "cannot read the node's identity", cause: error)
         }
         let company = loaded.card.company
-        let certificate = ReplicaCertificate(
+        var certificate = ReplicaCertificate(
             company: company,
             replicaKey: replicaKey.publicKey,
             signature: loaded.signature
         )
+        // A key rotation interrupted by a crash (`rotateReplicaKey`): finish it or roll it back.
+        let pending = keys.appendingPathComponent("replica.sign.key.new")
+        if FileManager.default.fileExists(atPath: pending.path) {
+            if !certificate.isValid(companyKey: loaded.card.signingKey),
+                let newKey = try? SigningKeyPair(
+                    secretKey: try KeyFiles.read(kind: "replica-signing", from: pending, unlocker: unlocker)
+                )
+            {
+                let rotated = ReplicaCertificate(company: company, replicaKey: newKey.publicKey, signature: loaded.signature)
+                if rotated.isValid(companyKey: loaded.card.signingKey),
+                    rename(pending.path, keys.appendingPathComponent("replica.sign.key").path) == 0
+                {
+                    replicaKey = newKey
+                    certificate = rotated
+                }
+            } else {
+                try? FileManager.default.removeItem(at: pending)
+            }
+        }
         guard certificate.isValid(companyKey: loaded.card.signingKey),
             loaded.card.encryptionKey == encryptionKey.publicKey
         else {

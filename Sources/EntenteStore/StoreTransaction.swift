@@ -521,6 +521,12 @@ package struct StoreTransaction {
         return held
     }
 
+    /// Forgets every outgoing counter: after a replica key rotation, the new replica numbers its envelopes
+    /// from 1 for every recipient (the old replica's envelopes keep their numbers).
+    package func resetOutgoingSequences() throws {
+        try db.execute(sql: "DELETE FROM outgoing")
+    }
+
     /// Takes the next outgoing sequence number for `recipient`.
     package func nextSequence(for recipient: CompanyID) throws -> UInt64 {
         let key = Data(recipient.bytes)

@@ -50,7 +50,7 @@ struct KeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "key",
         abstract: "Manage this node's secret key files.",
-        subcommands: [KeyPassphrase.self]
+        subcommands: [KeyPassphrase.self, KeyRotate.self]
     )
 }
 
@@ -74,6 +74,34 @@ struct KeyPassphrase: AsyncParsableCommand {
             let new = remove ? nil : try Passphrase.new(from: "ENTENTE_NEW_PASSPHRASE")
             try Node.changePassphrase(at: node.directory, old: old, new: new)
             Output.progress(remove ? "the key files are no longer protected" : "the key files are protected by the new passphrase")
+        }
+    }
+}
+
+struct KeyRotate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate",
+        abstract: "Replace this replica's signing key with a new one certified by the company key.",
+        discussion: """
+            Partners accept the new key at once: its certificate verifies against the company key they pinned. \
+            What the old key signed stays valid. The replica gets a new id and numbers its envelopes from 1. \
+            Needs the company signing key (run it on a company node, not on an enrolled laptop).
+            """
+    )
+    @OptionGroup var node: NodeOptions
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() async throws {
+        try await guarded {
+            let ids = try Node.rotateReplicaKey(
+                at: node.directory,
+                options: Node.Options(passphrase: try Passphrase.forOpening(node.directory))
+            )
+            if json {
+                Output.print(JSON.object([("old_replica", .string(ids.old.hex)), ("replica", .string(ids.new.hex))]).rendered())
+            } else {
+                Output.print("replica key rotated: \(ids.old.short) -> \(ids.new.short)")
+            }
         }
     }
 }

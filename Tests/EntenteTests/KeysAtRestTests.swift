@@ -46,3 +46,55 @@ import Testing
         #expect(try Node.open(at: directory).company == company)
     }
 }
+
+/// `Node.rotateReplicaKey`: a new certified replica key that partners accept, crash-safe.
+@Suite struct KeyRotationTests {
+    @Test func partnersAcceptARotatedReplicaKeyAndOldEnvelopesStayValid() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        var changes = Changes()
+        changes.joint = [FieldValue("title", "Before rotation")]
+        let id = try await deal.globex.create(type: "opportunity", changes: changes, with: [deal.initech.company])
+        try await send(deal.globex, deal.initech)
+        let directory = deal.globex.directory
+        let oldKeyFile = try Data(contentsOf: directory.appendingPathComponent("keys/replica.sign.key"))
+        let ids = try Node.rotateReplicaKey(at: directory)
+        #expect(ids.old == deal.globex.replica && ids.new != ids.old)
+        let rotated = try Node.open(at: directory)
+        #expect(rotated.replica == ids.new)
+        #expect(try Data(contentsOf: directory.appendingPathComponent("keys/replica.sign.key")) != oldKeyFile)
+        try await rotated.update(id, changes: Changes(fields: [FieldValue("title", "After rotation")]))
+        try await send(rotated, deal.initech)
+        let view = try await deal.initech.object(id)
+        #expect(view.joint("title")?.value == .string("After rotation"))
+        let history = try await deal.initech.history(id)
+        #expect(Set(history.map(\.replica)).isSuperset(of: [ids.old, ids.new]))
+        #expect(try await deal.initech.summary().held[ids.new] == 1, "the new replica numbers from 1")
+        // A fresh partner receives both replicas' envelopes and accepts them.
+        try await send(rotated, deal.umbra)
+        try await rotated.invite(id, deal.umbra.company)
+        try await send(rotated, deal.umbra)
+        #expect(try await deal.umbra.object(id).joint("title")?.value == .string("After rotation"))
+    }
+
+    @Test func anInterruptedRotationIsFinishedOrRolledBackOnOpen() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        let directory = deal.globex.directory
+        let keys = directory.appendingPathComponent("keys")
+        let current = keys.appendingPathComponent("replica.sign.key")
+        let pending = keys.appendingPathComponent("replica.sign.key.new")
+        let oldKey = try Data(contentsOf: current)
+        // Crash after the database switched certificates, before the rename: open finishes the rotation.
+        let ids = try Node.rotateReplicaKey(at: directory)
+        try FileManager.default.moveItem(at: current, to: pending)
+        try oldKey.write(to: current)
+        let finished = try Node.open(at: directory)
+        #expect(finished.replica == ids.new)
+        #expect(!FileManager.default.fileExists(atPath: pending.path))
+        // Crash before the database switched: the pending key is dropped and the current one kept.
+        try oldKey.write(to: pending)
+        let kept = try Node.open(at: directory)
+        #expect(kept.replica == ids.new && !FileManager.default.fileExists(atPath: pending.path))
+    }
+}
