@@ -97,4 +97,16 @@ import Testing
         let kept = try Node.open(at: directory)
         #expect(kept.replica == ids.new && !FileManager.default.fileExists(atPath: pending.path))
     }
+
+    @Test func anEnrolledReplicaCannotRotateWithoutTheCompanyKey() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        let laptop = deal.root.appendingPathComponent("laptop")
+        _ = try Node.join(at: laptop, enrollment: try await deal.globex.enrollReplica())
+        do {
+            _ = try Node.rotateReplicaKey(at: laptop)
+            Issue.record("an enrolled replica rotated its key without the company key")
+        } catch { #expect(error.message.contains("no company signing key")) }
+        #expect(try Node.open(at: laptop).company == deal.globex.company)
+    }
 }
