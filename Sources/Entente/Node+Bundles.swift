@@ -17,6 +17,10 @@ public struct ImportReport: Hashable, Sendable {
     public var operations = 0
     /// Envelopes this node sealed in response (its fields re-sent to a newly invited partner).
     public var resent = 0
+    /// Envelopes refused because their company revoked the replica that signed them.
+    public var revoked = 0
+    /// Replica revocations learnt from this import.
+    public var revocations = 0
     /// Notes for the user (for example a newcomer this node cannot reach yet).
     public var notes: [String] = []
 }
@@ -30,7 +34,7 @@ extension Node {
     /// Every envelope `partner` is entitled to (addressed to it: this node's own and relayed ones), minus
     /// what its summary says it holds.
     public func exportBundle(to partner: CompanyID, since summary: Summary? = nil) throws(EntenteError) -> Bundle {
-        Bundle(envelopes: try envelopes(for: partner, since: summary))
+        Bundle(envelopes: try envelopes(for: partner, since: summary), revocations: try revocations())
     }
 
     /// The encoded envelopes `partner` is entitled to and its summary does not cover, in log order: what a
@@ -57,14 +61,17 @@ extension Node {
     public func importBundle(_ bytes: [UInt8]) throws(EntenteError) -> ImportReport {
         let bundle: Bundle
         do { bundle = try Bundle(decoding: bytes) } catch { throw EntenteError(.badInput, error.message, cause: error) }
-        return try importEnvelopes(bundle.envelopes)
+        return try importEnvelopes(bundle.envelopes, revocations: bundle.revocations)
     }
 
     /// Imports encoded envelopes (from a bundle or a network batch) in one transaction: every envelope is
     /// parsed, verified against its pinned origin, checked to be addressed to this company, decrypted,
     /// clock-checked and merged. All or nothing: if any envelope is bad, the store is left as it was.
     @discardableResult
-    public func importEnvelopes(_ envelopes: [[UInt8]]) throws(EntenteError) -> ImportReport {
+    public func importEnvelopes(
+        _ envelopes: [[UInt8]],
+        revocations: [ReplicaRevocation] = []
+    ) throws(EntenteError) -> ImportReport {
         let bundle = Bundle(envelopes: envelopes)
         var report = ImportReport()
         report.envelopes = bundle.envelopes.count
@@ -78,6 +85,8 @@ extension Node {
         do {
             try transaction { tx in
                 var newcomers: [(ObjectID, CompanyID)] = []
+                // Revocations first: a bundle that carries a revocation also refuses the revoked envelopes.
+                report.revocations = try admit(revocations, tx)
                 for (index, raw) in bundle.envelopes.enumerated() {
                     do {
                         try importEnvelope(raw, tx, &report, &newcomers)
@@ -120,6 +129,15 @@ extension Node {
             )
         }
         try envelope.verify(companyKey: origin.card.signingKey)
+        if try tx.isRevoked(envelope.replica, of: envelope.origin) {
+            if report.revoked == 0 {
+                report.notes.append(
+                    "refused envelopes signed by replica \(envelope.replica.short) of \(origin.name), which its company revoked"
+                )
+            }
+            report.revoked += 1
+            return
+        }
         let operations = try envelope.open(as: company, with: encryptionKey)
         let now = options.now()
         for operation in operations {

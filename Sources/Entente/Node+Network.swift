@@ -127,14 +127,16 @@ extension Node {
     /// pinned while a server runs are let in).
     func syncConfiguration(limits: SyncLimits) throws(EntenteError) -> SyncSession.Configuration {
         // The node's own company is trusted too, so that replicas of one company can sync with each other.
-        let partners = try reading { tx in
-            try tx.companies().map { ($0.id, $0.card.signingKey) }
+        let (partners, revoked) = try reading { tx in
+            (try tx.companies().map { ($0.id, $0.card.signingKey) }, Set(try tx.revocations().map(\.replica)))
         }
-        return SyncSession.Configuration(
+        var configuration = SyncSession.Configuration(
             credentials: credentials,
             partners: Dictionary(partners, uniquingKeysWith: { first, _ in first }),
             limits: limits
         )
+        configuration.revoked = revoked
+        return configuration
     }
 
     static func unwrap(_ result: Result<SyncReport, SyncError>, partner: String) throws(EntenteError) -> SyncReport {

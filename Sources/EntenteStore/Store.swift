@@ -125,6 +125,16 @@ enum Schema {
                     """
             )
         }
+        // v3: replica revocations (this company's and its partners', each signed by its company key).
+        migrator.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE revocation (
+                        company BLOB NOT NULL, replica BLOB NOT NULL, statement BLOB NOT NULL,
+                        PRIMARY KEY (company, replica)) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -336,6 +336,34 @@ package struct StoreTransaction {
         }
     }
 
+    // MARK: revocations (statements are checked by the node before they are stored)
+
+    /// Stores a revocation; false if it was already held.
+    @discardableResult
+    package func saveRevocation(_ revocation: ReplicaRevocation) throws -> Bool {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO revocation (company, replica, statement) VALUES (?, ?, ?)",
+            arguments: [Data(revocation.company.bytes), Data(revocation.replica.bytes), Data(revocation.encoded())]
+        )
+        return db.changesCount > 0
+    }
+
+    /// Every revocation held.
+    package func revocations() throws -> [ReplicaRevocation] {
+        try rows(sql: "SELECT statement FROM revocation ORDER BY company, replica").map { row in
+            try ReplicaRevocation(decoding: [UInt8](row["statement"] as Data))
+        }
+    }
+
+    /// Whether `replica` of `company` is revoked.
+    package func isRevoked(_ replica: ReplicaID, of company: CompanyID) throws -> Bool {
+        try value(
+            Bool.self,
+            sql: "SELECT 1 FROM revocation WHERE company = ? AND replica = ?",
+            arguments: [Data(company.bytes), Data(replica.bytes)]
+        ) ?? false
+    }
+
     // MARK: policies (this company's rules; stored as text the node encodes)
 
     /// Every policy, by ascending id.

@@ -17,10 +17,16 @@ public struct Bundle: Sendable {
 
     /// The encoded envelopes, in order.
     public let envelopes: [[UInt8]]
+    /// Replica revocations carried in the extension area (record type 1), at most `maxRevocations`.
+    public let revocations: [ReplicaRevocation]
+    /// Most revocations one bundle carries (they must fit the 64 KiB extension area).
+    public static let maxRevocations = 600
+    static let revocationRecord: UInt8 = 1
 
-    /// Wraps encoded envelopes.
-    public init(envelopes: [[UInt8]]) {
+    /// Wraps encoded envelopes and revocations (beyond `maxRevocations`, the first ones are kept).
+    public init(envelopes: [[UInt8]], revocations: [ReplicaRevocation] = []) {
         self.envelopes = envelopes
+        self.revocations = Array(revocations.prefix(Self.maxRevocations))
     }
 
     /// The bundle's bytes.
@@ -29,7 +35,15 @@ public struct Bundle: Sendable {
         writer.write(Self.magic)
         writer.write(Self.majorVersion)
         writer.write(0)
-        writer.writeUInt16(0)
+        // Extension area: records of (type u8, length u16, value); type 1 = revocations.
+        var extensions = ByteWriter()
+        if !revocations.isEmpty {
+            extensions.write(Self.revocationRecord)
+            extensions.writeUInt16(UInt16(revocations.count * ReplicaRevocation.byteCount))
+            for revocation in revocations { extensions.write(revocation.encoded()) }
+        }
+        writer.writeUInt16(UInt16(extensions.bytes.count))
+        writer.write(extensions.bytes)
         writer.writeUInt32(UInt32(envelopes.count))
         for envelope in envelopes {
             writer.writeUInt32(UInt32(envelope.count))
@@ -67,7 +81,19 @@ public struct Bundle: Sendable {
         var reader = ByteReader(body, what: "bundle")
         _ = try reader.readBytes(6, "header")
         let extensionLength = Int(try reader.readUInt16("extension length"))
-        _ = try reader.readBytes(extensionLength, "extensions")
+        var extensions = ByteReader(try reader.readBytes(extensionLength, "extensions"), what: "bundle extensions")
+        var revocations: [ReplicaRevocation] = []
+        while !extensions.isAtEnd {
+            let type = try extensions.readByte("extension record type")
+            let length = Int(try extensions.readUInt16("extension record length"))
+            let value = try extensions.readBytes(length, "extension record")
+            guard type == Self.revocationRecord else { continue }  // unknown records are skipped
+            guard length % ReplicaRevocation.byteCount == 0 else {
+                throw WireError(.malformed, "the bundle's revocation record is not a whole number of revocations")
+            }
+            var records = ByteReader(value, what: "revocations")
+            while !records.isAtEnd { revocations.append(try ReplicaRevocation(reading: &records)) }
+        }
         let count = Int(try reader.readUInt32("envelope count"))
         guard count <= Self.maxEnvelopes else {
             throw WireError(.tooLarge, "bundle claims \(count) envelopes, over the limit")
@@ -85,5 +111,6 @@ public struct Bundle: Sendable {
             throw reader.malformed("\(reader.remaining) unexpected bytes after the last envelope")
         }
         self.envelopes = envelopes
+        self.revocations = revocations
     }
 }

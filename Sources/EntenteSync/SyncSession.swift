@@ -55,6 +55,8 @@ public struct SyncSession {
         /// The protocol versions this side speaks, ascending. Only version 1 exists; tests change this to
         /// prove that a downgrade is detected.
         public var versions: [UInt8]
+        /// Replicas whose company revoked them: refused at the handshake whatever their certificate says.
+        public var revoked: Set<ReplicaID> = []
 
         /// Creates a configuration speaking ``SyncSession/protocolVersions``.
         public init(
@@ -359,6 +361,12 @@ public struct SyncSession {
                 "the client's replica certificate does not verify under the pinned key of company \(hello.company.short)"
             )
         }
+        guard !configuration.revoked.contains(certificate.replica) else {
+            throw SyncError(
+                .authenticationFailed,
+                "the client's replica \(certificate.replica.short) was revoked by company \(hello.company.short)"
+            )
+        }
         guard certificate.replica != credentials.replica else {
             throw SyncError(.authenticationFailed, "the client is this very replica (a node cannot sync with itself)")
         }
@@ -433,6 +441,12 @@ public struct SyncSession {
             throw SyncError(
                 .authenticationFailed,
                 "the answering replica's certificate does not verify under the pinned key of company \(dialing.short)"
+            )
+        }
+        guard !configuration.revoked.contains(certificate.replica) else {
+            throw SyncError(
+                .authenticationFailed,
+                "the answering replica \(certificate.replica.short) was revoked by company \(dialing.short)"
             )
         }
         guard certificate.replica != configuration.credentials.replica else {

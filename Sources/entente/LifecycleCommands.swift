@@ -234,7 +234,7 @@ struct ReplicaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replica",
         abstract: "Run this company on several replicas (a server and laptops that work offline).",
-        subcommands: [Enroll.self, Join.self]
+        subcommands: [Enroll.self, Join.self, Revoke.self, Revoked.self]
     )
 
     struct Enroll: AsyncParsableCommand {
@@ -263,6 +263,70 @@ struct ReplicaCommand: AsyncParsableCommand {
                     throw EntenteError(.invalidArgument, "cannot write \(out)")
                 }
                 Output.print("Wrote enrollment to \(out) (secret: move it securely, then delete it)")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke one of this company's replicas (a lost laptop): partners refuse it from then on.",
+            discussion: """
+                Partners refuse the replica's envelopes (those they do not hold yet) and its network handshakes \
+                once they import any bundle from this node, which carries the signed revocation. Find the replica \
+                id with `entente status` on it, or in `entente history`. Needs the company signing key.
+                """
+        )
+        @OptionGroup var node: NodeOptions
+        @Argument(help: "The replica id (32 hex digits).") var replica: String
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            try await guarded {
+                guard let id = ReplicaID(hex: replica.lowercased()) else {
+                    throw EntenteError(.invalidArgument, "'\(replica)' is not a replica id (32 hex digits)")
+                }
+                let revocation = try await node.open().revokeReplica(id)
+                if json {
+                    Output.print(
+                        JSON.object([
+                            ("company", .string(revocation.company.hex)), ("replica", .string(revocation.replica.hex)),
+                            ("revoked_at", .number(Int64(revocation.revokedAt))),
+                        ]).rendered()
+                    )
+                } else {
+                    Output.print("revoked replica \(id.hex); export a bundle to each partner to spread the revocation")
+                }
+            }
+        }
+    }
+
+    struct Revoked: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the replica revocations this node knows.")
+        @OptionGroup var node: NodeOptions
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            try await guarded {
+                let opened = try node.open()
+                let names = try await nameLookup(opened)
+                let list = try await opened.revocations()
+                if json {
+                    Output.print(
+                        JSON.array(
+                            list.map {
+                                .object([
+                                    ("company", .string(names($0.company))), ("company_id", .string($0.company.hex)),
+                                    ("replica", .string($0.replica.hex)), ("revoked_at", .number(Int64($0.revokedAt))),
+                                ])
+                            }
+                        ).rendered()
+                    )
+                    return
+                }
+                if list.isEmpty { Output.print("No revoked replicas.") }
+                for revocation in list {
+                    Output.print("\(names(revocation.company)) replica \(revocation.replica.hex)")
+                }
             }
         }
     }
