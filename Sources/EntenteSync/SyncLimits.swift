@@ -14,6 +14,11 @@ public struct SyncLimits: Hashable, Sendable {
     public var maxEnvelopesPerBatch: Int = 256
     /// Most envelope bytes in one batch; a single larger envelope travels alone.
     public var maxBatchBytes: Int = 8 << 20
+    /// Most envelopes one peer may send in one sync (it announces its total first: over the limit, it is cut
+    /// off before anything is read). Each partner's sessions are bounded separately.
+    public var maxEnvelopesPerSync: Int = 2_000_000
+    /// Most envelope bytes one peer may send in one sync.
+    public var maxBytesPerSync: Int = 4 << 30
     /// Most batches sent before the peer acknowledges the oldest one.
     public var window: Int = 2
     /// Most replicas in a summary.

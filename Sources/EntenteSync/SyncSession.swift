@@ -569,9 +569,21 @@ public struct SyncSession {
                     "the peer sent more than \(configuration.limits.window) batches without waiting for an acknowledgement"
                 )
             }
+            guard total <= UInt64(configuration.limits.maxEnvelopesPerSync) else {
+                throw SyncError(
+                    .tooLarge,
+                    "the peer announced \(total) envelopes, over this node's limit of \(configuration.limits.maxEnvelopesPerSync) per sync"
+                )
+            }
             receivedBatches = number
             peerTotal = Int(total)
             let size = envelopes.reduce(0) { $0 + $1.count }
+            guard (self.report?.receivedEnvelopeBytes ?? 0) + size <= configuration.limits.maxBytesPerSync else {
+                throw SyncError(
+                    .tooLarge,
+                    "the peer sent over \(configuration.limits.maxBytesPerSync) envelope bytes, this node's limit per sync"
+                )
+            }
             pendingImports.append((number, envelopes.count, size))
             self.report?.received += envelopes.count
             self.report?.receivedEnvelopeBytes += size

@@ -14,6 +14,10 @@ struct NetworkOptions: ParsableArguments {
     var idleTimeout: Double = 60
     @Option(help: ArgumentHelp("Cut a peer that reads nothing for SECONDS (it stopped reading).", valueName: "SECONDS"))
     var writeTimeout: Double = 30
+    @Option(help: ArgumentHelp("Cut a partner that sends more than N envelopes in one sync.", valueName: "N"))
+    var maxEnvelopesPerSync: Int = 2_000_000
+    @Option(help: ArgumentHelp("Cut a partner that sends more than MB megabytes of envelopes in one sync.", valueName: "MB"))
+    var maxMegabytesPerSync: Int = 4096
     @Option(
         help: ArgumentHelp(
             "Save every batch of envelopes received into a bundle file in DIR (for audits; `entente bundle inspect` reads them).",
@@ -23,6 +27,9 @@ struct NetworkOptions: ParsableArguments {
     var record: String?
 
     func validate() throws {
+        guard maxEnvelopesPerSync > 0, maxMegabytesPerSync > 0 else {
+            throw ValidationError("--max-envelopes-per-sync and --max-megabytes-per-sync must be positive")
+        }
         for (name, value) in [
             ("--handshake-timeout", handshakeTimeout), ("--idle-timeout", idleTimeout),
             ("--write-timeout", writeTimeout),
@@ -38,6 +45,8 @@ struct NetworkOptions: ParsableArguments {
         limits.handshakeTimeout = .milliseconds(Int64(handshakeTimeout * 1000))
         limits.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         limits.writeTimeout = .milliseconds(Int64(writeTimeout * 1000))
+        limits.maxEnvelopesPerSync = maxEnvelopesPerSync
+        limits.maxBytesPerSync = maxMegabytesPerSync << 20
         return limits
     }
 
