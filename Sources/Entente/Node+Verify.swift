@@ -223,7 +223,11 @@ private struct Verifier {
             for (object, part) in batch.parts { byObject[object] = part }
             for part in parts {
                 guard let operations = byObject[part.object] else {
-                    note(.part, "\(part.object.hex) of envelope \(subject)", "the envelope has no operation on this object")
+                    note(
+                        .part,
+                        "\(part.object.hex) of envelope \(subject)",
+                        "the envelope has no operation on this object"
+                    )
                     continue
                 }
                 objectParts[part.object, default: []].append(
@@ -258,7 +262,11 @@ private struct Verifier {
         if let newest = newestOwnTimestamp {
             if let saved = try tx.savedClock() {
                 if saved < newest {
-                    note(.clock, replica.hex, "the saved clock \(saved) is behind this replica's newest write \(newest)")
+                    note(
+                        .clock,
+                        replica.hex,
+                        "the saved clock \(saved) is behind this replica's newest write \(newest)"
+                    )
                 }
             } else {
                 note(.clock, replica.hex, "no clock is saved but this replica wrote up to \(newest)")
@@ -317,19 +325,28 @@ private struct Verifier {
                 if number == previous {
                     note(.counter, subject, "this replica used sequence \(number) twice")
                 } else if number != previous + 1 {
-                    note(.counter, subject, "this replica's sequences jump from \(previous) to \(number): envelopes are missing")
+                    note(
+                        .counter,
+                        subject,
+                        "this replica's sequences jump from \(previous) to \(number): envelopes are missing"
+                    )
                 }
                 previous = number
             }
             let last = counters[recipient] ?? 0
             if last < previous {
-                note(.counter, subject, "the outgoing counter is \(last) but this replica already used sequence \(previous)")
+                note(
+                    .counter,
+                    subject,
+                    "the outgoing counter is \(last) but this replica already used sequence \(previous)"
+                )
             }
         }
     }
 
-    /// Every object's stored state equals the state rebuilt from its logged parts, and every part's stored status
-    /// equals the rebuild's. Objects are loaded 500 at a time.
+    /// Compares every object's stored state, and every part's stored status, with its rebuild from the log.
+    ///
+    /// Objects are loaded 500 at a time.
     private mutating func checkObjects(_ tx: StoreTransaction, _ objectParts: [ObjectID: [Part]]) throws {
         var ids = Set(objectParts.keys)
         for key in try tx.allObjectKeys() {
@@ -387,14 +404,19 @@ private struct Verifier {
                     : "stored (\(stored.type ?? "?")) but its logged envelopes do not create it"
             )
         case (let stored?, true) where stored != rebuilt:
-            note(.object, id.hex, "the stored state differs from its logged envelopes: \(Self.difference(stored, rebuilt))")
+            note(
+                .object,
+                id.hex,
+                "the stored state differs from its logged envelopes: \(Self.difference(stored, rebuilt))"
+            )
         default: break
         }
         for (part, reason) in zip(parts, waiting) where part.isWaiting != (reason != nil) {
             note(
                 .part,
                 "\(id.hex) of envelope \(part.hash)",
-                part.isWaiting ? "stored as waiting, but it applies" : "stored as applied, but it waits: \(reason ?? "")"
+                part.isWaiting
+                    ? "stored as waiting, but it applies" : "stored as applied, but it waits: \(reason ?? "")"
             )
         }
     }

@@ -32,7 +32,10 @@ package struct StoredPart: Sendable {
 extension StoreTransaction {
     /// Every logged envelope, in log order, one at a time (the log can be larger than memory allows to copy).
     package func forEachEnvelope(_ body: (StoredEnvelope) throws -> Void) throws {
-        let cursor = try Row.fetchCursor(db, sql: "SELECT rowid, hash, origin, replica, bytes FROM envelope ORDER BY rowid")
+        let cursor = try Row.fetchCursor(
+            db,
+            sql: "SELECT rowid, hash, origin, replica, bytes FROM envelope ORDER BY rowid"
+        )
         while let row = try cursor.next() {
             try body(
                 StoredEnvelope(

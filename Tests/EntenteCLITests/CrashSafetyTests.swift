@@ -8,8 +8,9 @@ import Glibc
 import Darwin
 #endif
 
-/// The real `entente` process SIGKILLed at seeded random moments, during a large CSV import and during a network
-/// sync (either side). After every kill the store opens and `entente verify` passes; then a full re-run
+/// The real `entente` process SIGKILLed at seeded random moments, during a CSV import and during a network sync.
+///
+/// Either side of a sync is killed. After every kill the store opens and `entente verify` passes; then a full re-run
 /// completes, and the result matches a reference node that was never killed: nothing lost, nothing doubled.
 ///
 /// `ENTENTE_KILL_CYCLES=100` runs more cycles per scenario (default 8); `ENTENTE_KILL_SEED` changes the seed.
@@ -26,7 +27,8 @@ import Darwin
         let stages = ["qualified", "technical-validation", "business-validation", "committed"]
         for row in rows {
             text += "\(prefix)-\(row),Deal \(row),\"Account \(row % 97), Inc.\",net-new,\(stages[(row + version) % 4]),"
-            text += "\(1000 + row * 7 + version).00,USD,\(20 + (row + version) % 60),2027-03-31,Step \(version) of \(row),"
+            text +=
+                "\(1000 + row * 7 + version).00,USD,\(20 + (row + version) % 60),2027-03-31,Step \(version) of \(row),"
             text += "\(row % 2 == 0 ? "EMEA" : "NA"),,saas;services,,\(version % 2 == 0),note \(row) v\(version)\n"
         }
         return text
@@ -54,7 +56,10 @@ import Darwin
     /// The store opens and verifies clean.
     static func expectSound(_ cli: CLI, _ dir: String, _ context: String) throws {
         let verified = try cli.run(["verify", "--dir", dir])
-        #expect(verified.status == 0, "\(context): entente verify --dir \(dir) failed: \(verified.stdout)\(verified.stderr)")
+        #expect(
+            verified.status == 0,
+            "\(context): entente verify --dir \(dir) failed: \(verified.stdout)\(verified.stderr)"
+        )
     }
 
     @Test func killedImportsLeaveASoundStoreAndAReRunCompletes() throws {
@@ -77,7 +82,11 @@ import Darwin
             try cli.ok("import", "csv", "v\(cycle).csv", "--dir", "reference")
             estimate = Date().timeIntervalSince(started)
 
-            let run = try KillableProcess(cli, ["import", "csv", "v\(cycle).csv", "--dir", "g"], log: "import-\(cycle)")
+            let run = try KillableProcess(
+                cli,
+                ["import", "csv", "v\(cycle).csv", "--dir", "g"],
+                log: "import-\(cycle)"
+            )
             let delay = Double(rng.int(0...1000)) / 1000 * estimate
             Thread.sleep(forTimeInterval: delay)
             if run.kill() { killed += 1 } else { finished += 1 }
@@ -167,7 +176,11 @@ import Darwin
             try Self.expectSound(cli, "g", "sync cycle \(cycle), \(victim) killed after \(delay) s")
 
             // The next syncs complete; Umbra (never killed) is the reference.
-            server = try KillableProcess(cli, ["serve", "--dir", "g", "--listen", "127.0.0.1:0"], log: "serve-\(cycle)")
+            server = try KillableProcess(
+                cli,
+                ["serve", "--dir", "g", "--listen", "127.0.0.1:0"],
+                log: "serve-\(cycle)"
+            )
             port = try server.port()
             estimate = max(try sync("i"), 0.3)
             _ = try sync("u")
@@ -179,7 +192,10 @@ import Darwin
             )
             let expected = globexRows.upperBound + initechRows.upperBound - 30
             let objects = try ["g", "i", "u"].map { try Self.status(cli, $0).objects }
-            #expect(objects == [expected, expected, expected], "cycle \(cycle): objects \(objects), expected \(expected)")
+            #expect(
+                objects == [expected, expected, expected],
+                "cycle \(cycle): objects \(objects), expected \(expected)"
+            )
             // What each holds from the other's replica is what Umbra holds (every shared envelope is addressed to
             // all three): nothing lost, and the sequences are a prefix without gaps.
             let (globex, initech, umbra) = (try held("g"), try held("i"), try held("u"))

@@ -60,8 +60,9 @@ import Testing
         }
     }
 
-    /// Every node of a few seeds of the node simulation (drops, duplicates, reordering, relays, removals,
-    /// restarts) verifies clean at the end. Three seeds; `make simulate` (ENTENTE_NODE_SEEDS) runs them all.
+    /// Every node of a few seeds of the node simulation verifies clean at the end.
+    ///
+    /// The simulation drops, duplicates, reorders and relays envelopes, removes participants and restarts nodes. Three seeds; `make simulate` (ENTENTE_NODE_SEEDS) runs them all.
     @Test func simulatedHistoriesVerifyClean() async throws {
         var checked = 0
         let all = ProcessInfo.processInfo.environment["ENTENTE_NODE_SEEDS"] != nil
@@ -75,7 +76,10 @@ import Testing
             }
             for (index, replica) in run.replicas.enumerated() {
                 let report = try await replica.node.verify()
-                #expect(report.problems.isEmpty, "seed \(seed), replica \(index): \(report.problems.map(\.description))")
+                #expect(
+                    report.problems.isEmpty,
+                    "seed \(seed), replica \(index): \(report.problems.map(\.description))"
+                )
                 checked += report.objects
             }
         }
@@ -94,7 +98,10 @@ import Testing
         try FileManager.default.copyItem(at: node.directory, to: copy)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = false
-        let queue = try DatabaseQueue(path: copy.appendingPathComponent("entente.sqlite").path, configuration: configuration)
+        let queue = try DatabaseQueue(
+            path: copy.appendingPathComponent("entente.sqlite").path,
+            configuration: configuration
+        )
         try await queue.write { db in try corrupt(db) }
         try queue.close()
         return try await Node.open(at: copy).verify()
@@ -129,8 +136,14 @@ import Testing
         let byteFlip = try await Self.verifyCorrupted(globex, deal.root, "flip") { db in
             try db.execute(sql: "UPDATE envelope SET bytes = ? WHERE rowid = ?", arguments: [Data(tampered), rowid])
         }
-        #expect(byteFlip.problems.contains { $0.area == .envelope && $0.subject == hash && $0.message.contains("hash") })
-        #expect(byteFlip.problems.contains { $0.area == .envelope && $0.subject == hash && $0.message.contains("signature") })
+        #expect(
+            byteFlip.problems.contains { $0.area == .envelope && $0.subject == hash && $0.message.contains("hash") }
+        )
+        #expect(
+            byteFlip.problems.contains {
+                $0.area == .envelope && $0.subject == hash && $0.message.contains("signature")
+            }
+        )
 
         // 2. A deleted envelope row: its parts and sequence numbers point nowhere, and the object no longer
         //    rebuilds to its stored state.
@@ -183,7 +196,8 @@ import Testing
         }
         #expect(
             counter.problems.contains {
-                $0.area == .counter && $0.subject.contains(deal.initech.company.hex) && $0.message.contains("already used")
+                $0.area == .counter && $0.subject.contains(deal.initech.company.hex)
+                    && $0.message.contains("already used")
             }
         )
 
