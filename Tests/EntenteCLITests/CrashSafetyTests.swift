@@ -165,7 +165,8 @@ import Darwin
                 ["sync", "Globex", "--address", "127.0.0.1:\(port)", "--quiet", "--dir", "i"],
                 log: "sync-\(cycle)"
             )
-            let delay = Double(rng.int(0...1000)) / 1000 * estimate
+            // A later cycle's sync is short: kill within its first three quarters, past the process start.
+            let delay = (0.05 + Double(rng.int(0...1000)) / 1000 * 0.7) * estimate
             Thread.sleep(forTimeInterval: delay)
             let victim = rng.chance(50) ? "client" : "server"
             let hit = victim == "client" ? client.kill() : (client.isRunning && server.kill())
@@ -182,8 +183,9 @@ import Darwin
                 log: "serve-\(cycle)"
             )
             port = try server.port()
-            estimate = max(try sync("i"), 0.3)
-            _ = try sync("u")
+            _ = try sync("i")
+            // Umbra receives a whole cycle's envelopes: its sync time bounds the next kill's delay.
+            estimate = max(try sync("u"), 0.3)
             let last = try cli.ok("sync", "Globex", "--address", "127.0.0.1:\(port)", "--quiet", "--json", "--dir", "i")
             let moved = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
             #expect(
