@@ -14,7 +14,7 @@ import Darwin
 /// completes, and the result matches a reference node that was never killed: nothing lost, nothing doubled.
 ///
 /// `ENTENTE_KILL_CYCLES=100` runs more cycles per scenario (default 8); `ENTENTE_KILL_SEED` changes the seed.
-@Suite struct CrashSafetyTests {
+@Suite(.serialized) struct CrashSafetyTests {
     static let environment = ProcessInfo.processInfo.environment
     static let cycles = environment["ENTENTE_KILL_CYCLES"].flatMap(Int.init) ?? 8
     static let seed = environment["ENTENTE_KILL_SEED"].flatMap(UInt64.init) ?? 2026
