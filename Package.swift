@@ -114,7 +114,7 @@ let package = Package(
             name: "EntenteTests",
             dependencies: [
                 "Entente", "EntenteWire", "EntenteSync", "EntenteCrypto", "EntenteCore", "EntenteDomain",
-                "EntenteTestSupport",
+                "EntenteTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

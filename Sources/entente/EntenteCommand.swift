@@ -23,7 +23,7 @@ struct EntenteCommand: AsyncParsableCommand {
             Uninvite.self, Archive.self, Show.self, List.self, Conflicts.self, History.self, Status.self,
             SummaryCommand.self, BundleCommand.self, ReplicaCommand.self, Serve.self, SyncCommand.self, Types.self,
             Move.self, Convert.self, PolicyCommand.self, ImportCommand.self, ExportCommand.self,
-            ReportCommand.self, KeyCommand.self,
+            ReportCommand.self, KeyCommand.self, Verify.self,
         ]
     )
 }
