@@ -75,6 +75,10 @@ import Testing
         try await rotated.invite(id, deal.umbra.company)
         try await send(rotated, deal.umbra)
         #expect(try await deal.umbra.object(id).joint("title")?.value == .string("After rotation"))
+        for node in [rotated, deal.initech, deal.umbra] {
+            let report = try await node.verify()
+            #expect(report.isSound, "\(report.problems)")
+        }
     }
 
     @Test func anInterruptedRotationIsFinishedOrRolledBackOnOpen() async throws {

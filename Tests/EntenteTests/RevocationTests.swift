@@ -57,6 +57,10 @@ import Testing
         try await deal.globex.update(id, changes: Changes(fields: [FieldValue("next_steps", "from the office")]))
         try await send(deal.globex, deal.initech)
         #expect(try await deal.initech.object(id).joint("next_steps")?.value == .string("from the office"))
+        for node in [deal.globex, deal.initech] {
+            let report = try await node.verify()
+            #expect(report.isSound, "\(report.problems)")
+        }
 
         // Over the network, the revoked laptop is refused at the handshake.
         do {
