@@ -76,7 +76,7 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
             }
         }
         if summarySent { return }
-        guard let bytes = await TestSocket.receive(fd, timeout: .seconds(3)), !bytes.isEmpty else {
+        guard let bytes = await TestSocket.receive(fd, timeout: .seconds(30)), !bytes.isEmpty else {
             throw TestSocket.Failure(description: "the server closed or went silent during the handshake")
         }
         pending = session.receive(bytes)
