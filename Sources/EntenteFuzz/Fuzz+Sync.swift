@@ -4,7 +4,9 @@ import EntenteSync
 import EntenteWire
 
 extension Fuzz {
-    /// Feeds bytes as the peer's side of a handshake. The first byte chooses the role of the session under
+    /// Feeds bytes as the peer's side of a handshake.
+    ///
+    /// The first byte chooses the role of the session under
     /// test (bit 0: 0 = server, which Alpha dials; 1 = client dialling Beta) and how the rest arrives (bits
     /// 1-7: in chunks of 16 × that many bytes, 0 = all at once); the rest is the peer's byte stream (framed
     /// hellos, finish, refusals).
@@ -34,6 +36,8 @@ extension Fuzz {
         return accepted
     }
 
+    /// Runs an established session: the input as messages from an authenticated peer.
+    ///
     /// Completes a real handshake as Alpha with a server `SyncSession` of Beta, then feeds it the input as
     /// session messages from Alpha, each encrypted with the session's secret stream. The input is a sequence
     /// of records: a control byte, a `u16` length, then that many bytes of message (the last record takes
@@ -155,7 +159,10 @@ struct SessionPeer {
                 let applied = envelopes.reduce(0) { $0 + (Fuzz.envelope($1) ? 1 : 0) }
                 queue += session.imported(
                     batch: number,
-                    outcome: ImportOutcome(applied: applied, refused: Array(repeating: "refused", count: envelopes.count - applied))
+                    outcome: ImportOutcome(
+                        applied: applied,
+                        refused: Array(repeating: "refused", count: envelopes.count - applied)
+                    )
                 )
             case .finished:
                 finished = true

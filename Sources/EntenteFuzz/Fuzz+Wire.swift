@@ -17,7 +17,9 @@ extension Fuzz {
         return verified
     }
 
-    /// Decodes a bundle and runs ``envelope(_:)`` on each envelope it holds. A bundle whose checksum does not
+    /// Decodes a bundle and runs ``envelope(_:)`` on each envelope it holds.
+    ///
+    /// A bundle whose checksum does not
     /// match is decoded a second time with the checksum fixed, so mutations get past it.
     /// - Returns: true if the bundle (as given or with its checksum fixed) decoded.
     public static func bundle(_ bytes: [UInt8]) -> Bool {

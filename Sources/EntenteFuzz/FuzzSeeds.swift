@@ -3,8 +3,9 @@ import EntenteCrypto
 import EntenteSync
 import EntenteWire
 
-/// Realistic seed inputs made with the real encoders, for `Fuzz/corpus/<target>/`. Seeds named `valid-*`
-/// must be accepted by their target (the corpus replay checks it); `other-*` seeds are well-formed inputs that
+/// Realistic seed inputs made with the real encoders, for `Fuzz/corpus/<target>/`.
+///
+/// Seeds named `valid-*` must be accepted by their target (the corpus replay checks it); `other-*` seeds are well-formed inputs that
 /// a target rejects on purpose (an envelope for another company, a refusal where a hello was due).
 ///
 /// Envelopes are sealed with fresh random content keys, so every generation differs; the committed corpus is

@@ -78,7 +78,10 @@ import Testing
             case .csvMapping:
                 seeds.append(("valid-generic-pipeline.json", try Self.read(examples, "mappings/generic-pipeline.json")))
                 seeds.append(
-                    ("valid-salesforce-opportunity.json", try Self.read(examples, "mappings/salesforce-opportunity.json"))
+                    (
+                        "valid-salesforce-opportunity.json",
+                        try Self.read(examples, "mappings/salesforce-opportunity.json")
+                    )
                 )
                 seeds += Self.mappingSeeds
             default:
@@ -102,7 +105,12 @@ import Testing
                     .utf8
             )
         ),
-        ("valid-errors.csv", Array("id,stage,probability,on_hold\nP-1,won,101,maybe\nP-2,\"open\"x,5,true,extra\nP-3,\"unterminated".utf8)),
+        (
+            "valid-errors.csv",
+            Array(
+                "id,stage,probability,on_hold\nP-1,won,101,maybe\nP-2,\"open\"x,5,true,extra\nP-3,\"unterminated".utf8
+            )
+        ),
         ("other-no-key.csv", Array("name,amount\nAcme,12\n".utf8)),
     ]
 
