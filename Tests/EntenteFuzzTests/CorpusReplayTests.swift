@@ -2,10 +2,12 @@ import EntenteFuzz
 import Foundation
 import Testing
 
-/// Replays every committed seed and crasher through the fuzz entry points (`Fuzz/README.md`): no input may
-/// crash, every target must have seeds, and every `valid-*` seed must be accepted, which proves the entry
-/// point reaches its parser.
-@Suite struct CorpusReplayTests {
+/// Replays every committed seed and crasher through the fuzz entry points (`Fuzz/README.md`).
+///
+/// No input may crash, every target must have seeds, and every `valid-*` seed must be accepted, which proves
+/// the entry point reaches its parser. Serialized: it is CPU work, and the network tests beside it are
+/// timing-sensitive.
+@Suite(.serialized) struct CorpusReplayTests {
     static let fuzzDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fuzz")
