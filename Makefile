@@ -1,7 +1,7 @@
 # Entente: `make demo` runs the three-company story, `make test` runs the whole test suite.
 SWIFT ?= swift
 
-.PHONY: deps build release demo test simulate bench lint format clean
+.PHONY: deps build release demo test simulate bench lint format clean fuzz
 
 deps:
 	@bash scripts/deps.sh
@@ -33,6 +33,17 @@ simulate: deps
 RECORDS ?= 100000
 bench: deps
 	$(SWIFT) run -c release entente-bench --records $(RECORDS)
+
+# Fuzzing with libFuzzer (+ AddressSanitizer) in .build-fuzz: make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="envelope bundle"]
+# [FUZZ_MERGE=1: merge new coverage into Fuzz/corpus]. Targets, corpus and crashers: Fuzz/README.md. SwiftPM's
+# --sanitize fuzzer links libFuzzer's main; -Xswiftc -sanitize=fuzzer adds the coverage instrumentation.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= envelope bundle operations partner-card summary handshake sync-session csv-import csv-mapping
+FUZZ_MERGE ?= 0
+FUZZ_BUILD = ENTENTE_FUZZ=1 $(SWIFT) build -c release --scratch-path .build-fuzz --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address
+fuzz: deps
+	@for target in $(FUZZ_TARGETS); do $(FUZZ_BUILD) --product fuzz-$$target || exit 1; done
+	@bash Fuzz/run.sh "$$($(FUZZ_BUILD) --show-bin-path)" $(FUZZ_SECONDS) $(FUZZ_MERGE) $(FUZZ_TARGETS)
 
 # swift format with the project's configuration (.swift-format, from the shared style guide)
 lint:

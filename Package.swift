@@ -92,6 +92,14 @@ let package = Package(
             path: "Examples/JointPipeline",
             swiftSettings: strict
         ),
+        // Fuzzing: one entry point per parser or decoder that reads outside bytes, replayed over the corpus by
+        // EntenteFuzzTests on every test run; libFuzzer executables only with ENTENTE_FUZZ=1 (below, and
+        // Fuzz/README.md).
+        .target(
+            name: "EntenteFuzz",
+            dependencies: ["EntenteCore", "EntenteCrypto", "EntenteWire", "EntenteSync", "EntenteCSV"],
+            swiftSettings: strict
+        ),
         .target(name: "EntenteTestSupport", dependencies: ["EntenteCore"], path: "Tests/EntenteTestSupport"),
         .testTarget(name: "EntenteCoreTests", dependencies: ["EntenteCore", "EntenteTestSupport"]),
         .testTarget(name: "EntenteCryptoTests", dependencies: ["EntenteCrypto"]),
@@ -117,6 +125,7 @@ let package = Package(
                 "EntenteTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .testTarget(name: "EntenteFuzzTests", dependencies: ["EntenteFuzz"]),
         .testTarget(
             name: "EntenteCLITests",
             dependencies: ["entente", "entente-bench", "entente-example-pipeline", "EntenteTestSupport"]
@@ -124,3 +133,23 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// MARK: - Fuzz executables (libFuzzer): declared only with ENTENTE_FUZZ=1, so normal builds never link them.
+// `make fuzz` builds them with `-sanitize=fuzzer,address` in .build-fuzz (see Fuzz/README.md).
+if Context.environment["ENTENTE_FUZZ"] == "1" {
+    let fuzzTargets = [
+        "envelope", "bundle", "operations", "partner-card", "summary", "handshake", "sync-session", "csv-import",
+        "csv-mapping",
+    ]
+    for name in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: "fuzz-\(name)",
+                dependencies: ["EntenteFuzz"],
+                path: "Fuzz/Targets/\(name)",
+                swiftSettings: strict
+            )
+        )
+        package.products.append(.executable(name: "fuzz-\(name)", targets: ["fuzz-\(name)"]))
+    }
+}

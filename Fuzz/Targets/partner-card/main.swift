@@ -1,0 +1,8 @@
+// libFuzzer executable of the `partner-card` target, built by `make fuzz` (see Fuzz/README.md).
+import EntenteFuzz
+
+/// libFuzzer's callback: one input for the `partner-card` target (SwiftPM's `--sanitize fuzzer` links libFuzzer's `main`).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    Fuzz.testOneInput("partner-card", data, size)
+}
