@@ -48,7 +48,6 @@ extension Node {
                 var probability: Int?
                 if case .integer(let percent)? = own("probability", of: company) { probability = Int(percent) }
                 let originator = text(joint("originating_company")).flatMap(CompanyID.init(hex:)) ?? owner
-                let createdDay = CalendarDate.fromDaysSinceEpoch(Int64(created.physical / 86_400_000))
                 records.append(
                     DealRecord(
                         id: state.id.hex,
@@ -57,11 +56,8 @@ extension Node {
                         outcome: stage == "closed-won" ? .won : stage == "closed-lost" ? .lost : .open,
                         amount: amount,
                         probability: probability,
-                        created: CalendarDate(
-                            year: Int32(createdDay.year),
-                            month: UInt8(createdDay.month),
-                            day: UInt8(createdDay.day)
-                        ) ?? CalendarDate(year: 1970, month: 1, day: 1)!,
+                        // Creation time is an HLC time checked against the clock on arrival: always a real day.
+                        created: CalendarDate(daysSinceEpoch: Int64(created.physical / 86_400_000)) ?? .unixEpoch,
                         engaged: date(joint("engaged_date")),
                         closeDate: date(joint("close_date")),
                         originatingCompany: name(originator),

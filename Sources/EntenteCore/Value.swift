@@ -288,6 +288,22 @@ public struct CalendarDate: Hashable, Sendable, Comparable, CustomStringConverti
         return era * 146_097 + doe - 719_468
     }
 
+    /// 1970-01-01.
+    public static let unixEpoch = CalendarDate(checkedYear: 1970, month: 1, day: 1)
+
+    private init(checkedYear year: Int32, month: UInt8, day: UInt8) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    /// The date `days` after 1970-01-01, or nil outside years 1...9999.
+    public init?(daysSinceEpoch days: Int64) {
+        guard (-719_162...2_932_896).contains(days) else { return nil }
+        let civil = Self.fromDaysSinceEpoch(days)
+        self.init(year: Int32(civil.year), month: UInt8(civil.month), day: UInt8(civil.day))
+    }
+
     /// The date of a day count since 1970-01-01 (`civil_from_days`).
     public static func fromDaysSinceEpoch(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468

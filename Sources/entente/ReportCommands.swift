@@ -48,8 +48,7 @@ struct ReportCommand: AsyncParsableCommand {
                 }
                 day = parsed
             } else {
-                let civil = CalendarDate.fromDaysSinceEpoch(Int64(Date().timeIntervalSince1970) / 86_400)
-                day = CalendarDate(year: Int32(civil.year), month: UInt8(civil.month), day: UInt8(civil.day))!
+                day = CalendarDate(daysSinceEpoch: Int64(Date().timeIntervalSince1970) / 86_400) ?? .unixEpoch
             }
             let opened = try node.open()
             let report = try await opened.report(

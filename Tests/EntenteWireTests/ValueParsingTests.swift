@@ -217,10 +217,7 @@ struct ValueParsingTests {
         let end = try #require(CalendarDate("2400-12-31")).daysSinceEpoch
         var failures = 0
         for day in start...end {
-            let civil = CalendarDate.fromDaysSinceEpoch(day)
-            guard let date = CalendarDate(year: Int32(civil.year), month: UInt8(civil.month), day: UInt8(civil.day)),
-                date.daysSinceEpoch == day
-            else {
+            guard let date = CalendarDate(daysSinceEpoch: day), date.daysSinceEpoch == day else {
                 failures += 1
                 continue
             }
@@ -228,6 +225,11 @@ struct ValueParsingTests {
             previous = day
         }
         #expect(failures == 0)
+        #expect(CalendarDate(daysSinceEpoch: 0) == .unixEpoch && CalendarDate.unixEpoch.description == "1970-01-01")
+        #expect(CalendarDate(daysSinceEpoch: -719_162)?.description == "0001-01-01")
+        #expect(CalendarDate(daysSinceEpoch: 2_932_896)?.description == "9999-12-31")
+        #expect(CalendarDate(daysSinceEpoch: -719_163) == nil && CalendarDate(daysSinceEpoch: 2_932_897) == nil)
+        #expect(CalendarDate(daysSinceEpoch: .max) == nil && CalendarDate(daysSinceEpoch: .min) == nil)
     }
 
     // MARK: instants
