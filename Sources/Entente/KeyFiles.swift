@@ -12,6 +12,45 @@ enum KeyFiles {
     static let header = "ENTENTE-SECRET-KEY/1"
     static let sealedHeader = "ENTENTE-SECRET-KEY/2"
 
+    /// The secret keys of a node directory: file name and kind tag of each.
+    enum Slot: CaseIterable {
+        case companySigning, companyEncryption, replicaSigning
+
+        var file: String {
+            switch self {
+            case .companySigning: "company.sign.key"
+            case .companyEncryption: "company.box.key"
+            case .replicaSigning: "replica.sign.key"
+            }
+        }
+
+        var kind: String {
+            switch self {
+            case .companySigning: "company-signing"
+            case .companyEncryption: "company-encryption"
+            case .replicaSigning: "replica-signing"
+            }
+        }
+
+        func url(in keys: URL) -> URL { keys.appendingPathComponent(file) }
+    }
+
+    /// Where a key rotation writes the new replica key before the database switches to it (`Specs/keys.md`).
+    static func pendingReplicaKey(in keys: URL) -> URL {
+        keys.appendingPathComponent(Slot.replicaSigning.file + ".new")
+    }
+
+    /// Writes secret keys into `keys`, sealed under `passphrase` (one derivation for all) if it is given.
+    static func write(_ secrets: [(Slot, [UInt8])], in keys: URL, passphrase: String?) throws(EntenteError) {
+        let lock = try passphrase.map { passphrase throws(EntenteError) in try Lock.new(passphrase: passphrase) }
+        for (slot, secret) in secrets { try write(secret, kind: slot.kind, to: slot.url(in: keys), lock: lock) }
+    }
+
+    /// Reads the secret key of `slot` in `keys`.
+    static func read(_ slot: Slot, in keys: URL, unlocker: Unlocker) throws(EntenteError) -> [UInt8] {
+        try read(kind: slot.kind, from: slot.url(in: keys), unlocker: unlocker)
+    }
+
     /// The key derived from a passphrase for one salt and cost: derived once, used for every key file.
     struct Lock {
         let salt: [UInt8]

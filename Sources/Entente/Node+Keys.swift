@@ -5,15 +5,10 @@ import EntenteWire
 public import Foundation
 
 extension Node {
-    static let keyFiles = [
-        ("company.sign.key", "company-signing"), ("company.box.key", "company-encryption"),
-        ("replica.sign.key", "replica-signing"),
-    ]
-
     /// Whether the secret key files in `directory` are protected by a passphrase (so `open` needs one).
     public static func keysAreProtected(at directory: URL) -> Bool {
         let keys = directory.appendingPathComponent("keys")
-        return keyFiles.contains { KeyFiles.isSealed(keys.appendingPathComponent($0.0)) }
+        return KeyFiles.Slot.allCases.contains { KeyFiles.isSealed($0.url(in: keys)) }
     }
 
     /// Protects the key files with a new passphrase, changes it, or (with `new` nil) removes it. Each file is
@@ -22,15 +17,12 @@ extension Node {
     public static func changePassphrase(at directory: URL, old: String?, new: String?) throws(EntenteError) {
         let keys = directory.appendingPathComponent("keys")
         let unlocker = KeyFiles.Unlocker(passphrase: old)
-        var secrets: [(URL, String, [UInt8])] = []
-        for (file, kind) in keyFiles {
-            let url = keys.appendingPathComponent(file)
-            guard FileManager.default.fileExists(atPath: url.path) else { continue }
-            secrets.append((url, kind, try KeyFiles.read(kind: kind, from: url, unlocker: unlocker)))
+        var secrets: [(KeyFiles.Slot, [UInt8])] = []
+        for slot in KeyFiles.Slot.allCases where FileManager.default.fileExists(atPath: slot.url(in: keys).path) {
+            secrets.append((slot, try KeyFiles.read(slot, in: keys, unlocker: unlocker)))
         }
         guard !secrets.isEmpty else { throw EntenteError(.notFound, "no key files in \(keys.path)") }
-        let lock = try new.map { passphrase throws(EntenteError) in try KeyFiles.Lock.new(passphrase: passphrase) }
-        for (url, kind, secret) in secrets { try KeyFiles.write(secret, kind: kind, to: url, lock: lock) }
+        try KeyFiles.write(secrets, in: keys, passphrase: new)
     }
 
     /// Replaces this replica's signing key with a new one certified by the company key (`entente key rotate`),
@@ -53,14 +45,14 @@ extension Node {
             )
         }
         let keys = directory.appendingPathComponent("keys")
-        let current = keys.appendingPathComponent("replica.sign.key")
-        let pending = keys.appendingPathComponent("replica.sign.key.new")
+        let current = KeyFiles.Slot.replicaSigning.url(in: keys)
+        let pending = KeyFiles.pendingReplicaKey(in: keys)
         let lock = try (keysAreProtected(at: directory) ? options.passphrase : nil).map {
             passphrase throws(EntenteError) in try KeyFiles.Lock.new(passphrase: passphrase)
         }
         let replacement = SigningKeyPair.generate()
         let certificate = ReplicaCertificate.issue(companyKey: companyKey, replicaKey: replacement.publicKey)
-        try KeyFiles.write(replacement.exportSecretKey(), kind: "replica-signing", to: pending, lock: lock)
+        try KeyFiles.write(replacement.exportSecretKey(), kind: KeyFiles.Slot.replicaSigning.kind, to: pending, lock: lock)
         do {
             try node.store.write { tx in
                 try tx.setMeta("certificate", certificate.signature)

@@ -87,18 +87,10 @@ extension Node {
             )
         }
         let keys = try prepareDirectory(directory)
-        let lock = try options.passphrase.map { passphrase throws(EntenteError) in try KeyFiles.Lock.new(passphrase: passphrase) }
         try KeyFiles.write(
-            encryptionKey.exportSecretKey(),
-            kind: "company-encryption",
-            to: keys.appendingPathComponent("company.box.key"),
-            lock: lock
-        )
-        try KeyFiles.write(
-            replicaKey.exportSecretKey(),
-            kind: "replica-signing",
-            to: keys.appendingPathComponent("replica.sign.key"),
-            lock: lock
+            [(.companyEncryption, encryptionKey.exportSecretKey()), (.replicaSigning, replicaKey.exportSecretKey())],
+            in: keys,
+            passphrase: options.passphrase
         )
         let store = try openStore(directory)
         do {

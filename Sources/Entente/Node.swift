@@ -116,24 +116,13 @@ public actor Node {
         let companyKey = SigningKeyPair.generate()
         let encryptionKey = BoxKeyPair.generate()
         let replicaKey = SigningKeyPair.generate()
-        let lock = try options.passphrase.map { passphrase throws(EntenteError) in try KeyFiles.Lock.new(passphrase: passphrase) }
         try KeyFiles.write(
-            companyKey.exportSecretKey(),
-            kind: "company-signing",
-            to: keys.appendingPathComponent("company.sign.key"),
-            lock: lock
-        )
-        try KeyFiles.write(
-            encryptionKey.exportSecretKey(),
-            kind: "company-encryption",
-            to: keys.appendingPathComponent("company.box.key"),
-            lock: lock
-        )
-        try KeyFiles.write(
-            replicaKey.exportSecretKey(),
-            kind: "replica-signing",
-            to: keys.appendingPathComponent("replica.sign.key"),
-            lock: lock
+            [
+                (.companySigning, companyKey.exportSecretKey()), (.companyEncryption, encryptionKey.exportSecretKey()),
+                (.replicaSigning, replicaKey.exportSecretKey()),
+            ],
+            in: keys,
+            passphrase: options.passphrase
         )
         let certificate = ReplicaCertificate.issue(companyKey: companyKey, replicaKey: replicaKey.publicKey)
         let card = PartnerCard.issue(
@@ -163,34 +152,19 @@ public actor Node {
         }
         do { try Sodium.ensureReady() } catch { throw EntenteError(.keys, "libsodium is unavailable", cause: error) }
         let keys = directory.appendingPathComponent("keys")
-        let companyKeyFile = keys.appendingPathComponent("company.sign.key")
         let companyKey: SigningKeyPair?
         let encryptionKey: BoxKeyPair
         var replicaKey: SigningKeyPair
         let unlocker = KeyFiles.Unlocker(passphrase: options.passphrase)
         do {
             // A replica enrolled from another one (a laptop) holds no company signing key.
-            if FileManager.default.fileExists(atPath: companyKeyFile.path) {
-                companyKey = try SigningKeyPair(
-                    secretKey: try KeyFiles.read(kind: "company-signing", from: companyKeyFile, unlocker: unlocker)
-                )
+            if FileManager.default.fileExists(atPath: KeyFiles.Slot.companySigning.url(in: keys).path) {
+                companyKey = try SigningKeyPair(secretKey: try KeyFiles.read(.companySigning, in: keys, unlocker: unlocker))
             } else {
                 companyKey = nil
             }
-            encryptionKey = try BoxKeyPair(
-                secretKey: try KeyFiles.read(
-                    kind: "company-encryption",
-                    from: keys.appendingPathComponent("company.box.key"),
-                    unlocker: unlocker
-                )
-            )
-            replicaKey = try SigningKeyPair(
-                secretKey: try KeyFiles.read(
-                    kind: "replica-signing",
-                    from: keys.appendingPathComponent("replica.sign.key"),
-                    unlocker: unlocker
-                )
-            )
+            encryptionKey = try BoxKeyPair(secretKey: try KeyFiles.read(.companyEncryption, in: keys, unlocker: unlocker))
+            replicaKey = try SigningKeyPair(secretKey: try KeyFiles.read(.replicaSigning, in: keys, unlocker: unlocker))
         } catch let error as EntenteError {
             throw error
         } catch {
@@ -227,16 +201,16 @@ public actor Node {
             signature: loaded.signature
         )
         // A key rotation interrupted by a crash (`rotateReplicaKey`): finish it or roll it back.
-        let pending = keys.appendingPathComponent("replica.sign.key.new")
+        let pending = KeyFiles.pendingReplicaKey(in: keys)
         if FileManager.default.fileExists(atPath: pending.path) {
             if !certificate.isValid(companyKey: loaded.card.signingKey),
                 let newKey = try? SigningKeyPair(
-                    secretKey: try KeyFiles.read(kind: "replica-signing", from: pending, unlocker: unlocker)
+                    secretKey: try KeyFiles.read(kind: KeyFiles.Slot.replicaSigning.kind, from: pending, unlocker: unlocker)
                 )
             {
                 let rotated = ReplicaCertificate(company: company, replicaKey: newKey.publicKey, signature: loaded.signature)
                 if rotated.isValid(companyKey: loaded.card.signingKey),
-                    rename(pending.path, keys.appendingPathComponent("replica.sign.key").path) == 0
+                    rename(pending.path, KeyFiles.Slot.replicaSigning.url(in: keys).path) == 0
                 {
                     replicaKey = newKey
                     certificate = rotated
