@@ -71,6 +71,35 @@ public struct SyncSession {
         }
     }
 
+    /// The peer's replica certificate, checked against its company's pinned key and the revocations, and
+    /// refused if it is this very replica. `peer` names it in errors ("the client's replica").
+    private func peerCertificate(
+        company: CompanyID,
+        replicaKey: SigningPublicKey,
+        signature: [UInt8],
+        companyKey: SigningPublicKey,
+        peer: String,
+        selfMessage: String
+    ) throws(SyncError) -> ReplicaCertificate {
+        let certificate = ReplicaCertificate(company: company, replicaKey: replicaKey, signature: signature)
+        guard certificate.isValid(companyKey: companyKey) else {
+            throw SyncError(
+                .authenticationFailed,
+                "\(peer) certificate does not verify under the pinned key of company \(company.short)"
+            )
+        }
+        guard !configuration.revoked.contains(certificate.replica) else {
+            throw SyncError(
+                .authenticationFailed,
+                "\(peer) key (replica \(certificate.replica.short)) was revoked by company \(company.short)"
+            )
+        }
+        guard certificate.replica != configuration.credentials.replica else {
+            throw SyncError(.authenticationFailed, selfMessage)
+        }
+        return certificate
+    }
+
     /// The protocol versions this build speaks.
     public static let protocolVersions: [UInt8] = [1]
 
@@ -350,26 +379,14 @@ public struct SyncSession {
             )
             return fail(error, reason: .wrongNode)
         }
-        let certificate = ReplicaCertificate(
+        let certificate = try peerCertificate(
             company: hello.company,
             replicaKey: hello.replicaKey,
-            signature: hello.certificate
+            signature: hello.certificate,
+            companyKey: companyKey,
+            peer: "the client's replica",
+            selfMessage: "the client is this very replica (a node cannot sync with itself)"
         )
-        guard certificate.isValid(companyKey: companyKey) else {
-            throw SyncError(
-                .authenticationFailed,
-                "the client's replica certificate does not verify under the pinned key of company \(hello.company.short)"
-            )
-        }
-        guard !configuration.revoked.contains(certificate.replica) else {
-            throw SyncError(
-                .authenticationFailed,
-                "the client's replica \(certificate.replica.short) was revoked by company \(hello.company.short)"
-            )
-        }
-        guard certificate.replica != credentials.replica else {
-            throw SyncError(.authenticationFailed, "the client is this very replica (a node cannot sync with itself)")
-        }
         guard let version = Set(hello.versions).intersection(configuration.versions).max() else {
             throw SyncError(
                 .unsupportedVersion,
@@ -432,29 +449,14 @@ public struct SyncSession {
         guard let companyKey = configuration.partners[hello.company] else {
             throw SyncError(.unknownCompany, "company \(hello.company.short) is not a pinned partner")
         }
-        let certificate = ReplicaCertificate(
+        let certificate = try peerCertificate(
             company: hello.company,
             replicaKey: hello.replicaKey,
-            signature: hello.certificate
+            signature: hello.certificate,
+            companyKey: companyKey,
+            peer: "the answering replica's",
+            selfMessage: "the address answers with this very replica (a node cannot sync with itself)"
         )
-        guard certificate.isValid(companyKey: companyKey) else {
-            throw SyncError(
-                .authenticationFailed,
-                "the answering replica's certificate does not verify under the pinned key of company \(dialing.short)"
-            )
-        }
-        guard !configuration.revoked.contains(certificate.replica) else {
-            throw SyncError(
-                .authenticationFailed,
-                "the answering replica \(certificate.replica.short) was revoked by company \(dialing.short)"
-            )
-        }
-        guard certificate.replica != configuration.credentials.replica else {
-            throw SyncError(
-                .authenticationFailed,
-                "the address answers with this very replica (a node cannot sync with itself)"
-            )
-        }
         guard versions.contains(hello.version) else {
             throw SyncError(
                 .unsupportedVersion,
