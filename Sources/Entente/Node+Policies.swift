@@ -13,21 +13,20 @@ public struct PolicyEffect: Hashable, Sendable {
     public let title: String?
     /// Partners the policies would invite (this company owns the object).
     public let invitations: [CompanyRef]
-    /// This company's fields whose audience the policies set, with that audience as text, and whether the field
-    /// now has another.
-    public let fields: [(name: String, audience: String, changes: Bool)]
+    /// This company's fields whose audience the policies set.
+    public let fields: [FieldAudience]
     /// The rules that matched.
     public let policies: [Int64]
 
-    /// Compares everything shown.
-    public static func == (lhs: PolicyEffect, rhs: PolicyEffect) -> Bool {
-        lhs.id == rhs.id && lhs.invitations == rhs.invitations && lhs.policies == rhs.policies
-            && lhs.fields.map(\.name) == rhs.fields.map(\.name) && lhs.fields.map(\.audience) == rhs.fields.map(\.audience)
-            && lhs.fields.map(\.changes) == rhs.fields.map(\.changes)
+    /// One field's audience under the policies.
+    public struct FieldAudience: Hashable, Sendable {
+        /// The field.
+        public let name: String
+        /// Who would read it, as text ("private", "all participants", "only Initech").
+        public let audience: String
+        /// Whether that differs from its audience now.
+        public let changes: Bool
     }
-
-    /// Hashes the id.
-    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
 }
 
 extension Node {
@@ -119,7 +118,7 @@ extension Node {
             state.owner == company
             ? policies.invitations(type: type, values: values).filter { $0 != company && !state.isParticipant($0) }
             : []
-        var fields: [(String, String, Bool)] = []
+        var fields: [PolicyEffect.FieldAudience] = []
         let own = Namespace.company(company)
         for key in state.fields.keys.sorted() where key.namespace == own {
             guard let (_, sharing) = policies.sharing(of: key.name, type: type, values: values),
@@ -133,9 +132,8 @@ extension Node {
                 let named = Set(partners).filter { state.isParticipant($0) || invitations.contains($0) }
                 target = named.isEmpty ? .private : .companies(named)
             }
-            fields.append((key.name, Self.describe(target, ref), target != current))
+            fields.append(.init(name: key.name, audience: Self.describe(target, ref), changes: target != current))
         }
-        _ = kind
         return PolicyEffect(
             id: state.id,
             type: type,

@@ -66,9 +66,10 @@ public struct Policy: Hashable, Sendable, Codable {
 
     /// One line for lists and dry runs (`names` gives partners' display names).
     public func summary(names: (CompanyID) -> String) -> String {
-        var parts: [String] = [type.map { $0.hasSuffix("y") ? "\($0.dropLast())ies" : "\($0)s" } ?? "objects"]
-        if !conditions.isEmpty { parts.append("where " + conditions.map(\.description).joined(separator: " and ")) }
-        if !invite.isEmpty { parts.append("are shared with " + invite.map(names).joined(separator: ", ")) }
+        var subject = type.map { $0.hasSuffix("y") ? "\($0.dropLast())ies" : "\($0)s" } ?? "objects"
+        if !conditions.isEmpty { subject += " where " + conditions.map(\.description).joined(separator: " and ") }
+        var clauses: [String] = []
+        if !invite.isEmpty { clauses.append("are shared with " + invite.map(names).joined(separator: ", ")) }
         if let sharing, !fields.isEmpty {
             let who: String
             switch sharing {
@@ -76,20 +77,9 @@ public struct Policy: Hashable, Sendable, Codable {
             case .participants: who = "are shared with all participants"
             case .partners(let partners): who = "are shared only with " + partners.map(names).joined(separator: ", ")
             }
-            parts.append((invite.isEmpty ? "" : "; ") + fields.joined(separator: ", ") + " " + who)
+            clauses.append(fields.joined(separator: ", ") + " " + who)
         }
-        return parts.joined(separator: " ").replacingSpaceBeforeSemicolon()
-    }
-}
-
-extension String {
-    fileprivate func replacingSpaceBeforeSemicolon() -> String {
-        var result = ""
-        for character in self {
-            if character == ";", result.last == " " { result.removeLast() }
-            result.append(character)
-        }
-        return result
+        return subject + " " + clauses.joined(separator: "; ")
     }
 }
 
