@@ -110,6 +110,7 @@ extension Node {
         }
         var checked: [(ImportRecord, ObjectID, Result<Changes?, EntenteError>)] = []
         try reading { tx in
+            let policies = try policySet(tx)
             var start = 0
             while start < matched.count {
                 let slice = matched[start..<min(start + 1000, matched.count)]
@@ -117,7 +118,7 @@ extension Node {
                 let states = try tx.loadObjects(slice.map(\.1))
                 for (record, id) in slice {
                     checked.append(
-                        (record, id, Result { () throws(EntenteError) in try importChanges(record, into: states[id], kind: kind) })
+                        (record, id, Result { () throws(EntenteError) in try importChanges(record, into: states[id], kind: kind, policies: policies) })
                     )
                 }
             }
@@ -178,23 +179,26 @@ extension Node {
     func importChanges(
         _ record: ImportRecord,
         into state: ObjectState?,
-        kind: ObjectKind
+        kind: ObjectKind,
+        policies: PolicySet
     ) throws(EntenteError) -> Changes? {
         let fields = try checkedFields(record, kind: kind)
         guard let state, state.isParticipant(company) else {
             throw EntenteError(.rejected, "the object with CRM id '\(record.key)' no longer takes part")
         }
-        let own = Namespace.company(company)
+        // Compare with the value where the write would go: the catalog's and the policies' placement.
         var changes = Changes()
+        let values = prospectiveValues(Changes(fields: fields), state)
+        func key(_ name: String) -> FieldKey {
+            FieldKey(placement(of: name, kind: kind, policies: policies, values: values).0, name)
+        }
         for field in fields {
-            let current = [FieldKey(.joint, field.name), FieldKey(own, field.name)].compactMap {
-                state.fields[$0].flatMap { kind.ordered($0, key: FieldKey(.joint, field.name)).first?.value }
-            }.first
+            let target = key(field.name)
+            let current = state.fields[target].flatMap { kind.ordered($0, key: target).first?.value }
             if current != field.value { changes.fields.append(field) }
         }
-        for (name, elements) in record.sets {
-            let current = [FieldKey(.joint, name), FieldKey(own, name)].compactMap { state.sets[$0]?.members }.first
-            if Set(current ?? []) != Set(elements) { changes.sets[name] = elements }
+        for (name, elements) in record.sets where Set(state.sets[key(name)]?.members ?? []) != Set(elements) {
+            changes.sets[name] = elements
         }
         guard !changes.isEmpty else { return nil }
         if let workflow = kind.workflow,

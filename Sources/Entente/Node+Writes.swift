@@ -392,8 +392,9 @@ extension Node {
         for field in changes.joint { writes.append((FieldKey(.joint, field.name), field.value, .participants)) }
         for field in changes.shared { writes.append((FieldKey(own, field.name), field.value, sharedVisibility)) }
         for field in changes.privateFields { writes.append((FieldKey(own, field.name), field.value, .private)) }
+        // What policy conditions see: the values after this write (computed once for fields and sets).
+        let values = prospectiveValues(changes, state)
         if !changes.fields.isEmpty {
-            let values = prospectiveValues(changes, state)
             for field in changes.fields {
                 let (namespace, sharing) = placement(of: field.name, kind: kind, policies: policies, values: values)
                 let visibility = try resolve(sharing, state: state, droppingOutsiders: true)
@@ -452,12 +453,7 @@ extension Node {
             if let spec = kind?.field(named: name), !spec.type.isSet {
                 throw EntenteError(.invalidArgument, "\(kind?.name ?? "") \(name) is not a set field")
             }
-            let (namespace, sharing) = placement(
-                of: name,
-                kind: kind,
-                policies: policies,
-                values: prospectiveValues(changes, state)
-            )
+            let (namespace, sharing) = placement(of: name, kind: kind, policies: policies, values: values)
             let key = FieldKey(namespace, name)
             let visibility =
                 namespace == .joint ? .participants : try resolve(sharing, state: state, droppingOutsiders: true)
