@@ -87,9 +87,10 @@ extension Node {
                 var newcomers: [(ObjectID, CompanyID)] = []
                 // Revocations first: a bundle that carries a revocation also refuses the revoked envelopes.
                 report.revocations = try admit(revocations, tx)
+                let revoked = try revokedReplicas(tx)
                 for (index, raw) in bundle.envelopes.enumerated() {
                     do {
-                        try importEnvelope(raw, tx, &report, &newcomers)
+                        try importEnvelope(raw, revoked: revoked, tx, &report, &newcomers)
                     } catch {
                         let inner = Self.translate(error)
                         throw EntenteError(
@@ -113,6 +114,7 @@ extension Node {
 
     private func importEnvelope(
         _ raw: [UInt8],
+        revoked: [CompanyID: Set<ReplicaID>],
         _ tx: StoreTransaction,
         _ report: inout ImportReport,
         _ newcomers: inout [(ObjectID, CompanyID)]
@@ -129,7 +131,8 @@ extension Node {
             )
         }
         try envelope.verify(companyKey: origin.card.signingKey)
-        if try tx.isRevoked(envelope.replica, of: envelope.origin) {
+        // Only the replica's own company can revoke it: statements are looked up under the origin.
+        if revoked[envelope.origin]?.contains(envelope.replica) == true {
             if report.revoked == 0 {
                 report.notes.append(
                     "refused envelopes signed by replica \(envelope.replica.short) of \(origin.name), which its company revoked"

@@ -128,7 +128,7 @@ extension Node {
     func syncConfiguration(limits: SyncLimits) throws(EntenteError) -> SyncSession.Configuration {
         // The node's own company is trusted too, so that replicas of one company can sync with each other.
         let (partners, revoked) = try reading { tx in
-            (try tx.companies().map { ($0.id, $0.card.signingKey) }, Set(try tx.revocations().map(\.replica)))
+            (try tx.companies().map { ($0.id, $0.card.signingKey) }, try revokedReplicas(tx))
         }
         var configuration = SyncSession.Configuration(
             credentials: credentials,

@@ -26,6 +26,12 @@ extension Node {
         try reading { tx in try tx.revocations() }
     }
 
+    /// The revoked replicas, by the company that revoked them (a company revokes only its own replicas, so a
+    /// replica is refused only under its own company).
+    func revokedReplicas(_ tx: StoreTransaction) throws -> [CompanyID: Set<ReplicaID>] {
+        try tx.revocations().reduce(into: [:]) { $0[$1.company, default: []].insert($1.replica) }
+    }
+
     /// Stores the revocations whose signature verifies under their company's pinned key; others (unknown
     /// company, bad signature) are ignored. Returns how many were new.
     func admit(_ revocations: [ReplicaRevocation], _ tx: StoreTransaction) throws -> Int {

@@ -355,15 +355,6 @@ package struct StoreTransaction {
         }
     }
 
-    /// Whether `replica` of `company` is revoked.
-    package func isRevoked(_ replica: ReplicaID, of company: CompanyID) throws -> Bool {
-        try value(
-            Bool.self,
-            sql: "SELECT 1 FROM revocation WHERE company = ? AND replica = ?",
-            arguments: [Data(company.bytes), Data(replica.bytes)]
-        ) ?? false
-    }
-
     // MARK: policies (this company's rules; stored as text the node encodes)
 
     /// Every policy, by ascending id.

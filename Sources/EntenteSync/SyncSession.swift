@@ -55,8 +55,9 @@ public struct SyncSession {
         /// The protocol versions this side speaks, ascending. Only version 1 exists; tests change this to
         /// prove that a downgrade is detected.
         public var versions: [UInt8]
-        /// Replicas whose company revoked them: refused at the handshake whatever their certificate says.
-        public var revoked: Set<ReplicaID> = []
+        /// Replicas revoked by their own company (keyed by that company): refused at the handshake whatever
+        /// their certificate says.
+        public var revoked: [CompanyID: Set<ReplicaID>] = [:]
 
         /// Creates a configuration speaking ``SyncSession/protocolVersions``.
         public init(
@@ -88,7 +89,7 @@ public struct SyncSession {
                 "\(peer) certificate does not verify under the pinned key of company \(company.short)"
             )
         }
-        guard !configuration.revoked.contains(certificate.replica) else {
+        guard configuration.revoked[company]?.contains(certificate.replica) != true else {
             throw SyncError(
                 .authenticationFailed,
                 "\(peer) key (replica \(certificate.replica.short)) was revoked by company \(company.short)"

@@ -90,4 +90,24 @@ import Testing
         tampered[40] ^= 1
         #expect(try !ReplicaRevocation(decoding: tampered).isValid(companyKey: key.publicKey))
     }
+
+    @Test func aCompanyCannotRevokeAnotherCompanysReplica() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        // Initech signs a valid statement of its own naming Globex's replica, and spreads it.
+        let bogus = try await deal.initech.revokeReplica(deal.globex.replica)
+        #expect(bogus.company == deal.initech.company)
+        _ = try await deal.umbra.importEnvelopes([], revocations: [bogus])
+        #expect(try await deal.umbra.revocations() == [bogus], "the statement verifies: it is Initech's")
+        // Globex's replica is still accepted by Umbra: a statement only counts for the revoker's own replicas.
+        var changes = Changes()
+        changes.joint = [FieldValue("title", "Still Globex's")]
+        let id = try await deal.globex.create(type: "opportunity", changes: changes, with: [deal.umbra.company])
+        let report = try await deal.umbra.importBundle(
+            try await deal.globex.exportBundle(to: deal.umbra.company).encoded()
+        )
+        #expect(report.revoked == 0 && report.applied >= 1)
+        #expect(try await deal.umbra.object(id).joint("title")?.value == .string("Still Globex's"))
+        _ = try await networkSync(deal.globex, deal.umbra)
+    }
 }
