@@ -269,3 +269,18 @@ public struct NodeStatus: Hashable, Sendable {
     /// Why each waiting envelope waits.
     public let waiting: [String]
 }
+
+extension Node {
+    /// Calls `body` with every object of `type` (archived ones left out) in creation order, loading them in
+    /// chunks of 1,000 (bounded memory, five queries per chunk).
+    func forEachObject(of type: String?, _ tx: StoreTransaction, _ body: (ObjectState) throws -> Void) throws {
+        let ids = try tx.objectList(type: type, includeArchived: false).map(\.id)
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(start + 1000, ids.count)])
+            start += chunk.count
+            let states = try tx.loadObjects(chunk)
+            for id in chunk { if let state = states[id] { try body(state) } }
+        }
+    }
+}

@@ -13,6 +13,8 @@ public struct ObjectKind: Hashable, Sendable {
     public let titleField: String
     /// The life cycle, if the kind has one.
     public let workflow: Workflow?
+    /// `fields` by name: every write of a catalog field looks its spec up here.
+    private let index: [String: FieldSpec]
 
     /// Creates a kind.
     public init(name: String, summary: String, fields: [FieldSpec], titleField: String, workflow: Workflow?) {
@@ -21,11 +23,12 @@ public struct ObjectKind: Hashable, Sendable {
         self.fields = fields
         self.titleField = titleField
         self.workflow = workflow
+        self.index = Dictionary(fields.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The catalog field named `name`, if any.
     public func field(named name: String) -> FieldSpec? {
-        fields.first { $0.name == name }
+        index[name]
     }
 
     /// The joint fields' names.
