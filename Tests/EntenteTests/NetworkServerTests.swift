@@ -33,7 +33,7 @@ final class EventLog: Sendable {
     var all: [String] { lines.withLock { $0 } }
 
     /// Waits (at most `timeout`) until a line contains `text`.
-    func waitFor(_ text: String, timeout: Duration = .seconds(10)) async -> Bool {
+    func waitFor(_ text: String, timeout: Duration = .seconds(60)) async -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
