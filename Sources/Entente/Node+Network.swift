@@ -182,6 +182,14 @@ struct NodeSyncStore: SyncStore {
         try await node.envelopes(for: partner, since: summary)
     }
 
+    func revocations(for partner: CompanyID) async throws -> [ReplicaRevocation] {
+        try await node.revocations()
+    }
+
+    func admit(_ revocations: [ReplicaRevocation], from peer: CompanyID) async throws -> Int {
+        try await node.admitRevocations(revocations)
+    }
+
     /// Imports the batch in one transaction; if any envelope is refused, imports them one by one so the good
     /// ones are kept and each refusal is reported (a bundle is all or nothing; a network batch is not, so
     /// that one bad relayed envelope cannot block a partnership for good).
@@ -199,6 +207,7 @@ struct NodeSyncStore: SyncStore {
                     outcome.duplicates += report.duplicates
                     outcome.operations += report.operations
                     outcome.waiting = report.waiting
+                    outcome.refused += Self.outcome(report).refused
                 } catch  where error.code == .storage {
                     throw error
                 } catch {
@@ -209,12 +218,14 @@ struct NodeSyncStore: SyncStore {
         }
     }
 
+    /// The session's view of an import; envelopes of revoked replicas count as refused.
     static func outcome(_ report: ImportReport) -> ImportOutcome {
         ImportOutcome(
             applied: report.applied,
             duplicates: report.duplicates,
             waiting: report.waiting,
-            operations: report.operations
+            operations: report.operations,
+            refused: Array(repeating: report.notes.first { $0.contains("revoked") } ?? "revoked", count: report.revoked)
         )
     }
 }

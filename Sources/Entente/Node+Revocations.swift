@@ -26,6 +26,12 @@ extension Node {
         try reading { tx in try tx.revocations() }
     }
 
+    /// Stores the revocations (from a partner, over the network) whose signature verifies under their
+    /// company's pinned key, in one transaction. Returns how many were new.
+    func admitRevocations(_ revocations: [ReplicaRevocation]) throws(EntenteError) -> Int {
+        try transaction { tx in try admit(revocations, tx) }
+    }
+
     /// The revoked replicas, by the company that revoked them (a company revokes only its own replicas, so a
     /// replica is refused only under its own company).
     func revokedReplicas(_ tx: StoreTransaction) throws -> [CompanyID: Set<ReplicaID>] {

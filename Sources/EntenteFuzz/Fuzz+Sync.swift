@@ -155,6 +155,12 @@ struct SessionPeer {
                 )
             case .loadEnvelopes:
                 queue += session.outgoing(Self.outgoing)
+            case .admitRevocations(let revocations):
+                session.admitted(
+                    revocations: revocations.filter { statement in
+                        FuzzIdentity.partners[statement.company].map { statement.isValid(companyKey: $0) } ?? false
+                    }.count
+                )
             case .importBatch(let number, let envelopes):
                 let applied = envelopes.reduce(0) { $0 + (Fuzz.envelope($1) ? 1 : 0) }
                 queue += session.imported(

@@ -24,6 +24,7 @@ public enum FuzzSeeds {
             [
                 ("valid-two", Bundle(envelopes: [deal, envelope(memberOperations, to: [.beta])]).encoded()),
                 ("valid-empty", Bundle(envelopes: []).encoded()),
+                ("valid-revocation", Bundle(envelopes: [deal], revocations: [lostLaptop]).encoded()),
             ]
         case .operations:
             [
@@ -76,6 +77,13 @@ public enum FuzzSeeds {
     static func stamp(_ counter: UInt32) -> Timestamp {
         Timestamp(physical: clock.physical, counter: counter, replica: clock.replica)
     }
+
+    /// Alpha revokes one of its replicas (not the fuzzing one): a lost laptop.
+    static let lostLaptop = ReplicaRevocation.issue(
+        companyKey: FuzzIdentity.alpha.companyKey,
+        replica: ReplicaID(raw: ID128(high: 0x1a57, low: 0x1a9_7009)),
+        at: clock.physical
+    )
 
     static let dealNonce = [UInt8](repeating: 0x5a, count: Derivation.nonceByteCount)
     static let dealID = Derivation.objectID(owner: FuzzIdentity.alpha.company, nonce: dealNonce)
@@ -219,10 +227,27 @@ public enum FuzzSeeds {
             (0, SyncWire.done(batches: 0, envelopes: 0)),
             (0, SyncWire.ack(number: 3)),
         ])
+        let revoking = script([
+            (0, summary),
+            (0, SyncWire.revocations([lostLaptop])),
+            (0, SyncWire.batch(number: 1, total: 1, envelopes: [deal])),
+            (0, SyncWire.ack(number: 1, applied: 1)),
+            (0, SyncWire.ack(number: 2)),
+            (0, SyncWire.done(batches: 1, envelopes: 1)),
+        ])
         return [
             ("valid-complete", complete),
+            ("valid-revocations", revoking),
             ("valid-nothing-to-send", nothing),
             ("valid-summary-only", script([(0, summary)])),
+            (
+                "other-revocations-after-a-batch",
+                script([
+                    (0, summary),
+                    (0, SyncWire.batch(number: 1, total: 1, envelopes: [deal])),
+                    (0, SyncWire.revocations([lostLaptop])),
+                ])
+            ),
             ("other-error", script([(0, summary), (1, SyncWire.error(code: 5, message: "store is busy"))])),
             ("other-raw-frame", script([(0x80, summary)])),
         ]

@@ -137,4 +137,12 @@ enum SyncWire {
         writer.writeString(message)
         return writer.bytes
     }
+
+    static func revocations(_ statements: [ReplicaRevocation]) -> [UInt8] {
+        var writer = ByteWriter()
+        writer.write(0x15)
+        writer.writeVarint(UInt64(statements.count))
+        for statement in statements { writer.write(statement.encoded()) }
+        return writer.bytes
+    }
 }

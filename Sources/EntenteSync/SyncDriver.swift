@@ -1,4 +1,5 @@
 public import EntenteCore
+public import EntenteWire
 import Synchronization
 
 /// What a sync session needs from the node it runs for. `Entente.Node` provides it; tests use fakes.
@@ -10,6 +11,11 @@ public protocol SyncStore: Sendable {
     /// Imports received envelopes and commits them before returning; envelopes it refuses are reported in
     /// the outcome (not thrown). Throws only if the store itself fails.
     func importBatch(_ envelopes: [[UInt8]], from peer: CompanyID) async throws -> ImportOutcome
+    /// The replica revocations to pass on to `partner`: this company's and those it learnt.
+    func revocations(for partner: CompanyID) async throws -> [ReplicaRevocation]
+    /// Stores the revocations the peer sent whose signatures verify under their company's pinned key (others
+    /// are ignored) and commits them, before any of the peer's batches is imported. Returns how many were new.
+    func admit(_ revocations: [ReplicaRevocation], from peer: CompanyID) async throws -> Int
 }
 
 /// Hooks a driver calls while a session runs (all optional).
@@ -117,8 +123,20 @@ package enum SyncDriver {
                     case .authenticated(let peer, _):
                         monitor.authenticated()
                         observer.authenticated?(peer)
-                        do { pending += session.localSummary(try await store.summary()) } catch {
+                        do {
+                            pending += session.localSummary(
+                                try await store.summary(),
+                                revocations: try await store.revocations(for: peer)
+                            )
+                        } catch {
                             pending += session.abort(SyncError(.storage, "cannot read this node's summary: \(error)"))
+                        }
+                    case .admitRevocations(let revocations):
+                        guard let peer = session.peer else { break }
+                        do { session.admitted(revocations: try await store.admit(revocations, from: peer)) } catch {
+                            pending += session.abort(
+                                SyncError(.storage, "cannot store the peer's revocations: \(error)")
+                            )
                         }
                     case .loadEnvelopes(let peer, let summary):
                         do { pending += session.outgoing(try await store.envelopes(for: peer, since: summary)) } catch {

@@ -323,6 +323,7 @@ enum SessionType: UInt8 {
     case ack = 0x12
     case done = 0x13
     case error = 0x14
+    case revocations = 0x15
 }
 
 /// A message of the established session (inside the secret stream).
@@ -337,8 +338,12 @@ enum SessionMessage: Equatable {
     case done(batches: UInt64, envelopes: UInt64)
     /// The sender ends the session because of an error.
     case error(code: UInt8, message: String)
+    /// Replica revocations the sender holds (its company's and those it learnt), right after its summary.
+    case revocations([ReplicaRevocation])
 
     static let maxErrorBytes = 1024
+    /// Most revocations in one message (as in a bundle).
+    static let maxRevocations = Bundle.maxRevocations
 
     func encoded() -> [UInt8] {
         switch self {
@@ -379,6 +384,12 @@ enum SessionMessage: Equatable {
             writer.write(SessionType.error.rawValue)
             writer.write(code)
             writer.writeString(Handshake.clipped(message, to: Self.maxErrorBytes))
+            return writer.bytes
+        case .revocations(let revocations):
+            var writer = ByteWriter(capacity: 4 + revocations.count * ReplicaRevocation.byteCount)
+            writer.write(SessionType.revocations.rawValue)
+            writer.writeVarint(UInt64(revocations.count))
+            for revocation in revocations { writer.write(revocation.encoded()) }
             return writer.bytes
         }
     }
@@ -464,6 +475,13 @@ enum SessionMessage: Equatable {
                     code: code,
                     message: Handshake.sanitized(try reader.readString("message", maxBytes: Self.maxErrorBytes))
                 )
+            case .revocations:
+                let count = try reader.readCount("revocation count", limit: Self.maxRevocations)
+                guard count >= 1 else { throw reader.malformed("a revocations message must hold at least one") }
+                var revocations: [ReplicaRevocation] = []
+                revocations.reserveCapacity(count)
+                for _ in 0..<count { revocations.append(try ReplicaRevocation(reading: &reader)) }
+                message = .revocations(revocations)
             }
             guard reader.isAtEnd else { throw reader.malformed("\(reader.remaining) unexpected bytes at the end") }
             return message

@@ -75,6 +75,10 @@ public struct SyncReport: Hashable, Sendable {
     public var refusedReasons: [String] = []
     /// Received envelopes refused here.
     public var refused = 0
+    /// Replica revocations the partner sent that were new here (and verified under their company's key).
+    public var revocationsLearnt = 0
+    /// Replica revocations sent to the partner.
+    public var revocationsSent = 0
     /// Sent envelopes the partner merged.
     public var peerApplied = 0
     /// Sent envelopes the partner already held.

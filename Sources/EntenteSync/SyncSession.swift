@@ -13,6 +13,9 @@ public enum SyncAction: Sendable {
     /// The peer's summary arrived; answer with ``SyncSession/outgoing(_:)``: the envelopes `peer` is
     /// entitled to and `summary` does not cover, in log order.
     case loadEnvelopes(for: CompanyID, since: Summary)
+    /// The peer passed on replica revocations; store those that verify (committing them) before importing
+    /// any of its batches, then call ``SyncSession/admitted(revocations:)``.
+    case admitRevocations([ReplicaRevocation])
     /// A batch arrived; import it (committing it), then call ``SyncSession/imported(batch:outcome:)``.
     case importBatch(number: UInt64, envelopes: [[UInt8]])
     /// A batch was sent and acknowledged, or received and imported.
@@ -133,6 +136,7 @@ public struct SyncSession {
     // The exchange, once established.
     private var sentSummary = false
     private var peerSummary: Summary?
+    private var peerSentRevocations = false
     private var outgoing: [[UInt8]]?
     private var outgoingTotal = 0
     private var nextOutgoing = 0
@@ -228,13 +232,24 @@ public struct SyncSession {
         return fail(SyncError(.closed, detail), notify: false)
     }
 
-    /// This node's summary, after ``SyncAction/authenticated(peer:replica:)``.
-    public mutating func localSummary(_ summary: Summary) -> [SyncAction] {
+    /// This node's summary and the replica revocations it passes on, after
+    /// ``SyncAction/authenticated(peer:replica:)``.
+    public mutating func localSummary(_ summary: Summary, revocations: [ReplicaRevocation] = []) -> [SyncAction] {
         guard isEstablished, !sentSummary else { return [] }
         sentSummary = true
         var actions = [sendMessage(.summary(summary))]
+        if !revocations.isEmpty {
+            let passed = Array(revocations.prefix(SessionMessage.maxRevocations))
+            actions.append(sendMessage(.revocations(passed)))
+            report?.revocationsSent = passed.count
+        }
         actions += checkCompletion()
         return actions
+    }
+
+    /// How many of the peer's revocations were new here, after ``SyncAction/admitRevocations(_:)``.
+    public mutating func admitted(revocations count: Int) {
+        report?.revocationsLearnt += count
     }
 
     /// The envelopes to send, after ``SyncAction/loadEnvelopes(for:since:)``.
@@ -634,6 +649,15 @@ public struct SyncSession {
             return checkCompletion()
         case .error(_, let text):
             return fail(SyncError(.peerError, "the peer ended the session: \(text)"), notify: false)
+        case .revocations(let revocations):
+            guard peerSummary != nil, !peerSentRevocations, receivedBatches == 0, !peerDone else {
+                throw SyncError(
+                    .protocolViolation,
+                    "the peer sent revocations other than once, right after its summary"
+                )
+            }
+            peerSentRevocations = true
+            return [.admitRevocations(revocations)]
         }
     }
 

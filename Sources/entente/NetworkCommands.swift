@@ -200,7 +200,7 @@ struct Serve: AsyncParsableCommand {
             return
         case .synced(let remote, let partner, let report):
             line =
-                "\(remote): synced with \(partner): sent \(report.sent), received \(report.received) (\(report.applied) applied, \(report.duplicates) already held, \(report.refused) refused) in \(formatSeconds(report.duration))"
+                "\(remote): synced with \(partner): sent \(report.sent), received \(report.received) (\(report.applied) applied, \(report.duplicates) already held, \(report.refused) refused\(report.revocationsLearnt > 0 ? ", \(report.revocationsLearnt) revocations learnt" : "")) in \(formatSeconds(report.duration))"
                 + report.refusedReasons.map { "\n  refused: \($0)" }.joined()
         case .failed(let remote, let partner, let error):
             line =
@@ -315,6 +315,9 @@ struct SyncCommand: AsyncParsableCommand {
         line += "received \(report.received) (\(formatBytes(report.receivedEnvelopeBytes))): "
         line += "\(report.applied) applied, \(report.duplicates) already held, \(report.waiting) waiting"
         if report.refused > 0 { line += ", \(report.refused) refused" }
+        if report.revocationsLearnt > 0 {
+            line += "; learnt \(plural(report.revocationsLearnt, "replica revocation"))"
+        }
         line += "; \(formatBytes(report.bytesSent + report.bytesReceived)) on the wire"
         Output.print(line)
     }
@@ -333,6 +336,8 @@ struct SyncCommand: AsyncParsableCommand {
             ("peer_applied", .number(Int64(report.peerApplied))),
             ("peer_duplicates", .number(Int64(report.peerDuplicates))),
             ("peer_refused", .number(Int64(report.peerRefused))),
+            ("revocations_learnt", .number(Int64(report.revocationsLearnt))),
+            ("revocations_sent", .number(Int64(report.revocationsSent))),
             ("wire_bytes_sent", .number(Int64(report.bytesSent))),
             ("wire_bytes_received", .number(Int64(report.bytesReceived))),
             ("milliseconds", .number(milliseconds(report.duration))),

@@ -13,15 +13,7 @@ import Testing
     @Test func partnersAuthenticateEachOtherAndSyncBothWays() async throws {
         let aliceStore = FakeStore(alice, envelopes: FakeStore.envelopes(3, tag: 1))
         let bobStore = FakeStore(bob, envelopes: FakeStore.envelopes(5, tag: 2))
-        let result = await runPair(
-            client: alice.configuration(trusting: [bob]),
-            dialing: bob.company,
-            clientStore: aliceStore,
-            server: bob.configuration(trusting: [alice]),
-            serverStore: bobStore
-        )
-        let client = try #require(result.client.report, "client failed: \(String(describing: result.client.error))")
-        let server = try #require(result.server.report, "server failed: \(String(describing: result.server.error))")
+        let (client, server) = try await syncedPair(alice, aliceStore, bob, bobStore)
         #expect(client.peer == bob.company && client.peerReplica == bob.replica && client.isClient)
         #expect(server.peer == alice.company && server.peerReplica == alice.replica && !server.isClient)
         #expect(client.version == 1 && server.version == 1)

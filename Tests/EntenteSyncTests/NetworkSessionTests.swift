@@ -241,4 +241,46 @@ import Testing
         }
         #expect(throws: SyncError.self) { try SessionMessage.decode(encoded + [0], limits: SyncLimits()) }
     }
+
+    @Test func revocationsFollowTheSummaryAndAreAdmittedBeforeAnyBatch() async throws {
+        let lost = [ReplicaID(raw: ID128(high: 1, low: 1)), ReplicaID(raw: ID128(high: 1, low: 2))]
+        let statements = lost.map { ReplicaRevocation.issue(companyKey: alice.companyKey, replica: $0, at: 1_000) }
+        let aliceStore = FakeStore(alice, envelopes: FakeStore.envelopes(300, tag: 1))
+        aliceStore.hold(statements)
+        let bobStore = FakeStore(bob)
+        let first = try await syncedPair(alice, aliceStore, bob, bobStore)
+        #expect(first.client.revocationsSent == 2 && first.server.revocationsLearnt == 2)
+        #expect(bobStore.revocations == statements)
+        // Admitted before the first of Alice's two batches was imported.
+        #expect(bobStore.events == ["admit 2", "import 256", "import 44"], "\(bobStore.events)")
+        // Bob passes them back; nobody learns anything new the second time.
+        let second = try await syncedPair(alice, aliceStore, bob, bobStore)
+        #expect(second.client.revocationsLearnt == 0 && second.server.revocationsLearnt == 0)
+        #expect(second.server.revocationsSent == 2 && second.client.revocationsSent == 2)
+    }
+
+    @Test func revocationMessagesRoundTripAndRefuseHostileCounts() throws {
+        let statement = ReplicaRevocation.issue(
+            companyKey: alice.companyKey,
+            replica: ReplicaID(raw: ID128(high: 3, low: 4)),
+            at: 42
+        )
+        let message = SessionMessage.revocations([statement, statement])
+        #expect(try SessionMessage.decode(message.encoded(), limits: SyncLimits()) == message)
+        let encoded = message.encoded()
+        for length in 0..<encoded.count {
+            #expect(throws: SyncError.self) {
+                try SessionMessage.decode(Array(encoded.prefix(length)), limits: SyncLimits())
+            }
+        }
+        #expect(throws: SyncError.self) { try SessionMessage.decode(encoded + [0], limits: SyncLimits()) }
+        // None, or more than a bundle may carry, is refused before anything is read.
+        #expect(throws: SyncError.self) {
+            try SessionMessage.decode([SessionType.revocations.rawValue, 0], limits: SyncLimits())
+        }
+        var many = ByteWriter()
+        many.write(SessionType.revocations.rawValue)
+        many.writeVarint(UInt64(Bundle.maxRevocations + 1))
+        #expect(throws: SyncError.self) { try SessionMessage.decode(many.bytes, limits: SyncLimits()) }
+    }
 }

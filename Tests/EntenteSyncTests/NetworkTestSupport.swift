@@ -67,6 +67,8 @@ final class FakeStore: SyncStore, Sendable {
         var received: [CompanyID: [[UInt8]]] = [:]
         var calls = 0
         var failImports = false
+        var revocations: [ReplicaRevocation] = []
+        var events: [String] = []
     }
 
     let identity: Identity
@@ -113,11 +115,31 @@ final class FakeStore: SyncStore, Sendable {
         }
     }
 
+    /// Revocations this store passes on, and those it learnt (unchecked: the fake trusts its peers).
+    var revocations: [ReplicaRevocation] { state.withLock { $0.revocations } }
+    /// What the store was asked to do, in order ("admit N", "import N").
+    var events: [String] { state.withLock { $0.events } }
+    func hold(_ revocations: [ReplicaRevocation]) { state.withLock { $0.revocations += revocations } }
+
+    func revocations(for partner: CompanyID) async throws -> [ReplicaRevocation] {
+        state.withLock { $0.revocations }
+    }
+
+    func admit(_ revocations: [ReplicaRevocation], from peer: CompanyID) async throws -> Int {
+        state.withLock { state in
+            let new = revocations.filter { !state.revocations.contains($0) }
+            state.revocations += new
+            state.events.append("admit \(revocations.count)")
+            return new.count
+        }
+    }
+
     func importBatch(_ envelopes: [[UInt8]], from peer: CompanyID) async throws -> ImportOutcome {
         try state.withLock { state in
             state.calls += 1
             if state.failImports { throw SyncError(.storage, "disk full") }
             state.received[peer, default: []] += envelopes
+            state.events.append("import \(envelopes.count)")
             return ImportOutcome(applied: envelopes.count)
         }
     }
@@ -158,6 +180,26 @@ func runPair(
         observer: clientObserver
     )
     return (dialled, await served)
+}
+
+/// Runs `client` dialling `server` (each trusting the other) to completion; both reports, or a test failure.
+func syncedPair(
+    _ client: Identity,
+    _ clientStore: FakeStore,
+    _ server: Identity,
+    _ serverStore: FakeStore
+) async throws -> (client: SyncReport, server: SyncReport) {
+    let result = await runPair(
+        client: client.configuration(trusting: [server]),
+        dialing: server.company,
+        clientStore: clientStore,
+        server: server.configuration(trusting: [client]),
+        serverStore: serverStore
+    )
+    return (
+        try #require(result.client.report, "client failed: \(String(describing: result.client.error))"),
+        try #require(result.server.report, "server failed: \(String(describing: result.server.error))")
+    )
 }
 
 extension Result where Failure == SyncError {

@@ -110,4 +110,50 @@ import Testing
         #expect(try await deal.umbra.object(id).joint("title")?.value == .string("Still Globex's"))
         _ = try await networkSync(deal.globex, deal.umbra)
     }
+
+    @Test func revocationsTravelOverTheNetworkAndThroughRelays() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        var opening = Changes()
+        opening.joint = [FieldValue("title", "Joint deal")]
+        let id = try await deal.globex.create(
+            type: "opportunity",
+            changes: opening,
+            with: [deal.initech.company, deal.umbra.company]
+        )
+        let laptop = try Node.join(
+            at: deal.root.appendingPathComponent("laptop"),
+            enrollment: try await deal.globex.enrollReplica()
+        )
+        _ = try await networkSync(laptop, deal.globex)
+        try await laptop.update(id, changes: Changes(fields: [FieldValue("next_steps", "written on the laptop")]))
+        // The laptop's write reaches its company node, then the laptop is lost and revoked.
+        _ = try await networkSync(laptop, deal.globex)
+        let revocation = try await deal.globex.revokeReplica(laptop.replica)
+
+        // Initech learns of it in the same session that would have brought the laptop's write: the statement
+        // follows the summary, so the write is refused.
+        let direct = try await networkSync(deal.globex, deal.initech)
+        #expect(direct.client.revocationsSent == 1 && direct.server.revocationsLearnt == 1)
+        #expect(direct.server.refused >= 1 && direct.client.peerRefused >= 1, "\(direct.server)")
+        #expect(direct.server.refusedReasons.contains { $0.contains("revoked") }, "\(direct.server.refusedReasons)")
+        #expect(try await deal.initech.revocations() == [revocation])
+        #expect(try await deal.initech.object(id).joint("title")?.value == .string("Joint deal"))
+        #expect(try await deal.initech.object(id).joint("next_steps") == nil)
+        let again = try await networkSync(deal.globex, deal.initech)
+        #expect(again.server.revocationsLearnt == 0 && again.client.revocationsLearnt == 0)
+
+        // Umbra never talks to Globex: it learns of the revocation from Initech, which passes it on.
+        let relayed = try await networkSync(deal.umbra, deal.initech)
+        #expect(relayed.client.revocationsLearnt == 1, "\(relayed.client)")
+        #expect(try await deal.umbra.revocations() == [revocation])
+        do {
+            _ = try await networkSync(laptop, deal.umbra)
+            Issue.record("the revoked laptop synced with a partner that learnt of it through a relay")
+        } catch { #expect("\(error)".contains("revoked"), "\(error)") }
+        for node in [deal.globex, deal.initech, deal.umbra] {
+            let report = try await node.verify()
+            #expect(report.isSound, "\(report.problems)")
+        }
+    }
 }
