@@ -4,7 +4,7 @@ public struct EntenteError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
             case invalidArgument, notFound, alreadyExists, unknownCompany, rejected, badInput, storage, keys, ambiguous,
-                network
+                network, quotaExceeded
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -28,6 +28,8 @@ public struct EntenteError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let ambiguous = Code(.ambiguous)
         /// Nothing answered at the partner's address, or the connection broke or timed out (try again later).
         public static let network = Code(.network)
+        /// A partner's envelopes would take more room on this node than its storage quota allows.
+        public static let quotaExceeded = Code(.quotaExceeded)
         /// A short identifier of the code.
         public var description: String { "\(base)" }
     }

@@ -88,9 +88,10 @@ extension Node {
                 // Revocations first: a bundle that carries a revocation also refuses the revoked envelopes.
                 report.revocations = try admit(revocations, tx)
                 let revoked = try revokedReplicas(tx)
+                var allowance = StorageAllowance()
                 for (index, raw) in bundle.envelopes.enumerated() {
                     do {
-                        try importEnvelope(raw, revoked: revoked, tx, &report, &newcomers)
+                        try importEnvelope(raw, revoked: revoked, &allowance, tx, &report, &newcomers)
                     } catch {
                         let inner = Self.translate(error)
                         throw EntenteError(
@@ -115,6 +116,7 @@ extension Node {
     private func importEnvelope(
         _ raw: [UInt8],
         revoked: [CompanyID: Set<ReplicaID>],
+        _ allowance: inout StorageAllowance,
         _ tx: StoreTransaction,
         _ report: inout ImportReport,
         _ newcomers: inout [(ObjectID, CompanyID)]
@@ -141,6 +143,7 @@ extension Node {
             report.revoked += 1
             return
         }
+        try allowance.charge(raw.count, to: origin, tx)
         let operations = try envelope.open(as: company, with: encryptionKey)
         let now = options.now()
         for operation in operations {

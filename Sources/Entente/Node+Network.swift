@@ -212,6 +212,11 @@ struct NodeSyncStore: SyncStore {
                     throw error
                 } catch {
                     outcome.refused.append("envelope \(index + 1) of the batch was refused: \(error.message)")
+                    // A partner over its quota with its own envelopes is cut off; relayed ones are refused alone.
+                    if error.code == .quotaExceeded, (try? Envelope(parsing: envelope))?.origin == peer {
+                        outcome.cutOff = error.message
+                        break
+                    }
                 }
             }
             return outcome

@@ -27,7 +27,7 @@ public struct VerifyReport: Hashable, Sendable {
 public struct VerifyProblem: Hashable, Sendable, CustomStringConvertible {
     /// What a problem is about.
     public struct Area: RawRepresentable, Hashable, Sendable {
-        /// The name: `sqlite`, `envelope`, `sequence`, `part`, `counter`, `object` or `clock`.
+        /// The name: `sqlite`, `envelope`, `sequence`, `part`, `counter`, `object`, `clock` or `usage`.
         public let rawValue: String
         /// Wraps a name.
         public init(rawValue: String) { self.rawValue = rawValue }
@@ -45,6 +45,8 @@ public struct VerifyProblem: Hashable, Sendable, CustomStringConvertible {
         public static let object = Area(rawValue: "object")
         /// This replica's saved clock.
         public static let clock = Area(rawValue: "clock")
+        /// The storage recorded for an origin company's envelopes (charged against its quota).
+        public static let usage = Area(rawValue: "usage")
     }
 
     /// What the problem is about.
@@ -259,6 +261,7 @@ private struct Verifier {
         }
 
         try checkCounters(tx, ownSequences)
+        try checkUsage(tx)
         if let newest = newestOwnTimestamp {
             if let saved = try tx.savedClock() {
                 if saved < newest {
@@ -273,6 +276,24 @@ private struct Verifier {
             }
         }
         try checkObjects(tx, objectParts)
+    }
+
+    /// The storage each origin company's envelopes take (kept by triggers, charged against quotas) matches the
+    /// log.
+    private mutating func checkUsage(_ tx: StoreTransaction) throws {
+        let kept = try tx.usageByOrigin()
+        let counted = try tx.countedUsageByOrigin()
+        for company in Set(kept.keys).union(counted.keys).sorted() {
+            let recorded = kept[company] ?? OriginUsage()
+            let actual = counted[company] ?? OriginUsage()
+            if recorded != actual {
+                note(
+                    .usage,
+                    company.hex,
+                    "the recorded usage (\(recorded.envelopes) envelopes, \(recorded.bytes) bytes) differs from the log (\(actual.envelopes) envelopes, \(actual.bytes) bytes)"
+                )
+            }
+        }
     }
 
     /// Each header recipient is recorded once, under the envelope's replica and with the header's number; no

@@ -135,6 +135,28 @@ enum Schema {
                     """
             )
         }
+        // v4: what each origin company's envelopes take here (kept by triggers, so every way an envelope is
+        // logged or removed counts), and a per-partner storage quota (NULL: the node's default).
+        migrator.registerMigration("v4") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE origin_usage (
+                        company BLOB PRIMARY KEY, envelopes INTEGER NOT NULL, bytes INTEGER NOT NULL) WITHOUT ROWID;
+                    INSERT INTO origin_usage (company, envelopes, bytes)
+                        SELECT origin, count(*), sum(length(bytes)) FROM envelope GROUP BY origin;
+                    CREATE TRIGGER envelope_usage_insert AFTER INSERT ON envelope BEGIN
+                        INSERT OR IGNORE INTO origin_usage (company, envelopes, bytes) VALUES (new.origin, 0, 0);
+                        UPDATE origin_usage SET envelopes = envelopes + 1, bytes = bytes + length(new.bytes)
+                            WHERE company = new.origin;
+                    END;
+                    CREATE TRIGGER envelope_usage_delete AFTER DELETE ON envelope BEGIN
+                        UPDATE origin_usage SET envelopes = envelopes - 1, bytes = bytes - length(old.bytes)
+                            WHERE company = old.origin;
+                    END;
+                    ALTER TABLE company ADD COLUMN quota_bytes INTEGER;
+                    """
+            )
+        }
         return migrator
     }
 }

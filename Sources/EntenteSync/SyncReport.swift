@@ -12,6 +12,9 @@ public struct ImportOutcome: Hashable, Sendable {
     public var operations: Int
     /// Why envelopes were refused (one sentence each); refused envelopes are not imported.
     public var refused: [String]
+    /// Set when the peer is to be cut off (it sent more than this node stores for it): the session ends with
+    /// this reason once the batch is committed.
+    public var cutOff: String?
 
     /// Creates an outcome.
     public init(applied: Int = 0, duplicates: Int = 0, waiting: Int = 0, operations: Int = 0, refused: [String] = []) {

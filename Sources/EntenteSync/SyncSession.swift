@@ -275,6 +275,7 @@ public struct SyncSession {
             return fail(SyncError(.storage, "batch \(number) was imported out of order"))
         }
         pendingImports.removeFirst()
+        if let reason = outcome.cutOff { return fail(SyncError(.tooLarge, reason)) }
         importedEnvelopes += first.count
         importedBytes += first.bytes
         report.applied += outcome.applied

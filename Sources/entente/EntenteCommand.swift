@@ -91,8 +91,8 @@ struct Card: AsyncParsableCommand {
 struct PartnerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "partner",
-        abstract: "Pin partner companies and list them.",
-        subcommands: [Add.self, ListPartners.self]
+        abstract: "Pin partner companies, list them, and set how much of their data this node stores.",
+        subcommands: [Add.self, ListPartners.self, PartnerQuota.self]
     )
 
     struct Add: AsyncParsableCommand {

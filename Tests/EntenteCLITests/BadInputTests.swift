@@ -111,7 +111,7 @@ import Testing
         let commands = [
             "init", "card", "partner add", "partner list", "new", "set", "elements", "share", "invite", "uninvite",
             "archive", "show", "list", "conflicts", "history", "status", "summary", "bundle export", "bundle import",
-            "bundle inspect", "replica enroll", "replica join",
+            "bundle inspect", "replica enroll", "replica join", "partner quota",
         ]
         for command in commands {
             #expect(top.stdout.contains(command.split(separator: " ")[0]), "\(command) missing from --help")
@@ -124,5 +124,26 @@ import Testing
             env.status == 0 && FileManager.default.fileExists(atPath: cli.path("envnode/entente.sqlite")),
             "ENTENTE_DIR is honoured"
         )
+    }
+
+    @Test func aPartnerOverItsStorageQuotaIsRefusedAndQuotasAreShownAndSet() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let (bundle, _) = try setUp(cli)
+        let listed = try cli.ok("partner", "quota", "--dir", "i")
+        #expect(listed.contains("Globex\t0 envelopes\t0.0 MiB of 10240.0 MiB (default)"), "\(listed)")
+        try cli.ok("partner", "quota", "Globex", "0", "--dir", "i")
+        let before = try state(cli, "i")
+        try cli.fails(["bundle", "import", bundle, "--dir", "i"], mentioning: "Globex has used its storage quota")
+        #expect(try state(cli, "i") == before)
+        let json = try cli.ok("partner", "quota", "Globex", "--reset", "--json", "--dir", "i")
+        #expect(json.contains("\"default_quota\": true") && json.contains("\"bytes\": 0,"), "\(json)")
+        try cli.ok("bundle", "import", bundle, "--dir", "i")
+        let used = try cli.ok("partner", "quota", "Globex", "--default", "1", "--json", "--dir", "i")
+        #expect(used.contains("\"quota_bytes\": 1048576") && !used.contains("\"bytes\": 0,"), "\(used)")
+        try cli.fails(["partner", "quota", "7", "--dir", "i"], mentioning: "no pinned partner named '7'")
+        try cli.fails(["partner", "quota", "--reset", "--dir", "i"], mentioning: "name the partner")
+        try cli.fails(["partner", "quota", "Globex", "99999999999999", "--dir", "i"], mentioning: "a quota is a number of MiB")
+        try cli.fails(["partner", "quota", "Globex", "3", "--reset", "--dir", "i"], mentioning: "not both")
     }
 }
