@@ -31,6 +31,7 @@ public enum FuzzSeeds {
                 ("valid-deal", OperationCodec.encode(dealOperations)),
                 ("valid-members", OperationCodec.encode(memberOperations)),
                 ("valid-empty", OperationCodec.encode([])),
+                ("valid-deal-v1", OperationCodec.encode(dealOperations, version: 1)),
             ]
         case .partnerCard:
             [

@@ -2,8 +2,10 @@ public import EntenteCore
 
 /// Encodes and decodes operation batches: the plaintext payload of an envelope (see `Specs/envelope.md`).
 public enum OperationCodec {
-    /// The payload format version written and read.
-    public static let version: UInt64 = 1
+    /// The payload format version written: 2, the compact layout (`OperationCodec+Compact.swift`).
+    public static let version: UInt64 = 2
+    /// The versions read: 1 (one operation after another, every id and string in full) and 2.
+    public static let readableVersions: ClosedRange<UInt64> = 1...2
     /// Most operations in one batch.
     public static let maxOperations = 1_000_000
     /// Longest string value, in UTF-8 bytes.
@@ -27,26 +29,18 @@ public enum OperationCodec {
         static let companies: UInt8 = 2
     }
 
-    /// Encodes operations.
-    public static func encode(_ operations: [Operation]) -> [UInt8] {
+    /// Encodes operations in `version` (the current one unless an older reader needs version 1).
+    public static func encode(_ operations: [Operation], version: UInt64 = OperationCodec.version) -> [UInt8] {
+        guard version == 1 else { return CompactEncoder.encode(operations) }
         var writer = ByteWriter(capacity: operations.count * 64)
-        writer.writeVarint(version)
+        writer.writeVarint(1)
         writer.writeVarint(UInt64(operations.count))
         for operation in operations { encode(operation, into: &writer) }
         return writer.bytes
     }
 
     static func encode(_ operation: Operation, into writer: inout ByteWriter) {
-        let tag: UInt8 =
-            switch operation.kind {
-            case .create: Tag.create
-            case .addParticipant: Tag.addParticipant
-            case .set: Tag.set
-            case .removeParticipant: Tag.removeParticipant
-            case .archive: Tag.archive
-            case .addElement: Tag.addElement
-            case .removeElement: Tag.removeElement
-            }
+        let tag = self.tag(of: operation.kind)
         writer.write(operation.writer == nil ? tag : tag | Tag.explicitWriter)
         writer.write(operation.object.bytes)
         encode(operation.timestamp, into: &writer)
@@ -76,6 +70,18 @@ public enum OperationCodec {
         }
     }
 
+    static func tag(of kind: Operation.Kind) -> UInt8 {
+        switch kind {
+        case .create: Tag.create
+        case .addParticipant: Tag.addParticipant
+        case .set: Tag.set
+        case .removeParticipant: Tag.removeParticipant
+        case .archive: Tag.archive
+        case .addElement: Tag.addElement
+        case .removeElement: Tag.removeElement
+        }
+    }
+
     static func encode(_ timestamp: Timestamp, into writer: inout ByteWriter) {
         writer.writeVarint(timestamp.physical)
         writer.writeVarint(UInt64(timestamp.counter))
@@ -98,13 +104,19 @@ public enum OperationCodec {
     }
 
     static func encode(_ visibility: Visibility, into writer: inout ByteWriter) {
+        let (tag, members) = parts(of: visibility)
+        writer.write(tag)
+        guard let members else { return }
+        writer.writeVarint(UInt64(members.count))
+        for company in members { writer.write(company.bytes) }
+    }
+
+    /// A visibility's tag, and its companies in ascending order if it names them.
+    static func parts(of visibility: Visibility) -> (tag: UInt8, members: [CompanyID]?) {
         switch visibility {
-        case .private: writer.write(Tag.private)
-        case .participants: writer.write(Tag.participants)
-        case .companies(let companies):
-            writer.write(Tag.companies)
-            writer.writeVarint(UInt64(companies.count))
-            for company in companies.sorted() { writer.write(company.bytes) }
+        case .private: (Tag.private, nil)
+        case .participants: (Tag.participants, nil)
+        case .companies(let companies): (Tag.companies, companies.sorted())
         }
     }
 
@@ -136,11 +148,15 @@ public enum OperationCodec {
     public static func decode(_ bytes: [UInt8]) throws(WireError) -> [Operation] {
         var reader = ByteReader(bytes, what: "operation batch")
         let found = try reader.readVarint("version")
-        guard found == version else {
+        guard readableVersions.contains(found) else {
             throw WireError(
                 .unsupportedVersion,
-                "operation batch version \(found) is not supported (this build reads \(version))"
+                "operation batch version \(found) is not supported (this build reads 1 and 2)"
             )
+        }
+        if found == 2 {
+            var decoder = CompactDecoder(reader)
+            return try decoder.decode()
         }
         let count = try reader.readCount("operation count", limit: maxOperations)
         var operations = [Operation]()
@@ -220,13 +236,23 @@ public enum OperationCodec {
     }
 
     static func decodeVisibility(_ reader: inout ByteReader) throws(WireError) -> Visibility {
+        try decodeVisibility(&reader) { reader throws(WireError) in
+            try readID(&reader, "visibility company", CompanyID.self)
+        }
+    }
+
+    /// A visibility whose member companies `member` reads (an id in version 1, a table reference in 2).
+    static func decodeVisibility(
+        _ reader: inout ByteReader,
+        member: (inout ByteReader) throws(WireError) -> CompanyID
+    ) throws(WireError) -> Visibility {
         switch try reader.readByte("visibility") {
         case Tag.private: return .private
         case Tag.participants: return .participants
         case Tag.companies:
             let members = try reader.readCount("visibility size", limit: maxListCount)
             var companies = Set<CompanyID>()
-            for _ in 0..<members { companies.insert(try readID(&reader, "visibility company", CompanyID.self)) }
+            for _ in 0..<members { companies.insert(try member(&reader)) }
             return .companies(companies)
         case let other: throw reader.malformed("unknown visibility tag \(other)")
         }

@@ -59,9 +59,11 @@ struct OperationCodecTests {
         }
     }
 
-    @Test("an empty batch encodes as version 1, count 0")
+    @Test("an empty batch encodes as version 2 with empty tables and count 0; version 1 still reads")
     func emptyBatch() throws {
-        #expect(OperationCodec.encode([]) == [0x01, 0x00])
+        #expect(OperationCodec.encode([]) == [0x02, 0x00, 0x00, 0x00])
+        #expect(try OperationCodec.decode([0x02, 0x00, 0x00, 0x00]) == [])
+        #expect(OperationCodec.encode([], version: 1) == [0x01, 0x00])
         #expect(try OperationCodec.decode([0x01, 0x00]) == [])
     }
 
@@ -133,7 +135,7 @@ struct OperationCodecTests {
         // set joint "d" = null, participants, no predecessors
         expected += [0x03] + objectBytes + [0x04, 0x00] + replicaBytes + [0x00, 0x01, 0x64, 0x00, 0x01, 0x00]
 
-        #expect(OperationCodec.encode(operations) == expected)
+        #expect(OperationCodec.encode(operations, version: 1) == expected)
         #expect(try OperationCodec.decode(expected) == operations)
     }
 
@@ -183,7 +185,7 @@ struct OperationCodecTests {
         }
     }
 
-    @Test("an unknown batch version is refused", arguments: [[UInt8]([0x00]), [0x02], [0x7F], [0x80, 0x01]])
+    @Test("an unknown batch version is refused", arguments: [[UInt8]([0x00]), [0x03], [0x7F], [0x80, 0x01]])
     func unknownVersion(version: [UInt8]) {
         var rng = SplitMix64(seed: 13)
         let encoded = OperationCodec.encode(rng.operations(count: 2))

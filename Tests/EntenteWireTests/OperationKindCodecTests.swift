@@ -71,7 +71,7 @@ struct OperationKindCodecTests {
         for writer in [nil, Self.companyLow] {
             // physical 1 and counter 0 are one varint byte each, so the writer (if any) sits at byte 37.
             let operation = Operation(object: Self.object, timestamp: Self.stamp(1), kind: kind, writer: writer)
-            let encoded = OperationCodec.encode([operation])
+            let encoded = OperationCodec.encode([operation], version: 1)
             #expect(Array(encoded[0..<2]) == [0x01, 0x01], "\(label)")
             #expect(encoded[2] == (writer == nil ? tag : tag | 0x80), "\(label)")
             #expect(Array(encoded[3..<19]) == Self.objectBytes, "\(label)")
@@ -81,7 +81,11 @@ struct OperationKindCodecTests {
             let decoded = try OperationCodec.decode(encoded)
             #expect(decoded == [operation], "\(label)")
             #expect(decoded.first?.writer == writer, "\(label)")
-            #expect(OperationCodec.encode(decoded) == encoded, "\(label)")
+            #expect(OperationCodec.encode(decoded, version: 1) == encoded, "\(label)")
+            // Version 2 carries the same operation.
+            let compact = OperationCodec.encode([operation])
+            #expect(compact.first == 0x02 && compact.count < encoded.count + 8, "\(label)")
+            #expect(try OperationCodec.decode(compact) == [operation], "\(label)")
         }
     }
 
@@ -321,7 +325,7 @@ struct OperationKindCodecTests {
         expected +=
             [0x03] + objectBytes + [0x10, 0x00] + replicaBytes + [0x00, 0x01, 0x7A] + [0x04, 0x02, 0x12] + [0x01, 0x00]
 
-        #expect(OperationCodec.encode(operations) == expected)
+        #expect(OperationCodec.encode(operations, version: 1) == expected)
         #expect(try OperationCodec.decode(expected) == operations)
     }
 
