@@ -39,6 +39,7 @@ let package = Package(
             name: "EntenteStore",
             dependencies: [
                 "EntenteCore", "EntenteWire", "EntenteCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

@@ -176,8 +176,7 @@ extension Node {
         _ newcomers: inout [(ObjectID, CompanyID)]
     ) throws -> Bool {
         let parts = batch.parts
-        var states: [ObjectID: ObjectState] = [:]
-        for (id, _) in parts { states[id] = try importCache[id] ?? tx.loadObject(id) }
+        var states = try cachedStates(of: parts, tx)
         let previous = states
         let result: MergeResult
         switch Merge.apply(batch, to: &states) {
@@ -191,7 +190,8 @@ extension Node {
             applied = true
             try tx.saveObject(state, previous: previous[object])
             if importCache.count >= Self.importCacheLimit { importCache.removeAll() }
-            importCache[object] = state
+            let held = importCache[object]?.fields ?? []
+            importCache[object] = (state, held.union(Self.fields(of: part)))
             importChanged.insert(object)
             for operation in part.operations {
                 clock.observe(operation.timestamp)
@@ -214,6 +214,37 @@ extension Node {
         )
         for object in result.rebuild { try rebuild(object, tx) }
         return applied
+    }
+
+    /// The states of the parts' objects (unknown ones left out), each with the fields its part writes: from the
+    /// cache if an earlier part of this import merged them all, the others loaded together (a few queries per
+    /// 500 objects, reading only those fields). Every state and the fields it holds are saved to SQLite as they
+    /// are merged, so a state loaded again is current.
+    private func cachedStates(
+        of parts: [(object: ObjectID, part: Batch)],
+        _ tx: StoreTransaction
+    ) throws -> [ObjectID: ObjectState] {
+        var states: [ObjectID: ObjectState] = [:]
+        var missing: [ObjectID] = []
+        var fields: Set<FieldKey> = []
+        for (object, part) in parts {
+            let written = Self.fields(of: part)
+            if let cached = importCache[object], written.isSubset(of: cached.fields) {
+                states[object] = cached.state
+            } else {
+                missing.append(object)
+                fields.formUnion(written)
+                importCache[object] = nil
+            }
+        }
+        guard !missing.isEmpty else { return states }
+        for (object, state) in try tx.loadObjects(missing, fields: fields) { states[object] = state }
+        return states
+    }
+
+    /// The scalar and set fields a part writes.
+    private static func fields(of part: Batch) -> Set<FieldKey> {
+        Set(part.operations.compactMap(\.field))
     }
 
     /// The owner forwards what a current participant is entitled to but whose envelope missed it (its writer had
@@ -306,8 +337,14 @@ extension Node {
         _ tx: StoreTransaction,
         _ report: inout ImportReport
     ) throws {
-        for (object, newcomer) in newcomers where newcomer != company {
-            guard let state = try tx.loadObject(object), state.owner != company, state.isParticipant(company) else {
+        let invited = newcomers.filter { $0.1 != company }
+        var states: [ObjectID: ObjectState] = [:]
+        for (index, (object, newcomer)) in invited.enumerated() {
+            // The objects are loaded 500 at a time (a full sync invites partners to thousands of them).
+            if index % 500 == 0 {
+                states = try tx.loadObjects(invited[index..<min(index + 500, invited.count)].map(\.0))
+            }
+            guard let state = states[object], state.owner != company, state.isParticipant(company) else {
                 continue
             }
             let operations =

@@ -42,6 +42,12 @@ package struct StoreTransaction {
         try Value.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
     }
 
+    /// Runs one statement, compiled once per connection: the import and write paths run the same few
+    /// statements thousands of times per transaction.
+    func execute(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
     // MARK: meta
 
     package func meta(_ key: String) throws -> [UInt8]? {
@@ -49,13 +55,13 @@ package struct StoreTransaction {
     }
 
     package func setMeta(_ key: String, _ value: [UInt8]) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, Data(value)])
+        try execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, Data(value)])
     }
 
     // MARK: companies
 
     package func saveCompany(_ card: PartnerCard, isSelf: Bool) throws {
-        try db.execute(
+        try execute(
             sql: """
                 INSERT INTO company (id, name, card, signing_key, encryption_key, address, is_self)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -104,88 +110,117 @@ package struct StoreTransaction {
 
     /// Loads many objects with five queries per chunk of 500 (not five per object): exports, reports and
     /// import matching read whole types this way. Unknown ids are left out.
-    package func loadObjects(_ ids: [ObjectID]) throws -> [ObjectID: ObjectState] {
+    ///
+    /// With `fields`, each state holds only those scalar and set fields (and everything else: type, owner,
+    /// membership, archive flag): enough to merge operations on them and to save the result, since
+    /// `saveObject` writes only what differs from the state it is given as previous (loaded the same way).
+    package func loadObjects(_ ids: [ObjectID], fields: Set<FieldKey>? = nil) throws -> [ObjectID: ObjectState] {
         var result: [ObjectID: ObjectState] = [:]
         result.reserveCapacity(ids.count)
         var start = 0
         while start < ids.count {
             let chunk = ids[start..<min(start + 500, ids.count)]
             start += chunk.count
-            try loadChunk(Array(chunk), into: &result)
+            try loadChunk(Array(chunk), fields: fields, into: &result)
         }
         return result
     }
 
-    private func loadChunk(_ ids: [ObjectID], into result: inout [ObjectID: ObjectState]) throws {
-        let placeholders = ids.count == 1 ? "= ?" : "IN (" + Array(repeating: "?", count: ids.count).joined(separator: ",") + ")"
+    private func loadChunk(
+        _ ids: [ObjectID],
+        fields keys: Set<FieldKey>?,
+        into result: inout [ObjectID: ObjectState]
+    ) throws {
+        func list(_ count: Int) -> String { "(" + Array(repeating: "?", count: count).joined(separator: ",") + ")" }
+        let placeholders = ids.count == 1 ? "= ?" : "IN " + list(ids.count)
         let arguments = StatementArguments(ids.map { Data($0.bytes) })
+        // Field rows are narrowed by name in SQL, then by namespace here.
+        let names = keys.map { Set($0.map(\.name)).sorted() }
+        let fieldFilter = names.map { " AND name IN " + list($0.count) } ?? ""
+        let fieldArguments = arguments + StatementArguments(names ?? [])
         // Single loads and full chunks reuse cached statements; a chunk's odd-sized tail is prepared once.
-        // Columns are read by position (GRDB's name lookup lower-cases every name, per row).
         let cached = ids.count == 1 || ids.count == 500
-        func each(_ sql: String, _ body: (Row) throws -> Void) throws {
-            let statement = cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
-            let cursor = try Row.fetchCursor(statement, arguments: arguments)
-            while let row = try cursor.next() { try body(row) }
+        func each(_ sql: String, fieldRows: Bool = false, _ body: (Columns) throws -> Void) throws {
+            let sql = fieldRows ? sql + fieldFilter : sql
+            try Columns.forEach(db, cached: cached, sql: sql, arguments: fieldRows ? fieldArguments : arguments, body)
         }
-        func objectID(_ row: Row) throws -> ObjectID {
-            guard let id = ObjectID(bytes: row[0] as Data) else { throw corrupt("object id") }
+        /// The row's field key, or nil if it is not one of `keys`.
+        func fieldKey(_ row: Columns) throws -> FieldKey? {
+            let key = FieldKey(try namespace(row, 1), row.text(2))
+            return keys?.contains(key) == false ? nil : key
+        }
+        func objectID(_ row: Columns) throws -> ObjectID {
+            guard let id = row.id(0, ObjectID.self) else { throw corrupt("object id") }
             return id
+        }
+        func namespace(_ row: Columns, _ index: Int32) throws -> Namespace {
+            try row.withBytes(index) { bytes in
+                if bytes.isEmpty { return .joint }
+                guard let company = CompanyID(bytes: bytes) else { throw corrupt("field namespace") }
+                return .company(company)
+            }
         }
         var membership: [ObjectID: [CompanyID: [MembershipEvent]]] = [:]
         try each("SELECT object, company, stamp, is_member FROM membership WHERE object \(placeholders)") { event in
-            guard let company = CompanyID(bytes: event[1] as Data) else { throw corrupt("membership company") }
-            let stamp = try StorageCoding.decodeTimestamp([UInt8](event[2] as Data))
+            guard let company = event.id(1, CompanyID.self) else { throw corrupt("membership company") }
+            let stamp = try StorageCoding.decodeTimestamp(event.bytes(2))
             membership[try objectID(event), default: [:]][company, default: []].append(
-                MembershipEvent(timestamp: stamp, isMember: event[3])
+                MembershipEvent(timestamp: stamp, isMember: event.bool(3))
             )
         }
         var fields: [ObjectID: [FieldKey: FieldState]] = [:]
         try each(
-            "SELECT object, namespace, name, value, stamp, visibility, writer, extra FROM field WHERE object \(placeholders)"
+            "SELECT object, namespace, name, value, stamp, visibility, writer, extra FROM field WHERE object \(placeholders)",
+            fieldRows: true
         ) { field in
-            let namespace = try StorageCoding.decodeNamespace([UInt8](field[1] as Data))
-            guard let writer = CompanyID(bytes: field[6] as Data) else { throw corrupt("field writer") }
+            guard let key = try fieldKey(field) else { return }
+            guard let writer = field.id(6, CompanyID.self) else { throw corrupt("field writer") }
             let winner = Register(
-                value: try StorageCoding.decodeValue([UInt8](field[3] as Data)),
-                timestamp: try StorageCoding.decodeTimestamp([UInt8](field[4] as Data)),
-                visibility: try StorageCoding.decodeVisibility([UInt8](field[5] as Data)),
+                value: try StorageCoding.decodeValue(field.bytes(3)),
+                timestamp: try StorageCoding.decodeTimestamp(field.bytes(4)),
+                visibility: try StorageCoding.decodeVisibility(field.bytes(5)),
                 writer: writer
             )
-            fields[try objectID(field), default: [:]][FieldKey(namespace, field[2])] =
-                try StorageCoding.decodeField(winner: winner, extra: [UInt8](field[7] as Data))
+            fields[try objectID(field), default: [:]][key] = try StorageCoding.decodeField(
+                winner: winner,
+                extra: field.bytes(7)
+            )
         }
         var sets: [ObjectID: [FieldKey: SetField]] = [:]
-        try each("SELECT object, namespace, name, visibility, stamp FROM set_field WHERE object \(placeholders)") { set in
-            let fieldKey = FieldKey(try StorageCoding.decodeNamespace([UInt8](set[1] as Data)), set[2])
-            sets[try objectID(set), default: [:]][fieldKey] = SetField(
-                visibility: try StorageCoding.decodeVisibility([UInt8](set[3] as Data)),
-                visibilityStamp: try StorageCoding.decodeTimestamp([UInt8](set[4] as Data))
+        try each(
+            "SELECT object, namespace, name, visibility, stamp FROM set_field WHERE object \(placeholders)",
+            fieldRows: true
+        ) { set in
+            guard let key = try fieldKey(set) else { return }
+            sets[try objectID(set), default: [:]][key] = SetField(
+                visibility: try StorageCoding.decodeVisibility(set.bytes(3)),
+                visibilityStamp: try StorageCoding.decodeTimestamp(set.bytes(4))
             )
         }
         try each(
-            "SELECT object, namespace, name, element, state FROM set_element WHERE object \(placeholders)"
+            "SELECT object, namespace, name, element, state FROM set_element WHERE object \(placeholders)",
+            fieldRows: true
         ) { element in
-            let fieldKey = FieldKey(try StorageCoding.decodeNamespace([UInt8](element[1] as Data)), element[2])
-            let name = String(decoding: element[3] as Data, as: UTF8.self)
-            sets[try objectID(element)]?[fieldKey]?.elements[name] = try StorageCoding.decodeElement(
-                [UInt8](element[4] as Data)
+            guard let key = try fieldKey(element) else { return }
+            sets[try objectID(element)]?[key]?.elements[element.text(3)] = try StorageCoding.decodeElement(
+                element.bytes(4)
             )
         }
         try each(
             "SELECT id, type, owner, created, nonce, archived, archived_stamp FROM object WHERE id \(placeholders)"
         ) { row in
             let id = try objectID(row)
-            guard let owner = CompanyID(bytes: row[2] as Data) else { throw corrupt("object owner") }
+            guard let owner = row.id(2, CompanyID.self) else { throw corrupt("object owner") }
             var archived: ArchiveFlag?
-            if let stamp = row[6] as Data? {
-                archived = ArchiveFlag(value: row[5], timestamp: try StorageCoding.decodeTimestamp([UInt8](stamp)))
+            if !row.isNull(6) {
+                archived = ArchiveFlag(value: row.bool(5), timestamp: try StorageCoding.decodeTimestamp(row.bytes(6)))
             }
             result[id] = ObjectState(
                 id: id,
-                type: row[1],
+                type: row.text(1),
                 owner: owner,
-                created: try StorageCoding.decodeTimestamp([UInt8](row[3] as Data)),
-                createNonce: [UInt8](row[4] as Data),
+                created: try StorageCoding.decodeTimestamp(row.bytes(3)),
+                createNonce: row.bytes(4),
                 membership: membership[id] ?? [:],
                 archived: archived,
                 fields: fields[id] ?? [:],
@@ -200,7 +235,7 @@ package struct StoreTransaction {
         guard let owner = state.owner, let created = state.created, let type = state.type else { return }
         let key = Data(state.id.bytes)
         if previous?.exists != true || previous?.archived != state.archived {
-            try db.execute(
+            try execute(
                 sql: """
                     INSERT OR REPLACE INTO object (id, type, owner, created, nonce, archived, archived_stamp)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -213,7 +248,7 @@ package struct StoreTransaction {
         }
         for (company, events) in state.membership where previous?.membership[company] != events {
             for event in events where previous?.membership[company]?.contains(event) != true {
-                try db.execute(
+                try execute(
                     sql: "INSERT OR REPLACE INTO membership (object, company, stamp, is_member) VALUES (?, ?, ?, ?)",
                     arguments: [key, Data(company.bytes), Data(StorageCoding.encode(event.timestamp)), event.isMember]
                 )
@@ -227,15 +262,19 @@ package struct StoreTransaction {
         )
         for (field, fieldState) in state.fields where previous?.fields[field] != fieldState {
             let winner = fieldState.winner
-            try upsert.execute(arguments: [
-                key, Data(StorageCoding.encode(field.namespace)), field.name, Data(StorageCoding.encode(winner.value)),
-                Data(StorageCoding.encode(winner.timestamp)), Data(StorageCoding.encode(winner.visibility)),
-                Data(winner.writer.bytes), Data(StorageCoding.encodeExtra(fieldState)), !fieldState.conflicts.isEmpty,
-            ])
+            // Database values, not an array literal of existentials (boxing each argument cost a third of a save).
+            let row: [DatabaseValue] = [
+                key.databaseValue, Data(StorageCoding.encode(field.namespace)).databaseValue, field.name.databaseValue,
+                Data(StorageCoding.encode(winner.value)).databaseValue,
+                Data(StorageCoding.encode(winner.timestamp)).databaseValue,
+                Data(StorageCoding.encode(winner.visibility)).databaseValue, Data(winner.writer.bytes).databaseValue,
+                Data(StorageCoding.encodeExtra(fieldState)).databaseValue, (!fieldState.conflicts.isEmpty).databaseValue,
+            ]
+            try upsert.execute(arguments: StatementArguments(row))
         }
         for (field, set) in state.sets where previous?.sets[field] != set {
             let namespace = Data(StorageCoding.encode(field.namespace))
-            try db.execute(
+            try execute(
                 sql:
                     "INSERT OR REPLACE INTO set_field (object, namespace, name, visibility, stamp) VALUES (?, ?, ?, ?, ?)",
                 arguments: [
@@ -244,7 +283,7 @@ package struct StoreTransaction {
                 ]
             )
             for (element, elementState) in set.elements where previous?.sets[field]?.elements[element] != elementState {
-                try db.execute(
+                try execute(
                     sql:
                         "INSERT OR REPLACE INTO set_element (object, namespace, name, element, state) VALUES (?, ?, ?, ?, ?)",
                     arguments: [
@@ -262,7 +301,7 @@ package struct StoreTransaction {
             "object WHERE id", "membership WHERE object", "field WHERE object", "set_field WHERE object",
             "set_element WHERE object",
         ] {
-            try db.execute(sql: "DELETE FROM \(table) = ?", arguments: [key])
+            try execute(sql: "DELETE FROM \(table) = ?", arguments: [key])
         }
     }
 
@@ -341,7 +380,7 @@ package struct StoreTransaction {
     /// Stores a revocation; false if it was already held.
     @discardableResult
     package func saveRevocation(_ revocation: ReplicaRevocation) throws -> Bool {
-        try db.execute(
+        try execute(
             sql: "INSERT OR IGNORE INTO revocation (company, replica, statement) VALUES (?, ?, ?)",
             arguments: [Data(revocation.company.bytes), Data(revocation.replica.bytes), Data(revocation.encoded())]
         )
@@ -364,13 +403,13 @@ package struct StoreTransaction {
 
     /// Stores a policy and returns its id.
     package func addPolicy(_ body: String) throws -> Int64 {
-        try db.execute(sql: "INSERT INTO policy (body) VALUES (?)", arguments: [body])
+        try execute(sql: "INSERT INTO policy (body) VALUES (?)", arguments: [body])
         return db.lastInsertedRowID
     }
 
     /// Deletes a policy; false if there was none with that id.
     package func removePolicy(_ id: Int64) throws -> Bool {
-        try db.execute(sql: "DELETE FROM policy WHERE id = ?", arguments: [id])
+        try execute(sql: "DELETE FROM policy WHERE id = ?", arguments: [id])
         return db.changesCount > 0
     }
 
@@ -417,7 +456,7 @@ package struct StoreTransaction {
                 )
             }
         }
-        try db.execute(
+        try execute(
             sql: "INSERT INTO envelope (hash, origin, replica, bytes) VALUES (?, ?, ?, ?)",
             arguments: [
                 Data(hash.bytes), Data(envelope.origin.bytes), Data(envelope.replica.bytes), Data(envelope.bytes),
@@ -425,7 +464,7 @@ package struct StoreTransaction {
         )
         let rowid = db.lastInsertedRowID
         for recipient in envelope.recipients {
-            try db.execute(
+            try execute(
                 sql: "INSERT INTO envelope_address (replica, recipient, sequence, envelope) VALUES (?, ?, ?, ?)",
                 arguments: [
                     Data(envelope.replica.bytes), Data(recipient.company.bytes), Int64(recipient.sequence), rowid,
@@ -437,9 +476,12 @@ package struct StoreTransaction {
 
     /// Records (or updates) the status of an envelope's part for one object; `waiting` nil means applied.
     package func setPart(_ envelope: Int64, _ object: ObjectID, waiting: String?) throws {
-        try db.execute(
+        try execute(
             sql: "INSERT OR REPLACE INTO envelope_part (envelope, object, status, note) VALUES (?, ?, ?, ?)",
-            arguments: [envelope, Data(object.bytes), waiting == nil ? 0 : 1, waiting]
+            arguments: StatementArguments([
+                envelope.databaseValue, Data(object.bytes).databaseValue, (waiting == nil ? 0 : 1).databaseValue,
+                waiting.databaseValue,
+            ])
         )
     }
 
@@ -461,10 +503,15 @@ package struct StoreTransaction {
         }
     }
 
-    /// The waiting parts of the given objects, in log order.
+    /// The waiting parts of the given objects, in log order. The objects that have waiting parts are looked up
+    /// first (the waiting index, usually empty): an import that changed thousands of objects costs one query,
+    /// not one per object.
     package func waitingParts(of objects: Set<ObjectID>) throws -> [LoggedPart] {
         var found: [LoggedPart] = []
-        for object in objects {
+        let waitingObjects = try rows(sql: "SELECT DISTINCT object FROM envelope_part WHERE status = 1").compactMap {
+            ObjectID(bytes: $0[0] as Data)
+        }
+        for object in waitingObjects where objects.contains(object) {
             let waiting = try rows(
                 sql: """
                     SELECT p.envelope, e.bytes, p.note FROM envelope_part p JOIN envelope e ON e.rowid = p.envelope
@@ -543,7 +590,7 @@ package struct StoreTransaction {
     /// Forgets every outgoing counter: after a replica key rotation, the new replica numbers its envelopes
     /// from 1 for every recipient (the old replica's envelopes keep their numbers).
     package func resetOutgoingSequences() throws {
-        try db.execute(sql: "DELETE FROM outgoing")
+        try execute(sql: "DELETE FROM outgoing")
     }
 
     /// Takes the next outgoing sequence number for `recipient`.
@@ -551,7 +598,7 @@ package struct StoreTransaction {
         let key = Data(recipient.bytes)
         let last =
             try value(Int64.self, sql: "SELECT last_sequence FROM outgoing WHERE recipient = ?", arguments: [key]) ?? 0
-        try db.execute(
+        try execute(
             sql: "INSERT OR REPLACE INTO outgoing (recipient, last_sequence) VALUES (?, ?)",
             arguments: [key, last + 1]
         )

@@ -82,17 +82,27 @@ package struct ByteReader: Sendable {
         return Array(bytes[offset..<offset + count])
     }
 
+    /// The next `count` bytes, without copying them out (ids, integers and strings are read in place).
+    package mutating func readSlice(_ count: Int, _ field: String) throws(WireError) -> ArraySlice<UInt8> {
+        guard count >= 0, count <= remaining else { throw truncated(field) }
+        defer { offset += count }
+        return bytes[offset..<offset + count]
+    }
+
     package mutating func readUInt16(_ field: String) throws(WireError) -> UInt16 {
-        let raw = try readBytes(2, field)
-        return UInt16(raw[0]) << 8 | UInt16(raw[1])
+        UInt16(truncatingIfNeeded: try readBigEndian(2, field))
     }
 
     package mutating func readUInt32(_ field: String) throws(WireError) -> UInt32 {
-        try readBytes(4, field).reduce(0) { $0 << 8 | UInt32($1) }
+        UInt32(truncatingIfNeeded: try readBigEndian(4, field))
     }
 
     package mutating func readUInt64(_ field: String) throws(WireError) -> UInt64 {
-        try readBytes(8, field).reduce(0) { $0 << 8 | UInt64($1) }
+        try readBigEndian(8, field)
+    }
+
+    private mutating func readBigEndian(_ count: Int, _ field: String) throws(WireError) -> UInt64 {
+        try readSlice(count, field).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
     package mutating func readVarint(_ field: String) throws(WireError) -> UInt64 {
@@ -123,7 +133,7 @@ package struct ByteReader: Sendable {
 
     package mutating func readString(_ field: String, maxBytes: Int) throws(WireError) -> String {
         let count = try readCount("\(field) length", limit: maxBytes)
-        let raw = try readBytes(count, field)
+        let raw = try readSlice(count, field)
         guard let text = String(validating: raw, as: UTF8.self) else { throw malformed("\(field) is not valid UTF-8") }
         return text
     }

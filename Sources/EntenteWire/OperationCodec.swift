@@ -284,7 +284,7 @@ public enum OperationCodec {
         case 4: return .decimal(try decodeDecimal(&reader))
         case 5:
             let amount = try decodeDecimal(&reader)
-            let code = try reader.readBytes(3, "currency")
+            let code = try reader.readSlice(3, "currency")
             guard code.allSatisfy({ (65...90).contains($0) }),
                 let currency = CurrencyCode(String(decoding: code, as: UTF8.self))
             else {
@@ -308,7 +308,7 @@ public enum OperationCodec {
     }
 
     static func readID<ID: TypedID>(_ reader: inout ByteReader, _ field: String, _: ID.Type) throws(WireError) -> ID {
-        let raw = try reader.readBytes(ID128.byteCount, field)
+        let raw = try reader.readSlice(ID128.byteCount, field)
         guard let id = ID(bytes: raw) else { throw reader.malformed("\(field) is not 16 bytes") }
         return id
     }

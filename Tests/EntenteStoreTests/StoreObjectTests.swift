@@ -225,6 +225,61 @@ struct StoreObjectTests {
         }
     }
 
+    @Test("loadObjects with fields reads only those fields (namespace and name), sets with their elements, and the rest")
+    func loadSomeFields() throws {
+        let (sample, owner, partners) = sampleState(seed: 7)
+        var rng = SplitMix64(seed: 77)
+        let replica = rng.replica()
+        let tags = FieldKey(.joint, "tags")
+        let set = SetField(
+            visibility: .participants,
+            visibilityStamp: Timestamp(physical: 30, counter: 0, replica: replica),
+            elements: [
+                "north": ElementState(
+                    adds: [replica: ElementMark(timestamp: Timestamp(physical: 30, counter: 0, replica: replica), writer: owner)]
+                )
+            ]
+        )
+        let state = ObjectState(
+            id: sample.id,
+            type: sample.type,
+            owner: sample.owner,
+            created: sample.created,
+            createNonce: sample.createNonce,
+            membership: sample.membership,
+            archived: sample.archived,
+            fields: sample.fields,
+            sets: [tags: set, FieldKey(.company(partners[0]), "tags"): set]
+        )
+        let wanted: Set<FieldKey> = [FieldKey(.company(owner), "amount"), FieldKey(.joint, "stage"), tags]
+        try withStore { store, _ in
+            try store.write { tx in try tx.saveObject(state, previous: nil) }
+            let some = try #require(try store.read { tx in try tx.loadObjects([state.id], fields: wanted) }[state.id])
+            #expect(Set(some.fields.keys) == [FieldKey(.company(owner), "amount"), FieldKey(.joint, "stage")])
+            #expect(some.fields[FieldKey(.joint, "stage")] == state.fields[FieldKey(.joint, "stage")])
+            #expect(some.sets == [tags: set])
+            #expect(some.membership == state.membership && some.owner == owner && some.type == state.type)
+            #expect(some.createNonce == state.createNonce && some.created == state.created)
+            let none = try store.read { tx in try tx.loadObjects([state.id], fields: []) }[state.id]
+            #expect(none?.fields.isEmpty == true && none?.sets.isEmpty == true && none?.participants.count == 3)
+            // A partial state merged and saved against its partial previous leaves the other fields as they were.
+            var changed = some
+            changed.apply(
+                Operation(
+                    object: state.id,
+                    timestamp: Timestamp(physical: 40, counter: 0, replica: replica),
+                    kind: .set(FieldKey(.joint, "stage"), .string("won"), .participants, preds: [])
+                ),
+                author: owner
+            )
+            try store.write { tx in try tx.saveObject(changed, previous: some) }
+            let full = try #require(try store.read { tx in try tx.loadObject(state.id) })
+            #expect(full.fields.count == state.fields.count && full.sets.count == 2)
+            #expect(full.fields[FieldKey(.joint, "stage")] == changed.fields[FieldKey(.joint, "stage")])
+            #expect(full.fields[FieldKey(.joint, "title")] == state.fields[FieldKey(.joint, "title")])
+        }
+    }
+
     @Test("state survives closing and reopening the database")
     func survivesReopen() throws {
         let (state, _, _) = sampleState(seed: 4)
