@@ -84,7 +84,7 @@ extension Node {
         }
         do {
             try transaction { tx in
-                var newcomers: [(ObjectID, CompanyID)] = []
+                var newcomers = Newcomers()
                 // Revocations first: a bundle that carries a revocation also refuses the revoked envelopes.
                 report.revocations = try admit(revocations, tx)
                 let revoked = try revokedReplicas(tx)
@@ -102,7 +102,7 @@ extension Node {
                     }
                 }
                 try retryWaiting(tx, &report, &newcomers)
-                try resend(to: newcomers, tx, &report)
+                try resend(to: newcomers.invited, tx, &report)
                 report.waiting = Set(try tx.waitingParts().map(\.envelope)).count
                 try saveClock(tx)
             }
@@ -119,7 +119,7 @@ extension Node {
         _ allowance: inout StorageAllowance,
         _ tx: StoreTransaction,
         _ report: inout ImportReport,
-        _ newcomers: inout [(ObjectID, CompanyID)]
+        _ newcomers: inout Newcomers
     ) throws {
         let envelope = try Envelope(parsing: raw)
         if try tx.hasEnvelope(envelope.hash) {
@@ -173,7 +173,7 @@ extension Node {
         rowid: Int64,
         audience: Set<CompanyID>,
         _ tx: StoreTransaction,
-        _ newcomers: inout [(ObjectID, CompanyID)]
+        _ newcomers: inout Newcomers
     ) throws -> Bool {
         let parts = batch.parts
         var states = try cachedStates(of: parts, tx)
@@ -197,9 +197,9 @@ extension Node {
                 clock.observe(operation.timestamp)
                 if case .addParticipant(let newcomer) = operation.kind,
                     previous[object]?.isParticipant(newcomer) != true,
-                    state.isParticipant(newcomer), !newcomers.contains(where: { $0 == (object, newcomer) })
+                    state.isParticipant(newcomer)
                 {
-                    newcomers.append((object, newcomer))
+                    newcomers.insert(object, newcomer)
                 }
             }
             if state.owner == company {
@@ -313,7 +313,7 @@ extension Node {
     func retryWaiting(
         _ tx: StoreTransaction,
         _ report: inout ImportReport,
-        _ newcomers: inout [(ObjectID, CompanyID)]
+        _ newcomers: inout Newcomers
     ) throws {
         while !importChanged.isEmpty {
             let objects = importChanged
@@ -439,4 +439,20 @@ public struct EnvelopeInfo: Hashable, Sendable, Codable {
     public var verified: Bool
     /// The decrypted operations, if the envelope is addressed to this company.
     public var operations: [String]?
+}
+
+/// Companies newly invited to objects during one import, in the order their invitations were merged, each
+/// (object, company) once.
+struct Newcomers {
+    private struct Pair: Hashable {
+        let object: ObjectID
+        let company: CompanyID
+    }
+
+    private(set) var invited: [(ObjectID, CompanyID)] = []
+    private var seen: Set<Pair> = []
+
+    mutating func insert(_ object: ObjectID, _ company: CompanyID) {
+        if seen.insert(Pair(object: object, company: company)).inserted { invited.append((object, company)) }
+    }
 }

@@ -577,7 +577,7 @@ extension Node {
             importCache.removeAll()
         }
         var report = ImportReport()
-        var newcomers: [(ObjectID, CompanyID)] = []
+        var newcomers = Newcomers()
         try retryWaiting(tx, &report, &newcomers)
         try saveClock(tx)
     }
