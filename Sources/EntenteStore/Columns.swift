@@ -42,3 +42,77 @@ struct Columns {
     /// A 16-byte id, or nil if the column holds anything else.
     func id<ID: TypedID>(_ index: Int32, _: ID.Type = ID.self) -> ID? { withBytes(index) { ID(bytes: $0) } }
 }
+
+/// One execution of a cached statement with its parameters bound straight through SQLite (no `Data`, no
+/// `StatementArguments`): the hot writes (fields, memberships, envelope parts) bind thousands of rows per import.
+struct Bindings {
+    private let statement: SQLiteStatement
+    private let db: Database
+    private var index: Int32 = 1
+
+    /// Prepares the cached statement for `sql`, cleared of earlier bindings.
+    init(_ db: Database, sql: String) throws {
+        self.db = db
+        statement = try db.cachedStatement(sql: sql).sqliteStatement
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+    }
+
+    /// SQLite copies what it is given (`SQLITE_TRANSIENT`), so the buffers need not outlive the call.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    mutating func bind(_ bytes: [UInt8]) {
+        // An empty blob is still a blob, not NULL: SQLite wants a non-null pointer for it.
+        bytes.withUnsafeBytes { raw in
+            let start = raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)
+            _ = sqlite3_bind_blob(statement, index, start, Int32(raw.count), Self.transient)
+        }
+        index += 1
+    }
+
+    mutating func bind(_ id: ID128) {
+        withUnsafeBytes(of: (id.high.bigEndian, id.low.bigEndian)) { raw in
+            _ = sqlite3_bind_blob(statement, index, raw.baseAddress, 16, Self.transient)
+        }
+        index += 1
+    }
+
+    mutating func bind(text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            utf8.withMemoryRebound(to: CChar.self) { chars in
+                if let start = chars.baseAddress {
+                    _ = sqlite3_bind_text(statement, index, start, Int32(chars.count), Self.transient)
+                } else {
+                    _ = sqlite3_bind_text(statement, index, "", 0, Self.transient)
+                }
+            }
+        }
+        index += 1
+    }
+
+    mutating func bind(_ number: Int64) {
+        _ = sqlite3_bind_int64(statement, index, number)
+        index += 1
+    }
+
+    mutating func bind(_ flag: Bool) { bind(flag ? 1 : 0) }
+
+    mutating func bindNull() {
+        _ = sqlite3_bind_null(statement, index)
+        index += 1
+    }
+
+    /// Runs the statement to completion and resets it; a failure throws SQLite's error.
+    func run() throws {
+        let code = sqlite3_step(statement)
+        sqlite3_reset(statement)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code),
+                message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+                sql: String(cString: sqlite3_sql(statement))
+            )
+        }
+    }
+}

@@ -248,29 +248,36 @@ package struct StoreTransaction {
         }
         for (company, events) in state.membership where previous?.membership[company] != events {
             for event in events where previous?.membership[company]?.contains(event) != true {
-                try execute(
-                    sql: "INSERT OR REPLACE INTO membership (object, company, stamp, is_member) VALUES (?, ?, ?, ?)",
-                    arguments: [key, Data(company.bytes), Data(StorageCoding.encode(event.timestamp)), event.isMember]
+                var row = try Bindings(
+                    db,
+                    sql: "INSERT OR REPLACE INTO membership (object, company, stamp, is_member) VALUES (?, ?, ?, ?)"
                 )
+                row.bind(state.id.raw)
+                row.bind(company.raw)
+                row.bind(StorageCoding.encode(event.timestamp))
+                row.bind(event.isMember)
+                try row.run()
             }
         }
-        let upsert = try db.cachedStatement(
-            sql: """
-                INSERT OR REPLACE INTO field (object, namespace, name, value, stamp, visibility, writer, extra, conflicted)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        )
         for (field, fieldState) in state.fields where previous?.fields[field] != fieldState {
             let winner = fieldState.winner
-            // Database values, not an array literal of existentials (boxing each argument cost a third of a save).
-            let row: [DatabaseValue] = [
-                key.databaseValue, Data(StorageCoding.encode(field.namespace)).databaseValue, field.name.databaseValue,
-                Data(StorageCoding.encode(winner.value)).databaseValue,
-                Data(StorageCoding.encode(winner.timestamp)).databaseValue,
-                Data(StorageCoding.encode(winner.visibility)).databaseValue, Data(winner.writer.bytes).databaseValue,
-                Data(StorageCoding.encodeExtra(fieldState)).databaseValue, (!fieldState.conflicts.isEmpty).databaseValue,
-            ]
-            try upsert.execute(arguments: StatementArguments(row))
+            var row = try Bindings(
+                db,
+                sql: """
+                    INSERT OR REPLACE INTO field (object, namespace, name, value, stamp, visibility, writer, extra, conflicted)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            )
+            row.bind(state.id.raw)
+            row.bind(StorageCoding.encode(field.namespace))
+            row.bind(text: field.name)
+            row.bind(StorageCoding.encode(winner.value))
+            row.bind(StorageCoding.encode(winner.timestamp))
+            row.bind(StorageCoding.encode(winner.visibility))
+            row.bind(winner.writer.raw)
+            row.bind(StorageCoding.encodeExtra(fieldState))
+            row.bind(!fieldState.conflicts.isEmpty)
+            try row.run()
         }
         for (field, set) in state.sets where previous?.sets[field] != set {
             let namespace = Data(StorageCoding.encode(field.namespace))
@@ -476,13 +483,15 @@ package struct StoreTransaction {
 
     /// Records (or updates) the status of an envelope's part for one object; `waiting` nil means applied.
     package func setPart(_ envelope: Int64, _ object: ObjectID, waiting: String?) throws {
-        try execute(
-            sql: "INSERT OR REPLACE INTO envelope_part (envelope, object, status, note) VALUES (?, ?, ?, ?)",
-            arguments: StatementArguments([
-                envelope.databaseValue, Data(object.bytes).databaseValue, (waiting == nil ? 0 : 1).databaseValue,
-                waiting.databaseValue,
-            ])
+        var row = try Bindings(
+            db,
+            sql: "INSERT OR REPLACE INTO envelope_part (envelope, object, status, note) VALUES (?, ?, ?, ?)"
         )
+        row.bind(envelope)
+        row.bind(object.raw)
+        row.bind(waiting != nil)
+        if let waiting { row.bind(text: waiting) } else { row.bindNull() }
+        try row.run()
     }
 
     /// Every logged envelope with a part for `object`, in log order, with that part's status.
