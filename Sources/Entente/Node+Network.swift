@@ -190,17 +190,58 @@ struct NodeSyncStore: SyncStore {
         try await node.admitRevocations(revocations)
     }
 
-    /// Imports the batch in one transaction; if any envelope is refused, imports them one by one so the good
-    /// ones are kept and each refusal is reported (a bundle is all or nothing; a network batch is not, so
-    /// that one bad relayed envelope cannot block a partnership for good).
+    /// Most envelope bytes committed in one transaction of a network import (an envelope larger than this
+    /// alone): about 2,500 field changes, a tenth of a second of merging, so that a large batch never holds the
+    /// store's write lock for long and local writes and other syncs run between its transactions.
+    static let transactionBytes = 64 << 10
+
+    /// Imports the batch in transactions of consecutive envelopes of at most ``transactionBytes`` each, all
+    /// committed before the batch is acknowledged. If a transaction's import refuses an envelope, its envelopes
+    /// are imported one by one so the good ones are kept and each refusal is reported (a bundle is all or
+    /// nothing; a network batch is not, so that one bad relayed envelope cannot block a partnership for good). A
+    /// peer whose own envelopes exceed its storage quota is cut off after the envelopes before them are
+    /// committed.
     func importBatch(_ envelopes: [[UInt8]], from peer: CompanyID) async throws -> ImportOutcome {
+        var outcome = ImportOutcome()
+        for range in Self.transactions(envelopes.map(\.count), limit: Self.transactionBytes) {
+            let part = try await importTransaction(envelopes[range], from: peer)
+            outcome.applied += part.applied
+            outcome.duplicates += part.duplicates
+            outcome.operations += part.operations
+            outcome.waiting = part.waiting
+            outcome.refused += part.refused
+            outcome.cutOff = part.cutOff
+            if part.cutOff != nil { break }
+        }
+        return outcome
+    }
+
+    /// Consecutive ranges of envelopes (given by size) of at most `limit` bytes each; a larger one alone.
+    static func transactions(_ sizes: [Int], limit: Int) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var start = 0
+        var bytes = 0
+        for (index, size) in sizes.enumerated() {
+            if index > start, bytes + size > limit {
+                ranges.append(start..<index)
+                start = index
+                bytes = 0
+            }
+            bytes += size
+        }
+        if start < sizes.count { ranges.append(start..<sizes.count) }
+        return ranges
+    }
+
+    /// One transaction of a batch, or, if it refuses an envelope, its envelopes one by one.
+    private func importTransaction(_ envelopes: ArraySlice<[UInt8]>, from peer: CompanyID) async throws -> ImportOutcome {
         do throws(EntenteError) {
-            return Self.outcome(try await node.importEnvelopes(envelopes))
+            return Self.outcome(try await node.importEnvelopes(Array(envelopes)))
         } catch  where error.code == .storage {
             throw error
         } catch {
             var outcome = ImportOutcome()
-            for (index, envelope) in envelopes.enumerated() {
+            for (index, envelope) in zip(envelopes.indices, envelopes) {
                 do throws(EntenteError) {
                     let report = try await node.importEnvelopes([envelope])
                     outcome.applied += report.applied

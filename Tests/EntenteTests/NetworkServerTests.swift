@@ -33,7 +33,7 @@ final class EventLog: Sendable {
     var all: [String] { lines.withLock { $0 } }
 
     /// Waits (at most `timeout`) until a line contains `text`.
-    func waitFor(_ text: String, timeout: Duration = .seconds(60)) async -> Bool {
+    func waitFor(_ text: String, timeout: Duration = .seconds(120)) async -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
@@ -76,7 +76,7 @@ func handshakeAndSendSummary(fd: Int32, node: Node, dialing partner: CompanyID, 
             }
         }
         if summarySent { return }
-        guard let bytes = await TestSocket.receive(fd, timeout: .seconds(30)), !bytes.isEmpty else {
+        guard let bytes = await TestSocket.receive(fd, timeout: .seconds(120)), !bytes.isEmpty else {
             throw TestSocket.Failure(description: "the server closed or went silent during the handshake")
         }
         pending = session.receive(bytes)

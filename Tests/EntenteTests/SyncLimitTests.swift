@@ -51,4 +51,30 @@ import Testing
             Issue.record("a partner over the per-sync byte limit was served")
         } catch { #expect("\(error)".contains("bytes"), "\(error)") }
     }
+
+    @Test func aLargeBatchIsCommittedInTransactionsOfBoundedSize() async throws {
+        #expect(
+            NodeSyncStore.transactions([10, 20, 40, 100, 5, 5], limit: 50) == [0..<2, 2..<3, 3..<4, 4..<6]
+        )
+        #expect(NodeSyncStore.transactions([], limit: 50).isEmpty)
+        #expect(NodeSyncStore.transactions([70], limit: 50) == [0..<1])
+        // A batch of envelopes well over one transaction's size arrives whole, in one network batch.
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        let long = String(repeating: "x", count: 20_000)
+        for index in 0..<12 {
+            _ = try await deal.globex.create(
+                type: "opportunity",
+                changes: Changes(fields: [FieldValue("title", "Deal \(index)"), FieldValue("next_steps", long)]),
+                with: [deal.initech.company]
+            )
+        }
+        let pending = try await deal.globex.envelopes(for: deal.initech.company, since: try await deal.initech.summary())
+        let sizes = pending.map(\.count)
+        #expect(NodeSyncStore.transactions(sizes, limit: NodeSyncStore.transactionBytes).count >= 3, "\(sizes)")
+        let report = try await sync(deal.globex, to: deal.initech, limits: SyncLimits())
+        #expect(report.sent == pending.count && report.peerApplied == pending.count)
+        #expect(try await deal.initech.objects().count == 12)
+        #expect(try await deal.initech.verify().isSound)
+    }
 }
