@@ -97,11 +97,12 @@ struct Bench: AsyncParsableCommand {
         ]
 
         progress("W3: the partner merges the delta...")
-        Meter.resetPeak()
+        let before = Meter.resetPeak()
         let w3 = try await Meter.seconds { try await partner.importEnvelopes(delta) }
+        let peak = Meter.peakRSS()
         results += [
             ("w3_seconds", w3), ("w3_fields_per_second", Double(changedFields) / w3),
-            ("w3_peak_rss_bytes", Double(Meter.peakRSS())),
+            ("w3_peak_rss_bytes", Double(peak)), ("w3_rss_growth_bytes", Double(max(0, peak - before))),
         ]
 
         progress("W3 concurrent: both sides change the same fields, then exchange...")

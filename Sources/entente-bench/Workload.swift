@@ -1,6 +1,11 @@
 import Entente
 import Foundation
 
+#if os(Linux)
+/// glibc's `malloc_trim`, which the Glibc module does not export.
+@_silgen_name("malloc_trim") private func mallocTrim(_ pad: Int) -> Int32
+#endif
+
 /// The CRM-shaped records of the joint-pipeline workload: deterministic, so every run measures the same data.
 struct Workload {
     /// The 20 fields of an opportunity as a CRM exports it, in order; `--fields F` keeps the first F.
@@ -135,8 +140,23 @@ enum Meter {
         return 0
     }
 
-    /// Resets the peak RSS to the current RSS (Linux: write 5 to clear_refs), so a step's peak can be measured.
-    static func resetPeak() {
+    /// Current resident set size of this process (VmRSS), in bytes.
+    static func currentRSS() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return (line.split(separator: " ").compactMap { Int($0) }.first ?? 0) * 1024
+        }
+        return 0
+    }
+
+    /// Hands memory the earlier steps freed back to the system, then resets the peak RSS to the current RSS
+    /// (Linux: write 5 to clear_refs), so a step's peak can be measured. Returns the RSS it starts from.
+    @discardableResult
+    static func resetPeak() -> Int {
+        #if os(Linux)
+        _ = mallocTrim(0)
+        #endif
         try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+        return currentRSS()
     }
 }

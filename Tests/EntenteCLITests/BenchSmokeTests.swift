@@ -19,7 +19,7 @@ import Testing
         let keys = [
             "records", "fields", "w1_seconds", "w2_delta_bytes", "w2_value_bytes", "w2_changed_fields",
             "w3_fields_per_second",
-            "w3_peak_rss_bytes", "w4_open_ms", "w4_read1000_ms", "w5_seconds", "limit_sqlite_rows_per_second",
+            "w3_peak_rss_bytes", "w3_rss_growth_bytes", "w4_open_ms", "w4_read1000_ms", "w5_seconds", "limit_sqlite_rows_per_second",
             "w3_speedup_over_sqlite_upsert",
         ]
         for key in keys { #expect(report[key] != nil, "missing \(key)") }
