@@ -40,6 +40,16 @@ extension Node {
     /// The encoded envelopes `partner` is entitled to and its summary does not cover, in log order: what a
     /// bundle or a network sync sends. Envelopes are returned as stored: signed and encrypted by their origin.
     public func envelopes(for partner: CompanyID, since summary: Summary? = nil) throws(EntenteError) -> [[UInt8]] {
+        try readingOutgoing(to: partner, since: summary) { tx, held in try tx.envelopes(for: partner, excluding: held) }
+    }
+
+    /// Runs `body` in a read transaction with what `partner` holds, once it is known to be a pinned partner and
+    /// `summary` (if any) to be its own.
+    func readingOutgoing<T>(
+        to partner: CompanyID,
+        since summary: Summary?,
+        _ body: (StoreTransaction, [ReplicaID: UInt64]) throws -> T
+    ) throws(EntenteError) -> T {
         if let summary, summary.company != partner {
             throw EntenteError(
                 .invalidArgument,
@@ -50,7 +60,7 @@ extension Node {
             guard try tx.company(partner) != nil else {
                 throw EntenteError(.unknownCompany, "company \(partner.short) is not a pinned partner")
             }
-            return try tx.envelopes(for: partner, excluding: summary?.held ?? [:])
+            return try body(tx, summary?.held ?? [:])
         }
     }
 

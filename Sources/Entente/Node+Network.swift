@@ -147,6 +147,32 @@ extension Node {
     }
 }
 
+extension Node {
+    /// Counts what a sync session sends `partner` (see ``envelopes(for:since:)``) and fixes where in the log it
+    /// ends: envelopes logged after this wait for the next session.
+    func selectEnvelopes(for partner: CompanyID, since summary: Summary) throws(EntenteError) -> OutgoingSelection {
+        let selection = try readingOutgoing(to: partner, since: summary) { tx, held in
+            try tx.selectEnvelopes(for: partner, excluding: held)
+        }
+        return OutgoingSelection(count: selection.count, through: selection.through)
+    }
+
+    /// One page of a selection, in log order.
+    func envelopes(_ request: OutgoingPageRequest) throws(EntenteError) -> OutgoingPage {
+        let page = try readingOutgoing(to: request.partner, since: request.summary) { tx, held in
+            try tx.envelopes(
+                for: request.partner,
+                excluding: held,
+                after: request.after,
+                through: request.through,
+                maxCount: request.maxEnvelopes,
+                maxBytes: request.maxBytes
+            )
+        }
+        return OutgoingPage(envelopes: page.envelopes, last: page.last)
+    }
+}
+
 extension Node.SyncOptions {
     var observer: SyncObserver {
         SyncObserver(progress: progress, received: received)
@@ -178,8 +204,12 @@ struct NodeSyncStore: SyncStore {
         try await node.summary()
     }
 
-    func envelopes(for partner: CompanyID, since summary: Summary) async throws -> [[UInt8]] {
-        try await node.envelopes(for: partner, since: summary)
+    func selectEnvelopes(for partner: CompanyID, since summary: Summary) async throws -> OutgoingSelection {
+        try await node.selectEnvelopes(for: partner, since: summary)
+    }
+
+    func envelopes(_ request: OutgoingPageRequest) async throws -> OutgoingPage {
+        try await node.envelopes(request)
     }
 
     func revocations(for partner: CompanyID) async throws -> [ReplicaRevocation] {

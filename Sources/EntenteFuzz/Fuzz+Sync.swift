@@ -153,8 +153,12 @@ struct SessionPeer {
                 queue += session.localSummary(
                     Summary(company: FuzzIdentity.beta.company, held: [FuzzIdentity.alpha.replica: 1])
                 )
-            case .loadEnvelopes:
-                queue += session.outgoing(Self.outgoing)
+            case .selectEnvelopes:
+                queue += session.selected(OutgoingSelection(count: Self.outgoing.count, through: 3))
+            case .loadEnvelopes(let request):
+                // One envelope a page: the log position of `outgoing[i]` is i + 1.
+                let next = Int(request.after)
+                queue += session.loaded(OutgoingPage(envelopes: [Self.outgoing[next]], last: Int64(next + 1)))
             case .admitRevocations(let revocations):
                 session.admitted(
                     revocations: revocations.filter { statement in

@@ -15,10 +15,27 @@ struct Columns {
         arguments: StatementArguments,
         _ body: (Columns) throws -> Void
     ) throws {
+        try step(db, cached: cached, sql: sql, arguments: arguments) { columns in
+            try body(columns)
+            return true
+        }
+    }
+
+    /// Runs `sql` with `arguments` and calls `body` with each row until it returns false (the rest is not
+    /// read). Use `cached: false` when stopping early, so that the unfinished statement is not reused.
+    static func step(
+        _ db: Database,
+        cached: Bool = true,
+        sql: String,
+        arguments: StatementArguments,
+        _ body: (Columns) throws -> Bool
+    ) throws {
         let statement = cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
         let cursor = try Row.fetchCursor(statement, arguments: arguments)
         let columns = Columns(statement: statement.sqliteStatement)
-        while try cursor.next() != nil { try body(columns) }
+        while try cursor.next() != nil {
+            guard try body(columns) else { return }
+        }
     }
 
     func isNull(_ index: Int32) -> Bool { sqlite3_column_type(statement, index) == SQLITE_NULL }

@@ -20,6 +20,33 @@ package struct LoggedPart: Sendable {
     package let waiting: String?
 }
 
+/// What a recipient lacks, counted when a sync session starts: ``StoreTransaction/selectEnvelopes(for:excluding:)``.
+package struct EnvelopeSelection: Hashable, Sendable {
+    /// Envelopes.
+    package var count: Int
+    /// Their bytes.
+    package var bytes: Int
+    /// The last log position counted: envelopes logged later are not part of the selection.
+    package var through: Int64
+
+    package init(count: Int, bytes: Int, through: Int64) {
+        self.count = count
+        self.bytes = bytes
+        self.through = through
+    }
+}
+
+/// A page of envelopes to send, and the log position to continue after.
+package struct EnvelopePage: Hashable, Sendable {
+    package var envelopes: [[UInt8]]
+    package var last: Int64
+
+    package init(envelopes: [[UInt8]], last: Int64) {
+        self.envelopes = envelopes
+        self.last = last
+    }
+}
+
 /// Typed access to the database inside one transaction. Only `Store` creates it.
 package struct StoreTransaction {
     let db: Database
@@ -564,18 +591,86 @@ package struct StoreTransaction {
 
     /// Envelopes addressed to `recipient`, in log order, skipping those the recipient's summary says it holds.
     package func envelopes(for recipient: CompanyID, excluding held: [ReplicaID: UInt64]) throws -> [[UInt8]] {
-        let rows = try rows(
+        try envelopes(for: recipient, excluding: held, after: 0, through: .max, maxCount: .max, maxBytes: .max)
+            .envelopes
+    }
+
+    /// Counts the envelopes addressed to `recipient` that `held` does not cover, without loading them, and fixes
+    /// the log position they end at: pages read up to it (``envelopes(for:excluding:after:through:maxCount:maxBytes:)``)
+    /// return exactly these, in log order, however many envelopes are logged meanwhile (the log only grows).
+    package func selectEnvelopes(
+        for recipient: CompanyID,
+        excluding held: [ReplicaID: UInt64]
+    ) throws
+        -> EnvelopeSelection
+    {
+        let through = try value(Int64.self, sql: "SELECT max(rowid) FROM envelope") ?? 0
+        var selection = EnvelopeSelection(count: 0, bytes: 0, through: through)
+        try scanAddressed(to: recipient, excluding: held, after: 0, through: through) { _, size in
+            selection.count += 1
+            selection.bytes += size
+            return true
+        }
+        return selection
+    }
+
+    /// One page of the envelopes addressed to `recipient` that `held` does not cover, logged after position
+    /// `after` and up to `through`, in log order: as many as fit in `maxCount` envelopes and `maxBytes` bytes
+    /// (at least one, however large). `last` is the position to continue after (past the envelopes `held`
+    /// skipped); only the returned envelopes' bytes are read.
+    package func envelopes(
+        for recipient: CompanyID,
+        excluding held: [ReplicaID: UInt64],
+        after: Int64,
+        through: Int64,
+        maxCount: Int,
+        maxBytes: Int
+    ) throws -> EnvelopePage {
+        var positions: [Int64] = []
+        var bytes = 0
+        var last = after
+        try scanAddressed(to: recipient, excluding: held, after: after, through: through) { position, size in
+            guard positions.count < maxCount, positions.isEmpty || bytes + size <= maxBytes else { return false }
+            positions.append(position)
+            bytes += size
+            last = position
+            return true
+        }
+        let envelopes = try positions.map { position in
+            let sql = "SELECT bytes FROM envelope WHERE rowid = ?"
+            guard let envelope = try value(Data.self, sql: sql, arguments: [position]) else {
+                throw corrupt("envelope address (no envelope at log position \(position))")
+            }
+            return [UInt8](envelope)
+        }
+        return EnvelopePage(envelopes: envelopes, last: last)
+    }
+
+    /// Steps through the envelopes addressed to `recipient` logged after `after` and up to `through`, in log
+    /// order, skipping those `held` covers, and calls `body` with each one's log position and size (its bytes
+    /// are not read) until it returns false.
+    private func scanAddressed(
+        to recipient: CompanyID,
+        excluding held: [ReplicaID: UInt64],
+        after: Int64,
+        through: Int64,
+        _ body: (_ position: Int64, _ size: Int) throws -> Bool
+    ) throws {
+        try Columns.step(
+            db,
+            cached: false,
             sql: """
-                SELECT a.replica, a.sequence, e.bytes FROM envelope_address a JOIN envelope e ON e.rowid = a.envelope
-                WHERE a.recipient = ? ORDER BY e.rowid
+                SELECT a.envelope, a.replica, a.sequence, length(e.bytes) FROM envelope_address a
+                JOIN envelope e ON e.rowid = a.envelope
+                WHERE a.recipient = ? AND a.envelope > ? AND a.envelope <= ? ORDER BY a.envelope
                 """,
-            arguments: [Data(recipient.bytes)]
-        )
-        return rows.compactMap { row in
-            guard let replica = ReplicaID(bytes: row["replica"] as Data) else { return nil }
-            let sequence: Int64 = row["sequence"]
-            if let have = held[replica], sequence >= 0, UInt64(sequence) <= have { return nil }
-            return [UInt8](row["bytes"] as Data)
+            arguments: [Data(recipient.bytes), after, through]
+        ) { columns in
+            if let replica = columns.id(1, ReplicaID.self), let have = held[replica] {
+                let sequence = columns.int(2)
+                if sequence >= 0, UInt64(sequence) <= have { return true }
+            }
+            return try body(columns.int(0), Int(columns.int(3)))
         }
     }
 

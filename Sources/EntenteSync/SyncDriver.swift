@@ -6,8 +6,13 @@ import Synchronization
 public protocol SyncStore: Sendable {
     /// What this company holds.
     func summary() async throws -> Summary
-    /// The envelopes `partner` is entitled to and `summary` does not cover, in log order (relayed ones too).
-    func envelopes(for partner: CompanyID, since summary: Summary) async throws -> [[UInt8]]
+    /// Counts the envelopes `partner` is entitled to and `summary` does not cover (relayed ones too), and fixes
+    /// where in the log they end, so that the pages read later return exactly these however many envelopes
+    /// the node logs meanwhile.
+    func selectEnvelopes(for partner: CompanyID, since summary: Summary) async throws -> OutgoingSelection
+    /// The next page of a selection, in log order: as many envelopes as fit in the request's bounds (at least
+    /// one while any is left).
+    func envelopes(_ request: OutgoingPageRequest) async throws -> OutgoingPage
     /// Imports received envelopes and commits them before returning; envelopes it refuses are reported in
     /// the outcome (not thrown). Throws only if the store itself fails.
     func importBatch(_ envelopes: [[UInt8]], from peer: CompanyID) async throws -> ImportOutcome
@@ -16,6 +21,54 @@ public protocol SyncStore: Sendable {
     /// Stores the revocations the peer sent whose signatures verify under their company's pinned key (others
     /// are ignored) and commits them, before any of the peer's batches is imported. Returns how many were new.
     func admit(_ revocations: [ReplicaRevocation], from peer: CompanyID) async throws -> Int
+}
+
+/// What a sender is to send in one session, counted when the peer's summary arrives
+/// (``SyncStore/selectEnvelopes(for:since:)``). The session announces `count` in every batch and then reads the
+/// envelopes page by page, so it never holds more than its window of batches and one page.
+public struct OutgoingSelection: Hashable, Sendable {
+    /// How many envelopes.
+    public var count: Int
+    /// The store's log position of the last one (an opaque bound to pass back in page requests).
+    public var through: Int64
+
+    /// Creates a selection.
+    public init(count: Int, through: Int64) {
+        self.count = count
+        self.through = through
+    }
+}
+
+/// A request for the next page of an ``OutgoingSelection``: the envelopes `partner` is entitled to and
+/// `summary` does not cover, logged after `after` and up to `through`, as many as fit in `maxEnvelopes` and
+/// `maxBytes` (at least one).
+public struct OutgoingPageRequest: Hashable, Sendable {
+    /// The recipient.
+    public var partner: CompanyID
+    /// What it holds.
+    public var summary: Summary
+    /// The log position to continue after (0 at first, then the previous page's `last`).
+    public var after: Int64
+    /// The selection's bound.
+    public var through: Int64
+    /// Most envelopes in the page.
+    public var maxEnvelopes: Int
+    /// Most envelope bytes in the page, unless its first envelope alone is larger.
+    public var maxBytes: Int
+}
+
+/// A page of envelopes to send.
+public struct OutgoingPage: Sendable {
+    /// The envelopes, in log order.
+    public var envelopes: [[UInt8]]
+    /// The log position to continue after.
+    public var last: Int64
+
+    /// Creates a page.
+    public init(envelopes: [[UInt8]], last: Int64) {
+        self.envelopes = envelopes
+        self.last = last
+    }
 }
 
 /// Hooks a driver calls while a session runs (all optional).
@@ -138,8 +191,16 @@ package enum SyncDriver {
                                 SyncError(.storage, "cannot store the peer's revocations: \(error)")
                             )
                         }
-                    case .loadEnvelopes(let peer, let summary):
-                        do { pending += session.outgoing(try await store.envelopes(for: peer, since: summary)) } catch {
+                    case .selectEnvelopes(let peer, let summary):
+                        do {
+                            pending += session.selected(try await store.selectEnvelopes(for: peer, since: summary))
+                        } catch {
+                            pending += session.abort(
+                                SyncError(.storage, "cannot count the envelopes to send: \(error)")
+                            )
+                        }
+                    case .loadEnvelopes(let request):
+                        do { pending += session.loaded(try await store.envelopes(request)) } catch {
                             pending += session.abort(SyncError(.storage, "cannot read the envelopes to send: \(error)"))
                         }
                     case .importBatch(let number, let envelopes):

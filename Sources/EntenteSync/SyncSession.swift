@@ -3,16 +3,19 @@ public import EntenteCrypto
 public import EntenteWire
 
 /// What a ``SyncSession`` asks its driver to do. The driver performs each action in order and feeds the
-/// result back (``SyncSession/localSummary(_:)``, ``SyncSession/outgoing(_:)``,
-/// ``SyncSession/imported(batch:outcome:)``).
+/// result back (``SyncSession/localSummary(_:revocations:)``, ``SyncSession/selected(_:)``,
+/// ``SyncSession/loaded(_:)``, ``SyncSession/imported(batch:outcome:)``).
 public enum SyncAction: Sendable {
     /// Write these bytes to the connection (a complete frame).
     case send([UInt8])
     /// The peer proved its identity; answer with ``SyncSession/localSummary(_:)``.
     case authenticated(peer: CompanyID, replica: ReplicaID)
-    /// The peer's summary arrived; answer with ``SyncSession/outgoing(_:)``: the envelopes `peer` is
-    /// entitled to and `summary` does not cover, in log order.
-    case loadEnvelopes(for: CompanyID, since: Summary)
+    /// The peer's summary arrived; count the envelopes `peer` is entitled to and `summary` does not cover,
+    /// and answer with ``SyncSession/selected(_:)``.
+    case selectEnvelopes(for: CompanyID, since: Summary)
+    /// Read the next page of envelopes to send and answer with ``SyncSession/loaded(_:)``. The session asks
+    /// for one page at a time, and only when it has sent what it holds.
+    case loadEnvelopes(OutgoingPageRequest)
     /// The peer passed on replica revocations; store those that verify (committing them) before importing
     /// any of its batches, then call ``SyncSession/admitted(revocations:)``.
     case admitRevocations([ReplicaRevocation])
@@ -137,9 +140,14 @@ public struct SyncSession {
     private var sentSummary = false
     private var peerSummary: Summary?
     private var peerSentRevocations = false
-    private var outgoing: [[UInt8]]?
-    private var outgoingTotal = 0
-    private var nextOutgoing = 0
+    // What this side sends: counted once, then read page by page (the last page read is `buffer`, until
+    // batched).
+    private var selection: OutgoingSelection?
+    private var outgoingTotal: Int { selection?.count ?? 0 }
+    private var cursor: Int64 = 0
+    private var loadedEnvelopes = 0
+    private var buffer: [[UInt8]] = []
+    private var isLoading = false
     private var nextBatch: UInt64 = 1
     private var unacked: [(number: UInt64, count: Int, bytes: Int)] = []
     private var sentDone = false
@@ -252,16 +260,42 @@ public struct SyncSession {
         report?.revocationsLearnt += count
     }
 
-    /// The envelopes to send, after ``SyncAction/loadEnvelopes(for:since:)``.
-    public mutating func outgoing(_ envelopes: [[UInt8]]) -> [SyncAction] {
-        guard isEstablished, outgoing == nil else { return [] }
-        if let oversized = envelopes.firstIndex(where: { $0.count > Envelope.maxBytes || $0.isEmpty }) {
+    /// How many envelopes to send and where they end, after ``SyncAction/selectEnvelopes(for:since:)``.
+    public mutating func selected(_ selection: OutgoingSelection) -> [SyncAction] {
+        guard isEstablished, self.selection == nil, peerSummary != nil else { return [] }
+        guard selection.count >= 0 else {
+            return fail(SyncError(.storage, "the store counted \(selection.count) envelopes"))
+        }
+        self.selection = selection
+        var actions = pump()
+        actions += checkCompletion()
+        return actions
+    }
+
+    /// A page of envelopes to send, after ``SyncAction/loadEnvelopes(_:)``.
+    public mutating func loaded(_ page: OutgoingPage) -> [SyncAction] {
+        guard isEstablished, isLoading, let selection else { return [] }
+        isLoading = false
+        if let oversized = page.envelopes.firstIndex(where: { $0.count > Envelope.maxBytes || $0.isEmpty }) {
             return fail(
-                SyncError(.storage, "envelope \(oversized + 1) to send is empty or over \(Envelope.maxBytes) bytes")
+                SyncError(
+                    .storage,
+                    "envelope \(loadedEnvelopes + oversized + 1) to send is empty or over \(Envelope.maxBytes) bytes"
+                )
             )
         }
-        outgoing = envelopes
-        outgoingTotal = envelopes.count
+        let remaining = selection.count - loadedEnvelopes
+        guard !page.envelopes.isEmpty, page.envelopes.count <= remaining else {
+            return fail(
+                SyncError(
+                    .storage,
+                    "the store returned a page of \(page.envelopes.count) envelopes where \(remaining) of the \(selection.count) it counted were left"
+                )
+            )
+        }
+        loadedEnvelopes += page.envelopes.count
+        cursor = page.last
+        buffer += page.envelopes
         var actions = pump()
         actions += checkCompletion()
         return actions
@@ -564,7 +598,7 @@ public struct SyncSession {
                 )
             }
             peerSummary = summary
-            return [.loadEnvelopes(for: report.peer, since: summary)]
+            return [.selectEnvelopes(for: report.peer, since: summary)]
         case .batch(let number, let total, let envelopes):
             guard peerSummary != nil else {
                 throw SyncError(.protocolViolation, "the peer sent a batch before its summary")
@@ -662,31 +696,45 @@ public struct SyncSession {
         }
     }
 
-    /// Sends batches while the window allows, then the end-of-batches message.
+    /// Sends batches from the loaded page while the window allows, asks for the next page once that one is
+    /// sent (so at most the window's batches and one page are held), then sends the end-of-batches message.
     private mutating func pump() -> [SyncAction] {
-        guard var queue = outgoing, report != nil else { return [] }
-        outgoing = nil
-        defer { outgoing = queue }
+        guard let selection, let peerSummary, let peer = report?.peer else { return [] }
         var actions: [SyncAction] = []
         let limits = configuration.limits
-        while unacked.count < limits.window, nextOutgoing < queue.count {
-            var batch: [[UInt8]] = []
+        while unacked.count < limits.window, !buffer.isEmpty {
+            var count = 0
             var size = 0
-            while nextOutgoing < queue.count, batch.count < limits.maxEnvelopesPerBatch {
-                let envelope = queue[nextOutgoing]
-                if !batch.isEmpty, size + envelope.count > limits.maxBatchBytes { break }
-                batch.append(envelope)
+            for envelope in buffer {
+                guard count < limits.maxEnvelopesPerBatch, count == 0 || size + envelope.count <= limits.maxBatchBytes
+                else { break }
+                count += 1
                 size += envelope.count
-                queue[nextOutgoing] = []
-                nextOutgoing += 1
             }
+            let batch = Array(buffer.prefix(count))
+            buffer.removeFirst(count)
             actions.append(sendMessage(.batch(number: nextBatch, total: UInt64(outgoingTotal), envelopes: batch)))
-            unacked.append((nextBatch, batch.count, size))
+            unacked.append((nextBatch, count, size))
             nextBatch += 1
-            self.report?.sent += batch.count
+            self.report?.sent += count
             self.report?.sentEnvelopeBytes += size
         }
-        if nextOutgoing == queue.count, !sentDone {
+        if buffer.isEmpty, loadedEnvelopes < selection.count, !isLoading {
+            isLoading = true
+            actions.append(
+                .loadEnvelopes(
+                    OutgoingPageRequest(
+                        partner: peer,
+                        summary: peerSummary,
+                        after: cursor,
+                        through: selection.through,
+                        maxEnvelopes: min(limits.maxEnvelopesPerBatch, selection.count - loadedEnvelopes),
+                        maxBytes: limits.maxBatchBytes
+                    )
+                )
+            )
+        }
+        if buffer.isEmpty, loadedEnvelopes == selection.count, !sentDone {
             sentDone = true
             actions.append(sendMessage(.done(batches: nextBatch - 1, envelopes: UInt64(outgoingTotal))))
         }

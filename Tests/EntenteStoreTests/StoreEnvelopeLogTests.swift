@@ -22,6 +22,17 @@ private struct Fixture {
         r1 = try a.replica(&rng)
         r2 = try a.replica(&rng)
     }
+
+    /// Logged out of order: r1#1, r2#1, r1#3, r1#2, r1#5 for b; two of them also go to c.
+    func outOfOrderLog() throws -> [Envelope] {
+        [
+            try envelope(from: r1, to: [(b, 1)], payload: 1),
+            try envelope(from: r2, to: [(b, 1), (c, 1)], payload: 2),
+            try envelope(from: r1, to: [(b, 3)], payload: 3),
+            try envelope(from: r1, to: [(b, 2), (c, 1)], payload: 4),
+            try envelope(from: r1, to: [(b, 5)], payload: 5),
+        ]
+    }
 }
 
 @Suite("Store: envelope log and counters")
@@ -124,13 +135,8 @@ struct StoreEnvelopeLogTests {
     func heldAndMissing() throws {
         let fixture = try Fixture()
         let (b, c, r1, r2) = (fixture.b, fixture.c, fixture.r1, fixture.r2)
-        // Logged out of order: r1#1, r2#1, r1#3, r1#2, r1#5 for b; two of them also go to c.
-        let r1s1 = try envelope(from: r1, to: [(b, 1)], payload: 1)
-        let r2s1 = try envelope(from: r2, to: [(b, 1), (c, 1)], payload: 2)
-        let r1s3 = try envelope(from: r1, to: [(b, 3)], payload: 3)
-        let r1s2 = try envelope(from: r1, to: [(b, 2), (c, 1)], payload: 4)
-        let r1s5 = try envelope(from: r1, to: [(b, 5)], payload: 5)
-        let log = [r1s1, r2s1, r1s3, r1s2, r1s5]
+        let log = try fixture.outOfOrderLog()
+        let (r2s1, r1s3, r1s2, r1s5) = (log[1], log[2], log[3], log[4])
         try withStore { store, _ in
             try store.write { tx in for envelope in log { try tx.logEnvelope(envelope) } }
             #expect(try store.read { tx in try tx.heldSequences(for: b.id) } == [r1.replica: 3, r2.replica: 1])
@@ -145,6 +151,86 @@ struct StoreEnvelopeLogTests {
             }
             #expect(afterAll.isEmpty)
             #expect(try store.read { tx in try tx.envelopes(for: c.id, excluding: [r2.replica: 1]) } == [r1s2.bytes])
+        }
+    }
+
+    @Test("a selection counts what a recipient lacks up to a fixed log position; pages return it in log order")
+    func selectionAndPages() throws {
+        let fixture = try Fixture()
+        let (b, c, r1, r2) = (fixture.b, fixture.c, fixture.r1, fixture.r2)
+        let log = try fixture.outOfOrderLog()
+        let (r2s1, r1s3, r1s5) = (log[1], log[2], log[4])
+        let r1s4 = try envelope(from: r1, to: [(b, 4)], payload: 6)
+        try withStore { store, _ in
+            try store.write { tx in for envelope in log { try tx.logEnvelope(envelope) } }
+            let held: [ReplicaID: UInt64] = [r1.replica: 2]
+            let selection = try store.read { tx in try tx.selectEnvelopes(for: b.id, excluding: held) }
+            let lacking = [r2s1, r1s3, r1s5].map(\.bytes)
+            #expect(selection == EnvelopeSelection(count: 3, bytes: lacking.reduce(0) { $0 + $1.count }, through: 5))
+            #expect(try store.read { tx in try tx.selectEnvelopes(for: c.id, excluding: [r2.replica: 1]) }.count == 1)
+
+            // An envelope logged after the selection is not part of it.
+            _ = try store.write { tx in try tx.logEnvelope(r1s4) }
+            func page(after: Int64, count: Int = 1, bytes: Int = .max) throws -> EnvelopePage {
+                try store.read { tx in
+                    try tx.envelopes(
+                        for: b.id,
+                        excluding: held,
+                        after: after,
+                        through: selection.through,
+                        maxCount: count,
+                        maxBytes: bytes
+                    )
+                }
+            }
+            // One at a time: the held r1#2 (position 4) is skipped.
+            #expect(try page(after: 0) == EnvelopePage(envelopes: [lacking[0]], last: 2))
+            #expect(try page(after: 2) == EnvelopePage(envelopes: [lacking[1]], last: 3))
+            #expect(try page(after: 3) == EnvelopePage(envelopes: [lacking[2]], last: 5))
+            #expect(try page(after: 5) == EnvelopePage(envelopes: [], last: 5))
+            // Bounded by bytes, but never empty while something is left.
+            let two = lacking[0].count + lacking[1].count
+            #expect(try page(after: 0, count: 10, bytes: two).envelopes == Array(lacking.prefix(2)))
+            #expect(try page(after: 0, count: 10, bytes: two - 1).envelopes == [lacking[0]])
+            #expect(try page(after: 0, count: 10, bytes: 1).envelopes == [lacking[0]])
+            // A new selection includes the later envelope.
+            let next = try store.read { tx in try tx.selectEnvelopes(for: b.id, excluding: held) }
+            #expect(next.count == 4 && next.through == 6)
+        }
+    }
+
+    @Test("paging through hundreds of envelopes returns exactly the unpaged list")
+    func pagingMatchesTheWholeList() throws {
+        let fixture = try Fixture()
+        let log = try (1...300).map {
+            try envelope(from: fixture.r1, to: [(fixture.b, UInt64($0))], payload: UInt64($0))
+        }
+        try withStore { store, _ in
+            try store.write { tx in for envelope in log { try tx.logEnvelope(envelope) } }
+            let held: [ReplicaID: UInt64] = [fixture.r1.replica: 37]
+            let whole = try store.read { tx in try tx.envelopes(for: fixture.b.id, excluding: held) }
+            #expect(whole == log.dropFirst(37).map(\.bytes))
+            let selection = try store.read { tx in try tx.selectEnvelopes(for: fixture.b.id, excluding: held) }
+            #expect(selection.count == 263)
+            var paged: [[UInt8]] = []
+            var after: Int64 = 0
+            while paged.count < selection.count {
+                let page = try store.read { tx in
+                    try tx.envelopes(
+                        for: fixture.b.id,
+                        excluding: held,
+                        after: after,
+                        through: selection.through,
+                        maxCount: 64,
+                        maxBytes: 8 << 20
+                    )
+                }
+                #expect(!page.envelopes.isEmpty && page.envelopes.count <= 64 && page.last > after)
+                if page.envelopes.isEmpty { break }
+                paged += page.envelopes
+                after = page.last
+            }
+            #expect(paged == whole)
         }
     }
 

@@ -69,6 +69,13 @@ final class FakeStore: SyncStore, Sendable {
         var failImports = false
         var revocations: [ReplicaRevocation] = []
         var events: [String] = []
+        // Paging: every page request (envelopes asked for, returned), what the peer acknowledged so far, the
+        // most envelopes read but not yet acknowledged, and envelopes to log while the first page is read.
+        var pages: [(asked: Int, returned: Int)] = []
+        var loaded = 0
+        var acknowledged = 0
+        var maxOutstanding = 0
+        var appendDuringSync: [[UInt8]] = []
     }
 
     let identity: Identity
@@ -107,11 +114,48 @@ final class FakeStore: SyncStore, Sendable {
         }
     }
 
-    func envelopes(for partner: CompanyID, since summary: Summary) async throws -> [[UInt8]] {
+    /// Pages read so far: envelopes asked for and returned.
+    var pages: [(asked: Int, returned: Int)] { state.withLock { $0.pages } }
+    /// The most envelopes read from this store that the peer had not acknowledged yet.
+    var maxOutstanding: Int { state.withLock { $0.maxOutstanding } }
+    /// Counts the envelopes the peer acknowledged (feed it the sending progress).
+    func acknowledged(_ progress: SyncProgress) {
+        if progress.direction == .sending { state.withLock { $0.acknowledged = progress.envelopes } }
+    }
+    /// Logs `envelopes` while the next sync reads its first page (a node that writes during a sync).
+    func appendDuringSync(_ envelopes: [[UInt8]]) { state.withLock { $0.appendDuringSync = envelopes } }
+
+    func selectEnvelopes(for partner: CompanyID, since summary: Summary) async throws -> OutgoingSelection {
         state.withLock { state in
             state.calls += 1
+            state.loaded = 0
+            state.acknowledged = 0
             let held = Int(summary.held[ReplicaID(raw: identity.company.raw)] ?? 0)
-            return Array(state.mine.dropFirst(held))
+            // The log position of `mine[i]` is i + 1.
+            return OutgoingSelection(count: max(0, state.mine.count - held), through: Int64(state.mine.count))
+        }
+    }
+
+    func envelopes(_ request: OutgoingPageRequest) async throws -> OutgoingPage {
+        state.withLock { state in
+            state.calls += 1
+            state.mine += state.appendDuringSync
+            state.appendDuringSync = []
+            let held = Int(request.summary.held[ReplicaID(raw: identity.company.raw)] ?? 0)
+            var page: [[UInt8]] = []
+            var bytes = 0
+            var position = max(Int(request.after), held)
+            while position < min(Int(request.through), state.mine.count), page.count < request.maxEnvelopes {
+                let envelope = state.mine[position]
+                if !page.isEmpty, bytes + envelope.count > request.maxBytes { break }
+                page.append(envelope)
+                bytes += envelope.count
+                position += 1
+            }
+            state.pages.append((request.maxEnvelopes, page.count))
+            state.loaded += page.count
+            state.maxOutstanding = max(state.maxOutstanding, state.loaded - state.acknowledged)
+            return OutgoingPage(envelopes: page, last: Int64(position))
         }
     }
 
