@@ -212,7 +212,7 @@ struct NodeSyncStore: SyncStore {
         try await node.envelopes(request)
     }
 
-    func revocations(for partner: CompanyID) async throws -> [ReplicaRevocation] {
+    func revocations() async throws -> [ReplicaRevocation] {
         try await node.revocations()
     }
 
@@ -234,14 +234,8 @@ struct NodeSyncStore: SyncStore {
     func importBatch(_ envelopes: [[UInt8]], from peer: CompanyID) async throws -> ImportOutcome {
         var outcome = ImportOutcome()
         for range in Self.transactions(envelopes.map(\.count), limit: Self.transactionBytes) {
-            let part = try await importTransaction(envelopes[range], from: peer)
-            outcome.applied += part.applied
-            outcome.duplicates += part.duplicates
-            outcome.operations += part.operations
-            outcome.waiting = part.waiting
-            outcome.refused += part.refused
-            outcome.cutOff = part.cutOff
-            if part.cutOff != nil { break }
+            outcome.add(try await importTransaction(envelopes[range], from: peer))
+            if outcome.cutOff != nil { break }
         }
         return outcome
     }
@@ -273,12 +267,7 @@ struct NodeSyncStore: SyncStore {
             var outcome = ImportOutcome()
             for (index, envelope) in zip(envelopes.indices, envelopes) {
                 do throws(EntenteError) {
-                    let report = try await node.importEnvelopes([envelope])
-                    outcome.applied += report.applied
-                    outcome.duplicates += report.duplicates
-                    outcome.operations += report.operations
-                    outcome.waiting = report.waiting
-                    outcome.refused += Self.outcome(report).refused
+                    outcome.add(Self.outcome(try await node.importEnvelopes([envelope])))
                 } catch  where error.code == .storage {
                     throw error
                 } catch {
@@ -301,7 +290,7 @@ struct NodeSyncStore: SyncStore {
             duplicates: report.duplicates,
             waiting: report.waiting,
             operations: report.operations,
-            refused: Array(repeating: report.notes.first { $0.contains("revoked") } ?? "revoked", count: report.revoked)
+            refused: Array(repeating: "signed by a replica its company revoked", count: report.revoked)
         )
     }
 }

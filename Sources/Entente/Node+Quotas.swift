@@ -62,30 +62,31 @@ extension Node {
 /// What each partner may still make this node store, during one import: its quota less what it holds, read
 /// once per partner and charged envelope by envelope.
 struct StorageAllowance {
-    private var remaining: [CompanyID: Int64] = [:]
+    private var allowances: [CompanyID: (quota: Int64, left: Int64)] = [:]
     private var fallback: Int64?
 
     /// Charges an envelope of `bytes` from `origin`, or throws `.quotaExceeded` naming the partner and its quota.
     mutating func charge(_ bytes: Int, to origin: StoredCompany, _ tx: StoreTransaction) throws {
         guard !origin.isSelf else { return }
-        let left: Int64
-        if let known = remaining[origin.id] {
-            left = known
+        var allowance: (quota: Int64, left: Int64)
+        if let known = allowances[origin.id] {
+            allowance = known
         } else {
-            if fallback == nil { fallback = try tx.defaultQuota() ?? Node.builtInStorageQuota }
-            let quota = try tx.quota(of: origin.id) ?? fallback ?? Node.builtInStorageQuota
-            left = quota - (try tx.usage(of: origin.id).bytes)
+            let fallback = try self.fallback ?? tx.defaultQuota() ?? Node.builtInStorageQuota
+            self.fallback = fallback
+            let quota = try tx.quota(of: origin.id) ?? fallback
+            allowance = (quota, quota - (try tx.usage(of: origin.id).bytes))
         }
-        guard Int64(bytes) <= left else {
-            let quota = try tx.quota(of: origin.id) ?? fallback ?? Node.builtInStorageQuota
+        guard Int64(bytes) <= allowance.left else {
             throw EntenteError(
                 .quotaExceeded,
-                "\(origin.name) has used its storage quota here (\(Self.describe(quota - left)) of "
-                    + "\(Self.describe(quota)) held; this envelope is \(Self.describe(Int64(bytes)))); raise it with "
-                    + "`entente partner quota \(origin.name) MEGABYTES`"
+                "\(origin.name) has used its storage quota here (\(Self.describe(allowance.quota - allowance.left)) of "
+                    + "\(Self.describe(allowance.quota)) held; this envelope is \(Self.describe(Int64(bytes)))); raise it "
+                    + "with `entente partner quota \(origin.name) MEGABYTES`"
             )
         }
-        remaining[origin.id] = left - Int64(bytes)
+        allowance.left -= Int64(bytes)
+        allowances[origin.id] = allowance
     }
 
     /// Bytes in MiB with one decimal, or in bytes below 1 MiB.

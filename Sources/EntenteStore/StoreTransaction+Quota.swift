@@ -1,4 +1,5 @@
 package import EntenteCore
+import EntenteWire
 import Foundation
 import GRDB
 
@@ -67,13 +68,15 @@ extension StoreTransaction {
 
     /// The node's default quota per partner, if one was set.
     package func defaultQuota() throws -> Int64? {
-        guard let bytes = try meta(Self.defaultQuotaKey), bytes.count == 8 else { return nil }
-        return Int64(bitPattern: bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        guard let bytes = try meta(Self.defaultQuotaKey) else { return nil }
+        var reader = ByteReader(bytes, what: "default quota")
+        return Int64(bitPattern: try reader.readUInt64("bytes"))
     }
 
     /// Sets the node's default quota per partner.
     package func setDefaultQuota(_ bytes: Int64) throws {
-        let raw = UInt64(bitPattern: bytes)
-        try setMeta(Self.defaultQuotaKey, (0..<8).map { UInt8(truncatingIfNeeded: raw >> (56 - 8 * $0)) })
+        var writer = ByteWriter(capacity: 8)
+        writer.writeUInt64(UInt64(bitPattern: bytes))
+        try setMeta(Self.defaultQuotaKey, writer.bytes)
     }
 }

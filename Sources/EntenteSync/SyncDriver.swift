@@ -16,8 +16,8 @@ public protocol SyncStore: Sendable {
     /// Imports received envelopes and commits them before returning; envelopes it refuses are reported in
     /// the outcome (not thrown). Throws only if the store itself fails.
     func importBatch(_ envelopes: [[UInt8]], from peer: CompanyID) async throws -> ImportOutcome
-    /// The replica revocations to pass on to `partner`: this company's and those it learnt.
-    func revocations(for partner: CompanyID) async throws -> [ReplicaRevocation]
+    /// The replica revocations to pass on to the peer: this company's and those it learnt (every peer gets all).
+    func revocations() async throws -> [ReplicaRevocation]
     /// Stores the revocations the peer sent whose signatures verify under their company's pinned key (others
     /// are ignored) and commits them, before any of the peer's batches is imported. Returns how many were new.
     func admit(_ revocations: [ReplicaRevocation], from peer: CompanyID) async throws -> Int
@@ -179,7 +179,7 @@ package enum SyncDriver {
                         do {
                             pending += session.localSummary(
                                 try await store.summary(),
-                                revocations: try await store.revocations(for: peer)
+                                revocations: try await store.revocations()
                             )
                         } catch {
                             pending += session.abort(SyncError(.storage, "cannot read this node's summary: \(error)"))

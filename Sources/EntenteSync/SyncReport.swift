@@ -24,6 +24,16 @@ public struct ImportOutcome: Hashable, Sendable {
         self.operations = operations
         self.refused = refused
     }
+
+    /// Adds what a later import of the same batch did (`waiting` and `cutOff` are the later one's).
+    public mutating func add(_ later: ImportOutcome) {
+        applied += later.applied
+        duplicates += later.duplicates
+        operations += later.operations
+        waiting = later.waiting
+        refused += later.refused
+        cutOff = later.cutOff
+    }
 }
 
 /// How far a transfer has got, reported after every batch.

@@ -31,6 +31,7 @@ public enum OperationCodec {
 
     /// Encodes operations in `version` (the current one unless an older reader needs version 1).
     public static func encode(_ operations: [Operation], version: UInt64 = OperationCodec.version) -> [UInt8] {
+        precondition(readableVersions.contains(version), "operation batch version \(version) is not written")
         guard version == 1 else { return CompactEncoder.encode(operations) }
         var writer = ByteWriter(capacity: operations.count * 64)
         writer.writeVarint(1)

@@ -250,7 +250,7 @@ import Testing
         let bobStore = FakeStore(bob)
         let first = try await syncedPair(alice, aliceStore, bob, bobStore)
         #expect(first.client.revocationsSent == 2 && first.server.revocationsLearnt == 2)
-        #expect(bobStore.revocations == statements)
+        #expect(bobStore.heldRevocations == statements)
         // Admitted before the first of Alice's two batches was imported.
         #expect(bobStore.events == ["admit 2", "import 256", "import 44"], "\(bobStore.events)")
         // Bob passes them back; nobody learns anything new the second time.

@@ -160,12 +160,12 @@ final class FakeStore: SyncStore, Sendable {
     }
 
     /// Revocations this store passes on, and those it learnt (unchecked: the fake trusts its peers).
-    var revocations: [ReplicaRevocation] { state.withLock { $0.revocations } }
+    var heldRevocations: [ReplicaRevocation] { state.withLock { $0.revocations } }
     /// What the store was asked to do, in order ("admit N", "import N").
     var events: [String] { state.withLock { $0.events } }
     func hold(_ revocations: [ReplicaRevocation]) { state.withLock { $0.revocations += revocations } }
 
-    func revocations(for partner: CompanyID) async throws -> [ReplicaRevocation] {
+    func revocations() async throws -> [ReplicaRevocation] {
         state.withLock { $0.revocations }
     }
 

@@ -124,8 +124,8 @@ import Testing
         func importBatch(_ envelopes: [[UInt8]], from peer: CompanyID) async throws -> ImportOutcome {
             try await base.importBatch(envelopes, from: peer)
         }
-        func revocations(for partner: CompanyID) async throws -> [ReplicaRevocation] {
-            try await base.revocations(for: partner)
+        func revocations() async throws -> [ReplicaRevocation] {
+            try await base.revocations()
         }
         func admit(_ revocations: [ReplicaRevocation], from peer: CompanyID) async throws -> Int {
             try await base.admit(revocations, from: peer)
