@@ -189,7 +189,8 @@ extension Node {
                 )
             )
         }
-        views.sort { $0.0 < $1.0 }
+        // Sort the keys, not the (large) views: moving a view costs more than comparing two keys.
+        views = views.indices.sorted { views[$0].0 < views[$1].0 }.map { views[$0] }
         var byCompany: [CompanyID: [FieldView]] = [:]
         for (key, field) in views {
             guard case .company(let writer) = key.namespace else { continue }

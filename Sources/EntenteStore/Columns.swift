@@ -7,35 +7,19 @@ import GRDBSQLite
 struct Columns {
     let statement: SQLiteStatement
 
-    /// Runs `sql` (a cached statement) with `arguments` and calls `body` with each row.
-    static func forEach(
-        _ db: Database,
-        cached: Bool = true,
-        sql: String,
-        arguments: StatementArguments,
-        _ body: (Columns) throws -> Void
-    ) throws {
-        try step(db, cached: cached, sql: sql, arguments: arguments) { columns in
-            try body(columns)
-            return true
-        }
-    }
-
-    /// Runs `sql` with `arguments` and calls `body` with each row until it returns false (the rest is not
-    /// read). Use `cached: false` when stopping early, so that the unfinished statement is not reused.
+    /// Runs `sql` with the parameters `bind` sets and calls `body` with each row until it returns false (the rest
+    /// is not read). Parameters are bound and rows stepped straight through SQLite: no `StatementArguments`, no
+    /// GRDB cursor, which cost more than the query itself when one record is read.
     static func step(
         _ db: Database,
         cached: Bool = true,
         sql: String,
-        arguments: StatementArguments,
+        bind: (inout Bindings) -> Void,
         _ body: (Columns) throws -> Bool
     ) throws {
-        let statement = cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
-        let cursor = try Row.fetchCursor(statement, arguments: arguments)
-        let columns = Columns(statement: statement.sqliteStatement)
-        while try cursor.next() != nil {
-            guard try body(columns) else { return }
-        }
+        var bindings = try Bindings(db, sql: sql, cached: cached)
+        bind(&bindings)
+        try bindings.rows(body)
     }
 
     func isNull(_ index: Int32) -> Bool { sqlite3_column_type(statement, index) == SQLITE_NULL }
@@ -63,14 +47,17 @@ struct Columns {
 /// One execution of a cached statement with its parameters bound straight through SQLite (no `Data`, no
 /// `StatementArguments`): the hot writes (fields, memberships, envelope parts) bind thousands of rows per import.
 struct Bindings {
+    /// Keeps a statement that is not cached alive while it is used.
+    private let owner: Statement
     private let statement: SQLiteStatement
     private let db: Database
     private var index: Int32 = 1
 
-    /// Prepares the cached statement for `sql`, cleared of earlier bindings.
-    init(_ db: Database, sql: String) throws {
+    /// Prepares the statement for `sql` (cached: compiled once per connection), cleared of earlier bindings.
+    init(_ db: Database, sql: String, cached: Bool = true) throws {
         self.db = db
-        statement = try db.cachedStatement(sql: sql).sqliteStatement
+        owner = cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+        statement = owner.sqliteStatement
         sqlite3_reset(statement)
         sqlite3_clear_bindings(statement)
     }
@@ -124,12 +111,26 @@ struct Bindings {
     func run() throws {
         let code = sqlite3_step(statement)
         sqlite3_reset(statement)
-        guard code == SQLITE_DONE else {
-            throw DatabaseError(
-                resultCode: ResultCode(rawValue: code),
-                message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
-                sql: String(cString: sqlite3_sql(statement))
-            )
+        guard code == SQLITE_DONE else { throw failure(code) }
+    }
+
+    /// Steps through the rows, calling `body` with each until it returns false, then resets the statement.
+    func rows(_ body: (Columns) throws -> Bool) throws {
+        defer { sqlite3_reset(statement) }
+        let columns = Columns(statement: statement)
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw failure(code) }
+            guard try body(columns) else { return }
         }
+    }
+
+    private func failure(_ code: Int32) -> DatabaseError {
+        DatabaseError(
+            resultCode: ResultCode(rawValue: code),
+            message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+            sql: String(cString: sqlite3_sql(statement))
+        )
     }
 }

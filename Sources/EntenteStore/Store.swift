@@ -8,12 +8,18 @@ import GRDB
 ///
 /// Every change happens inside `write`, one SQLite transaction: either all of it is committed (and
 /// survives a crash, WAL mode, synchronous=FULL) or none of it is.
+///
+/// A pool of connections (GRDB `DatabasePool`): one writer, and readers that see the last committed state without
+/// waiting for a write in progress, so reading a record is never blocked by an import. Reader connections are
+/// opened read-only; a single connection would have to switch `PRAGMA query_only` on and off around every read,
+/// and each switch expires every compiled statement, the import's as well (measured: re-compiling statements took
+/// 15% of the benchmark and a single read took 260 µs instead of 100).
 package final class Store: Sendable {
-    private let queue: DatabaseQueue
+    private let queue: DatabasePool
     /// The database file's path.
     package let path: String
 
-    private init(queue: DatabaseQueue, path: String) {
+    private init(queue: DatabasePool, path: String) {
         self.queue = queue
         self.path = path
     }
@@ -27,7 +33,7 @@ package final class Store: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            let queue = try DatabasePool(path: path, configuration: configuration)
             try Schema.migrator.migrate(queue)
             return Store(queue: queue, path: path)
         } catch {

@@ -160,16 +160,19 @@ package struct StoreTransaction {
     ) throws {
         func list(_ count: Int) -> String { "(" + Array(repeating: "?", count: count).joined(separator: ",") + ")" }
         let placeholders = ids.count == 1 ? "= ?" : "IN " + list(ids.count)
-        let arguments = StatementArguments(ids.map { Data($0.bytes) })
         // Field rows are narrowed by name in SQL, then by namespace here.
-        let names = keys.map { Set($0.map(\.name)).sorted() }
-        let fieldFilter = names.map { " AND name IN " + list($0.count) } ?? ""
-        let fieldArguments = arguments + StatementArguments(names ?? [])
+        let names = keys.map { Set($0.map(\.name)).sorted() } ?? []
+        let fieldFilter = keys == nil ? "" : " AND name IN " + list(names.count)
         // Single loads and full chunks reuse cached statements; a chunk's odd-sized tail is prepared once.
         let cached = ids.count == 1 || ids.count == 500
         func each(_ sql: String, fieldRows: Bool = false, _ body: (Columns) throws -> Void) throws {
-            let sql = fieldRows ? sql + fieldFilter : sql
-            try Columns.forEach(db, cached: cached, sql: sql, arguments: fieldRows ? fieldArguments : arguments, body)
+            try Columns.step(db, cached: cached, sql: fieldRows ? sql + fieldFilter : sql) { row in
+                for id in ids { row.bind(id.raw) }
+                if fieldRows { for name in names { row.bind(text: name) } }
+            } _: { columns in
+                try body(columns)
+                return true
+            }
         }
         /// The row's field key, or nil if it is not one of `keys`.
         func fieldKey(_ row: Columns) throws -> FieldKey? {
@@ -658,14 +661,16 @@ package struct StoreTransaction {
     ) throws {
         try Columns.step(
             db,
-            cached: false,
             sql: """
                 SELECT a.envelope, a.replica, a.sequence, length(e.bytes) FROM envelope_address a
                 JOIN envelope e ON e.rowid = a.envelope
                 WHERE a.recipient = ? AND a.envelope > ? AND a.envelope <= ? ORDER BY a.envelope
-                """,
-            arguments: [Data(recipient.bytes), after, through]
-        ) { columns in
+                """
+        ) { row in
+            row.bind(recipient.raw)
+            row.bind(after)
+            row.bind(through)
+        } _: { columns in
             if let replica = columns.id(1, ReplicaID.self), let have = held[replica] {
                 let sequence = columns.int(2)
                 if sequence >= 0, UInt64(sequence) <= have { return true }
