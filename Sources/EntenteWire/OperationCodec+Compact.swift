@@ -14,6 +14,11 @@ extension OperationCodec {
         static let hasWriter: UInt8 = 0x08
         static let newObject: UInt8 = 0x10
         static let newReplica: UInt8 = 0x20
+        /// The timestamp is the previous one's next counter step (same physical time): no clock follows.
+        static let nextTick: UInt8 = 0x40
+        /// The predecessor (or observed) list is one timestamp of this operation's replica: only its clock
+        /// follows, no count and no replica ref.
+        static let ownPredecessor: UInt8 = 0x80
     }
 
     /// Writes version 2.
@@ -29,7 +34,13 @@ extension OperationCodec {
         init(capacity: Int) { body = ByteWriter(capacity: capacity) }
 
         static func encode(_ operations: [Operation]) -> [UInt8] {
-            var encoder = CompactEncoder(capacity: operations.count * 16)
+            // A first pass counts how often each string and id is referred to; the tables then list the most used
+            // first, so that field names and repeated values take one-byte refs however many rare strings follow.
+            var counting = CompactEncoder(capacity: operations.count * 16)
+            for operation in operations { counting.encode(operation) }
+            var encoder = CompactEncoder(capacity: counting.body.bytes.count)
+            encoder.strings = counting.strings.byUse()
+            encoder.ids = counting.ids.byUse()
             for operation in operations { encoder.encode(operation) }
             let ids = encoder.ids.entries
             var writer = ByteWriter(capacity: encoder.body.bytes.count + ids.count * 16 + 64)
@@ -56,12 +67,16 @@ extension OperationCodec {
             if operation.writer != nil { head |= Compact.hasWriter }
             let isNewObject = operation.object != previousObject
             let isNewReplica = operation.timestamp.replica != previousReplica
+            let isNextTick = clock.isNextTick(operation.timestamp)
+            let ownList = Self.ownList(of: operation)
             if isNewObject { head |= Compact.newObject }
             if isNewReplica { head |= Compact.newReplica }
+            if isNextTick { head |= Compact.nextTick }
+            if ownList { head |= Compact.ownPredecessor }
             body.write(head)
             if isNewObject { id(operation.object.raw) }
             if isNewReplica { id(operation.timestamp.replica.raw) }
-            clock.write(operation.timestamp, into: &body)
+            if isNextTick { clock.advance() } else { clock.write(operation.timestamp, into: &body) }
             if let writer = operation.writer { id(writer.raw) }
             previousObject = operation.object
             previousReplica = operation.timestamp.replica
@@ -77,7 +92,7 @@ extension OperationCodec {
                 encode(key)
                 encode(value)
                 encode(visibility)
-                encode(preds)
+                encode(preds, own: ownList)
             case .addElement(let key, let element, let visibility):
                 encode(key)
                 string(element)
@@ -86,7 +101,17 @@ extension OperationCodec {
                 encode(key)
                 string(element)
                 encode(visibility)
-                encode(observed)
+                encode(observed, own: ownList)
+            }
+        }
+
+        /// True if the operation's predecessor (or observed) list is one timestamp by its own replica, the usual
+        /// case: an edit superseding the replica's own earlier write.
+        private static func ownList(of operation: Operation) -> Bool {
+            switch operation.kind {
+            case .set(_, _, _, let list), .removeElement(_, _, let list, _):
+                list.count == 1 && list[0].replica == operation.timestamp.replica
+            default: false
             }
         }
 
@@ -108,7 +133,11 @@ extension OperationCodec {
             for company in members { id(company.raw) }
         }
 
-        private mutating func encode(_ timestamps: [Timestamp]) {
+        private mutating func encode(_ timestamps: [Timestamp], own: Bool) {
+            if own {
+                listClock.write(timestamps[0], into: &body)
+                return
+            }
             body.writeVarint(UInt64(timestamps.count))
             for timestamp in timestamps {
                 id(timestamp.replica.raw)
@@ -134,17 +163,31 @@ extension OperationCodec {
         }
     }
 
-    /// The entries of a string or id table, in order of first use.
+    /// The entries of a string or id table, in order of first use, with how often each was asked for.
     struct Table<Entry: Hashable> {
         private(set) var entries: [Entry] = []
         private var positions: [Entry: Int] = [:]
+        private var uses: [Int] = []
 
         /// The entry's position, added at the end on first use.
         mutating func index(of entry: Entry) -> Int {
-            if let position = positions[entry] { return position }
+            if let position = positions[entry] {
+                uses[position] += 1
+                return position
+            }
             positions[entry] = entries.count
             entries.append(entry)
+            uses.append(1)
             return entries.count - 1
+        }
+
+        /// The same entries, most used first (ties in order of first use): a deterministic order.
+        func byUse() -> Table {
+            var table = Table()
+            for position in entries.indices.sorted(by: { (uses[$0], $1) > (uses[$1], $0) }) {
+                _ = table.index(of: entries[position])
+            }
+            return table
         }
     }
 
@@ -152,6 +195,21 @@ extension OperationCodec {
     struct DeltaClock {
         private var physical: UInt64 = 0
         private var counter: UInt32 = 0
+
+        /// True if `timestamp` is the previous one's next counter step, at the same physical time.
+        func isNextTick(_ timestamp: Timestamp) -> Bool {
+            timestamp.physical == physical && counter < UInt32.max && timestamp.counter == counter + 1
+        }
+
+        /// Steps to the next counter value (the encoder checked `isNextTick`).
+        mutating func advance() { counter += 1 }
+
+        /// Reads a `nextTick` timestamp: the previous one's next counter step.
+        mutating func next(_ reader: ByteReader, replica: ReplicaID) throws(WireError) -> Timestamp {
+            guard counter < UInt32.max else { throw reader.malformed("timestamp counter is outside 0...\(UInt32.max)") }
+            counter += 1
+            return Timestamp(physical: physical, counter: counter, replica: replica)
+        }
 
         mutating func write(_ timestamp: Timestamp, into writer: inout ByteWriter) {
             writer.writeSignedVarint(Int64(bitPattern: timestamp.physical &- physical))
@@ -243,9 +301,13 @@ extension OperationCodec {
         }
 
         private mutating func decodeOperation() throws(WireError) -> Operation {
+            // Every bit of the head has a meaning; the kind bits are checked below.
             let head = try reader.readByte("operation head")
-            let known = Compact.kindMask | Compact.hasWriter | Compact.newObject | Compact.newReplica
-            guard head & ~known == 0 else { throw reader.malformed("operation head \(head) sets unknown bits") }
+            let kindTag = head & Compact.kindMask
+            let ownList = head & Compact.ownPredecessor != 0
+            guard !ownList || kindTag == Tag.set || kindTag == Tag.removeElement else {
+                throw reader.malformed("operation head \(head) gives a predecessor to an operation that has none")
+            }
             let object: ObjectID
             if head & Compact.newObject != 0 {
                 object = ObjectID(raw: try id("object"))
@@ -262,12 +324,14 @@ extension OperationCodec {
             } else {
                 throw reader.malformed("the first operation does not name its replica")
             }
-            let timestamp = try clock.read(&reader, replica: replica)
+            let timestamp =
+                head & Compact.nextTick != 0
+                ? try clock.next(reader, replica: replica) : try clock.read(&reader, replica: replica)
             let writer = head & Compact.hasWriter != 0 ? CompanyID(raw: try id("writer")) : nil
             previousObject = object
             previousReplica = replica
             let kind: Operation.Kind
-            switch head & Compact.kindMask {
+            switch kindTag {
             case Tag.create:
                 let type = try string("object type", maxBytes: Operation.maxTypeBytes)
                 kind = .create(type: type, nonce: try reader.readBytes(Derivation.nonceByteCount, "create nonce"))
@@ -281,7 +345,7 @@ extension OperationCodec {
                 let key = try decodeKey()
                 let value = try decodeValue()
                 let visibility = try decodeVisibility()
-                kind = .set(key, value, visibility, preds: try decodeTimestamps("predecessors"))
+                kind = .set(key, value, visibility, preds: try decodeTimestamps("predecessors", own: ownList, replica))
             case Tag.addElement:
                 let key = try decodeKey()
                 let element = try string("set element", maxBytes: Operation.maxElementBytes)
@@ -290,7 +354,8 @@ extension OperationCodec {
                 let key = try decodeKey()
                 let element = try string("set element", maxBytes: Operation.maxElementBytes)
                 let visibility = try decodeVisibility()
-                kind = .removeElement(key, element, observed: try decodeTimestamps("observed adds"), visibility)
+                let observed = try decodeTimestamps("observed adds", own: ownList, replica)
+                kind = .removeElement(key, element, observed: observed, visibility)
             case let other:
                 throw reader.malformed("unknown operation kind \(other)")
             }
@@ -314,7 +379,12 @@ extension OperationCodec {
             }
         }
 
-        private mutating func decodeTimestamps(_ what: String) throws(WireError) -> [Timestamp] {
+        private mutating func decodeTimestamps(
+            _ what: String,
+            own: Bool,
+            _ replica: ReplicaID
+        ) throws(WireError) -> [Timestamp] {
+            if own { return [try listClock.read(&reader, replica: replica)] }
             let count = try reader.readCount("\(what) count", limit: Operation.maxTimestampList)
             var result: [Timestamp] = []
             result.reserveCapacity(count)

@@ -12,8 +12,8 @@ struct CompactBatchTests {
     static let replica = ReplicaID(raw: ID128(high: 0xAAAA_AAAA_AAAA_AAAA, low: 0xAAAA_AAAA_AAAA_AAAA))
     static let company = CompanyID(raw: ID128(high: 0x1111_1111_1111_1111, low: 0x1111_1111_1111_1111))
 
-    /// Hand-assembled bytes for a create, a joint set and another company's field with a predecessor: pins
-    /// the layout.
+    /// Hand-assembled bytes for a create, a joint set, another company's field superseding its own replica's
+    /// write, and a set with two predecessors: pins the layout, the table order and both shortcut flags.
     @Test("a hand-built batch decodes, and encoding reproduces it byte for byte")
     func goldenVector() throws {
         let nonce = [UInt8](repeating: 0x5A, count: 16)
@@ -40,28 +40,114 @@ struct CompactBatchTests {
                 ),
                 writer: Self.company
             ),
+            Operation(
+                object: Self.object,
+                timestamp: Timestamp(physical: 999, counter: 6, replica: Self.replica),
+                kind: .set(
+                    FieldKey(.joint, "stage"),
+                    .enumeration("qualified"),
+                    .participants,
+                    preds: [
+                        Timestamp(physical: 1000, counter: 1, replica: Self.replica),
+                        Timestamp(physical: 999, counter: 5, replica: Self.replica),
+                    ]
+                )
+            ),
         ]
         var expected: [UInt8] = [0x02]  // version 2
-        expected += [0x05]  // five strings, in order of first use
-        for text in ["opportunity", "stage", "qualified", "amount", "USD"] {
+        // Five strings, the most used first (stage and qualified twice), ties in order of first use.
+        expected += [0x05]
+        for text in ["stage", "qualified", "opportunity", "amount", "USD"] {
             expected += [UInt8(text.utf8.count)] + Array(text.utf8)
         }
-        expected += [0x03] + Self.object.bytes + Self.replica.bytes + Self.company.bytes  // ids 0, 1, 2
-        expected += [0x03]  // three operations
-        // create (1) | new object | new replica; object 0, replica 1; physical +1000 (zigzag 2000), counter +0;
-        // type: string 0; nonce
-        expected += [0x31, 0x00, 0x01, 0xD0, 0x0F, 0x00, 0x00] + nonce
-        // set (3), same object and replica; physical +0, counter +1 (zigzag 2); joint, name 1; enumeration,
-        // string 2; participants; no predecessors
-        expected += [0x03, 0x00, 0x02, 0x00, 0x01, 0x08, 0x02, 0x01, 0x00]
-        // set | writer; physical -1 (zigzag 1), counter +4 (zigzag 8); writer id 2; namespace of id 2, name 3;
-        // money 12.5 (zigzag 250, scale 1), currency string 4; companies {id 2}; one predecessor: replica 1,
-        // physical +1000 and counter +0 from the start of the predecessor sequence
-        expected += [0x0B, 0x01, 0x08, 0x02, 0x01, 0x02, 0x03, 0x05, 0xFA, 0x01, 0x01, 0x04, 0x02, 0x01, 0x02]
-        expected += [0x01, 0x01, 0xD0, 0x0F, 0x00]
+        // Ids: the replica (3 uses) and the company (3), then the object (1).
+        expected += [0x03] + Self.replica.bytes + Self.company.bytes + Self.object.bytes
+        expected += [0x04]  // four operations
+        // create (1) | new object | new replica; object 2, replica 0; physical +1000 (zigzag 2000), counter +0;
+        // type: string 2; nonce
+        expected += [0x31, 0x02, 0x00, 0xD0, 0x0F, 0x00, 0x02] + nonce
+        // set (3) | next tick (no clock: 1000, counter 1); joint, name 0; enumeration, string 1; participants;
+        // no predecessors
+        expected += [0x43, 0x00, 0x00, 0x08, 0x01, 0x01, 0x00]
+        // set | writer | own predecessor; physical -1 (zigzag 1), counter +4 (zigzag 8); writer id 1; namespace
+        // of id 1, name 3; money 12.5 (zigzag 250, scale 1), currency string 4; companies {id 1}; the predecessor:
+        // only its clock, physical +1000 and counter +0 from the start of the predecessor sequence
+        expected += [0x8B, 0x01, 0x08, 0x01, 0x01, 0x01, 0x03, 0x05, 0xFA, 0x01, 0x01, 0x04, 0x02, 0x01, 0x01]
+        expected += [0xD0, 0x0F, 0x00]
+        // set | next tick (999, counter 6); joint, name 0; enumeration, string 1; participants; two predecessors:
+        // replica 0, physical +0 and counter +1; replica 0, physical -1 and counter +4
+        expected += [0x43, 0x00, 0x00, 0x08, 0x01, 0x01, 0x02, 0x00, 0x00, 0x02, 0x00, 0x01, 0x08]
 
         #expect(OperationCodec.encode(operations) == expected)
         #expect(try OperationCodec.decode(expected) == operations)
+    }
+
+    @Test("next-tick clocks and own predecessors round-trip for sets and removes, and apply only where they fit")
+    func shortcutFlags() throws {
+        let other = ReplicaID(raw: ID128(high: 0xBB, low: 0xBB))
+        func stamp(_ physical: UInt64, _ counter: UInt32, _ replica: ReplicaID = Self.replica) -> Timestamp {
+            Timestamp(physical: physical, counter: counter, replica: replica)
+        }
+        let key = FieldKey(.joint, "tags")
+        let operations = [
+            Operation(object: Self.object, timestamp: stamp(7, UInt32.max), kind: .archive(true)),
+            // After counter 2^32-1 the next stamp moves the physical time on: no next-tick flag.
+            Operation(
+                object: Self.object,
+                timestamp: stamp(8, 0),
+                kind: .removeElement(key, "hot", observed: [stamp(6, 3)], .participants)
+            ),
+            Operation(
+                object: Self.object,
+                timestamp: stamp(8, 1),
+                kind: .removeElement(key, "cold", observed: [stamp(6, 4, other)], .participants)
+            ),
+            Operation(
+                object: Self.object,
+                timestamp: stamp(8, 2, other),
+                kind: .set(FieldKey(.joint, "stage"), .string("won"), .participants, preds: [stamp(8, 1, other)])
+            ),
+        ]
+        let encoded = OperationCodec.encode(operations)
+        #expect(try OperationCodec.decode(encoded) == operations)
+        // Heads: the second operation is not a next tick (the counter was at its maximum) but its observed add is
+        // its own replica's; the third is a next tick whose observed add is another replica's; the fourth is a
+        // next tick by a new replica, superseding that replica's own write.
+        let heads = try Self.heads(of: encoded, operationCount: 4)
+        #expect(heads[1] & 0xC0 == 0x80)
+        #expect(heads[2] & 0xC0 == 0x40)
+        #expect(heads[3] & 0xC0 == 0xC0)
+    }
+
+    /// The head byte of each operation of a batch (fewer than 128 operations): each operation ends where the
+    /// shortest prefix of the batch decodes with one more operation, and the next head follows.
+    static func heads(of batch: [UInt8], operationCount: Int) throws -> [UInt8] {
+        // The operations start after the tables; find each boundary as the shortest prefix that decodes with
+        // one more operation (the count byte is rewritten to match).
+        var reader = ByteReader(batch, what: "batch")
+        _ = try reader.readVarint("version")
+        let strings = try reader.readVarint("strings")
+        for _ in 0..<strings { _ = try reader.readString("string", maxBytes: 1 << 20) }
+        let ids = try reader.readVarint("ids")
+        _ = try reader.readBytes(Int(ids) * 16, "ids")
+        let countAt = batch.count - reader.remaining
+        _ = try reader.readVarint("count")
+        let start = batch.count - reader.remaining
+        var heads: [UInt8] = []
+        var position = start
+        for index in 1...operationCount {
+            heads.append(batch[position])
+            guard index < operationCount else { break }
+            var end = position + 1
+            while end < batch.count {
+                var prefix = Array(batch[..<end])
+                prefix[countAt] = UInt8(index)
+                if (try? OperationCodec.decode(prefix))?.count == index { break }
+                end += 1
+            }
+            position = end
+        }
+        return heads
     }
 
     @Test("random batches of every kind round-trip in both versions", arguments: [UInt64(21), 22, 23])
@@ -106,14 +192,14 @@ struct CompactBatchTests {
         return operations
     }
 
-    @Test("a delta of three fields on a thousand records takes under a third of version 1")
+    @Test("a delta of three fields on a thousand records takes under a third of version 1, under 18 bytes a field")
     func compactness() throws {
         let operations = Self.delta(records: 1000)
         let compact = OperationCodec.encode(operations)
         let full = OperationCodec.encode(operations, version: 1)
         let perField = Double(compact.count) / Double(operations.count)
         #expect(compact.count * 3 < full.count, "version 2: \(compact.count) bytes, version 1: \(full.count)")
-        #expect(perField < 24, "\(perField) bytes per changed field")
+        #expect(perField < 18, "\(perField) bytes per changed field")
         #expect(try OperationCodec.decode(compact) == operations)
     }
 
@@ -138,7 +224,8 @@ struct CompactBatchTests {
         #expect(decoding { $0[head + 6] = 2 }?.message.contains("refers to string 2 of a table of 2") == true)
         #expect(decoding { $0[head] = 0x23 }?.message.contains("does not name its object") == true)
         #expect(decoding { $0[head] = 0x13 }?.code == .malformed)
-        #expect(decoding { $0[head] = 0x73 }?.message.contains("unknown bits") == true)
+        // A next tick on the first operation: physical 0, counter 1; the clock bytes then misparse.
+        #expect(decoding { $0[head] = 0x73 }?.code == .malformed)
         #expect(decoding { $0[head] = 0x30 }?.message.contains("unknown operation kind") == true)
         // A counter difference that leaves 0...2^32-1.
         #expect(decoding { $0[head + 4] = 0x01 }?.message.contains("counter") == true)
@@ -154,6 +241,36 @@ struct CompactBatchTests {
         #expect(bytes[currency] == 0x01)
         bytes[currency] = 0x00
         #expect(wireError { () throws(WireError) in try OperationCodec.decode(bytes) }?.code == .tooLarge)
+    }
+
+    @Test("an own-predecessor flag on an operation without predecessors, and a next tick past the counter's maximum, are malformed")
+    func misplacedFlags() throws {
+        let create = Operation(
+            object: Self.object,
+            timestamp: Timestamp(physical: 5, counter: UInt32.max, replica: Self.replica),
+            kind: .create(type: "lead", nonce: [UInt8](repeating: 1, count: 16))
+        )
+        let good = OperationCodec.encode([create])
+        // version, 1 string ("lead"), 2 ids, count, then the head.
+        let head = 1 + 1 + 5 + 1 + 32 + 1
+        #expect(good[head] == 0x31)
+        var owning = good
+        owning[head] |= 0x80
+        #expect(
+            wireError { () throws(WireError) in try OperationCodec.decode(owning) }?.message
+                .contains("gives a predecessor to an operation that has none") == true
+        )
+        // Two archives: the second flagged as the next tick of a timestamp whose counter is at its maximum.
+        let archive = Operation(
+            object: Self.object,
+            timestamp: Timestamp(physical: 5, counter: UInt32.max, replica: Self.replica),
+            kind: .archive(true)
+        )
+        var twice = OperationCodec.encode([archive, archive])
+        let second = try #require(twice.lastIndex(of: 0x05))
+        #expect(twice[second] == 0x05 && twice[second + 1] == 0x00 && twice[second + 2] == 0x00)
+        twice.replaceSubrange(second...(second + 2), with: [0x45])
+        #expect(wireError { () throws(WireError) in try OperationCodec.decode(twice) }?.message.contains("counter") == true)
     }
 
     @Test("table counts beyond the input are truncations; beyond the limit, too large")
