@@ -117,7 +117,10 @@ let package = Package(
             dependencies: ["EntenteSync", "EntenteWire", "EntenteCore", "EntenteCrypto", "EntenteTestSupport"]
         ),
         .testTarget(name: "EntenteDomainTests", dependencies: ["EntenteDomain", "EntenteCore"]),
-        .testTarget(name: "EntenteReportsTests", dependencies: ["EntenteReports", "EntenteCore"]),
+        .testTarget(
+            name: "EntenteReportsTests",
+            dependencies: ["EntenteReports", "EntenteCore", "EntenteTestSupport"]
+        ),
         .testTarget(name: "EntenteCSVTests", dependencies: ["EntenteCSV", "EntenteDomain", "EntenteCore"]),
         .testTarget(
             name: "EntenteTests",

@@ -1,9 +1,10 @@
+import EntenteTestSupport
 import Foundation
 import Testing
 
 /// CI builds and runs the benchmark on a tiny workload to prove it works; it never judges the timings.
 @Suite struct BenchSmokeTests {
-    @Test func theBenchmarkRunsAndReportsEveryFigure() throws {
+    @Test func theBenchmarkRunsAndReportsEveryFigure() async throws {
         let binary = CLI.binary.deletingLastPathComponent().appendingPathComponent("entente-bench")
         let process = Process()
         process.executableURL = binary
@@ -11,15 +12,15 @@ import Testing
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let result = try await ChildProcess.run(process)
+        let data = result.stdout
+        #expect(result.status == 0)
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let keys = [
             "records", "fields", "w1_seconds", "w2_delta_bytes", "w2_value_bytes", "w2_changed_fields",
             "w3_fields_per_second",
-            "w3_peak_rss_bytes", "w3_rss_growth_bytes", "w4_open_ms", "w4_read1000_ms", "w5_seconds", "limit_sqlite_rows_per_second",
+            "w3_peak_rss_bytes", "w3_rss_growth_bytes", "w4_open_ms", "w4_read1000_ms", "w5_seconds",
+            "limit_sqlite_rows_per_second",
             "w3_speedup_over_sqlite_upsert",
         ]
         for key in keys { #expect(report[key] != nil, "missing \(key)") }

@@ -24,8 +24,9 @@ struct CLI {
 
     func path(_ name: String) -> String { root.appendingPathComponent(name).path }
 
+    /// Runs the binary to its end; the calling task suspends while it runs (see `ChildProcess`).
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
@@ -34,25 +35,20 @@ struct CLI {
         env.removeValue(forKey: "ENTENTE_DIR")
         for (key, value) in environment { env[key] = value }
         process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        process.standardOutput = Pipe()
+        process.standardError = Pipe()
+        let output = try await ChildProcess.run(process)
         return Result(
-            status: process.terminationStatus,
-            stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self)
+            status: output.status,
+            stdout: String(decoding: output.stdout, as: UTF8.self),
+            stderr: String(decoding: output.stderr, as: UTF8.self)
         )
     }
 
     /// Runs and requires success, returning stdout.
     @discardableResult
-    func ok(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        let result = try run(arguments)
+    func ok(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        let result = try await run(arguments)
         #expect(
             result.status == 0,
             "entente \(arguments.joined(separator: " ")) failed: \(result.stderr)",
@@ -67,8 +63,8 @@ struct CLI {
         _ arguments: [String],
         mentioning: String,
         sourceLocation: SourceLocation = #_sourceLocation
-    ) throws -> Result {
-        let result = try run(arguments)
+    ) async throws -> Result {
+        let result = try await run(arguments)
         #expect(
             result.status != 0,
             "entente \(arguments.joined(separator: " ")) should fail",

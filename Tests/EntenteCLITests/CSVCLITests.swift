@@ -7,25 +7,45 @@ import Testing
     static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Examples/data/salesforce-opportunities.csv").path
 
-    @Test func importExportReimportChangesNothingAndPrivateValuesStayHome() throws {
+    @Test func importExportReimportChangesNothingAndPrivateValuesStayHome() async throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        try StoryTests.threeNodes(cli)
-        try cli.ok("policy", "add", "--type", "opportunity", "--where", "region=EMEA", "--invite", "Initech", "--dir", "g")
-        let first = try cli.ok("import", "csv", Self.sample, "--map", "salesforce-opportunity", "--json", "--dir", "g")
+        try await StoryTests.threeNodes(cli)
+        try await cli.ok(
+            "policy",
+            "add",
+            "--type",
+            "opportunity",
+            "--where",
+            "region=EMEA",
+            "--invite",
+            "Initech",
+            "--dir",
+            "g"
+        )
+        let first = try await cli.ok(
+            "import",
+            "csv",
+            Self.sample,
+            "--map",
+            "salesforce-opportunity",
+            "--json",
+            "--dir",
+            "g"
+        )
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
         #expect(summary["created"] as? Int == 12 && summary["written"] as? Bool == true)
-        let again = try cli.ok("import", "csv", Self.sample, "--map", "salesforce-opportunity", "--dir", "g")
+        let again = try await cli.ok("import", "csv", Self.sample, "--map", "salesforce-opportunity", "--dir", "g")
         #expect(again.contains("created 0, updated 0, unchanged 12"), "\(again)")
-        try cli.ok("export", "csv", "--map", "salesforce-opportunity", "--out", "export.csv", "--dir", "g")
+        try await cli.ok("export", "csv", "--map", "salesforce-opportunity", "--out", "export.csv", "--dir", "g")
         let exported = String(decoding: cli.bytes("export.csv"), as: UTF8.self)
         #expect(exported.hasPrefix("Opportunity ID,") && exported.contains("\"Acme, Inc.\""))
-        let round = try cli.ok("import", "csv", "export.csv", "--map", "salesforce-opportunity", "--dir", "g")
+        let round = try await cli.ok("import", "csv", "export.csv", "--map", "salesforce-opportunity", "--dir", "g")
         #expect(round.contains("created 0, updated 0, unchanged 12"), "\(round)")
         // The EMEA deals went to Initech (policy on import); deal values are private by default.
-        try cli.ok("bundle", "export", "--to", "Initech", "--out", "i.bundle", "--dir", "g")
-        try cli.ok("bundle", "import", "i.bundle", "--dir", "i")
-        let list = try cli.ok("list", "--dir", "i")
+        try await cli.ok("bundle", "export", "--to", "Initech", "--out", "i.bundle", "--dir", "g")
+        try await cli.ok("bundle", "import", "i.bundle", "--dir", "i")
+        let list = try await cli.ok("list", "--dir", "i")
         #expect(list.contains("Acme data platform"))
         for sentinel in ["1240000", "0068d00000KxA1AAAQ", "Dana Whitfield"] {
             #expect(!contains(cli.bytes("i.bundle"), sentinel))
@@ -35,10 +55,10 @@ import Testing
         }
     }
 
-    @Test func badRowsAreNamedByLineAndNothingIsImportedUnlessSkipped() throws {
+    @Test func badRowsAreNamedByLineAndNothingIsImportedUnlessSkipped() async throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        try cli.ok("init", "--company", "Globex", "--dir", "g")
+        try await cli.ok("init", "--company", "Globex", "--dir", "g")
         let csv = """
             id,name,account,stage,amount,currency,close_date,region
             A-1,"Quoted, comma",Acme,prospect,100,USD,2027-01-31,EMEA
@@ -49,42 +69,45 @@ import Testing
 
             """
         try cli.write(Array(("\u{FEFF}" + csv).utf8), "pipeline.csv")
-        let before = try cli.ok("list", "--json", "--dir", "g")
-        let result = try cli.run(["import", "csv", "pipeline.csv", "--dir", "g"])
+        let before = try await cli.ok("list", "--json", "--dir", "g")
+        let result = try await cli.run(["import", "csv", "pipeline.csv", "--dir", "g"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("line 3") && result.stderr.contains("31/31/2027"), "\(result.stderr)")
         #expect(result.stderr.contains("line 4") && result.stderr.contains("closed_lost_reason"), "\(result.stderr)")
         #expect(result.stderr.contains("nothing was imported"))
-        #expect(try cli.ok("list", "--json", "--dir", "g") == before, "a refused import changed the store")
-        let skipped = try cli.ok("import", "csv", "pipeline.csv", "--skip-bad-rows", "--dir", "g")
+        #expect(try await cli.ok("list", "--json", "--dir", "g") == before, "a refused import changed the store")
+        let skipped = try await cli.ok("import", "csv", "pipeline.csv", "--skip-bad-rows", "--dir", "g")
         #expect(skipped.contains("created 2"), "\(skipped)")
-        #expect(try cli.ok("list", "--dir", "g").contains("Quoted, comma"))
-        try cli.fails(["import", "csv", "missing.csv", "--dir", "g"], mentioning: "missing.csv")
-        try cli.fails(["import", "csv", "pipeline.csv", "--map", "nope.json", "--dir", "g"], mentioning: "nope.json")
+        #expect(try await cli.ok("list", "--dir", "g").contains("Quoted, comma"))
+        try await cli.fails(["import", "csv", "missing.csv", "--dir", "g"], mentioning: "missing.csv")
+        try await cli.fails(
+            ["import", "csv", "pipeline.csv", "--map", "nope.json", "--dir", "g"],
+            mentioning: "nope.json"
+        )
     }
 }
 
 /// `entente report` through the built binary.
 @Suite struct ReportCLITests {
-    @Test func reportPrintsTableJSONCSVAndWritesAnHTMLPage() throws {
+    @Test func reportPrintsTableJSONCSVAndWritesAnHTMLPage() async throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        try StoryTests.threeNodes(cli)
-        try cli.ok("import", "csv", CSVCLITests.sample, "--map", "salesforce-opportunity", "--dir", "g")
-        let table = try cli.ok("report", "--by", "stage", "--as-of", "2027-01-01", "--dir", "g")
+        try await StoryTests.threeNodes(cli)
+        try await cli.ok("import", "csv", CSVCLITests.sample, "--map", "salesforce-opportunity", "--dir", "g")
+        let table = try await cli.ok("report", "--by", "stage", "--as-of", "2027-01-01", "--dir", "g")
         #expect(table.contains("Win ratio") && table.contains("PIPELINE BY STAGE"))
-        let json = try cli.ok("report", "--json", "--as-of", "2027-01-01", "--dir", "g")
+        let json = try await cli.ok("report", "--json", "--as-of", "2027-01-01", "--dir", "g")
         #expect((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]) != nil)
-        let csv = try cli.ok("report", "--csv", "--by", "quarter", "--as-of", "2027-01-01", "--dir", "g")
+        let csv = try await cli.ok("report", "--csv", "--by", "quarter", "--as-of", "2027-01-01", "--dir", "g")
         #expect(csv.split(whereSeparator: \.isNewline).count > 2)
-        try cli.ok("report", "--html", "qbr.html", "--hide-private", "--as-of", "2027-01-01", "--dir", "g")
+        try await cli.ok("report", "--html", "qbr.html", "--hide-private", "--as-of", "2027-01-01", "--dir", "g")
         let page = String(decoding: cli.bytes("qbr.html"), as: UTF8.self)
         #expect(page.components(separatedBy: "<svg").count - 1 == 3)
         #expect(!page.contains("1,240,000") && !page.contains("1240000"), "a private deal value is on the hidden page")
-        let shown = try cli.ok("report", "--as-of", "2027-01-01", "--dir", "g")
+        let shown = try await cli.ok("report", "--as-of", "2027-01-01", "--dir", "g")
         #expect(shown.contains("1,240,000"), "the private deal value is in the company's own report")
-        try cli.fails(["report", "--by", "galaxy", "--dir", "g"], mentioning: "unknown grouping 'galaxy'")
-        try cli.fails(["report", "--rate", "EUR=1.1", "--dir", "g"], mentioning: "--to-currency")
-        try cli.fails(["report", "--as-of", "2027-13-01", "--dir", "g"], mentioning: "2027-13-01")
+        try await cli.fails(["report", "--by", "galaxy", "--dir", "g"], mentioning: "unknown grouping 'galaxy'")
+        try await cli.fails(["report", "--rate", "EUR=1.1", "--dir", "g"], mentioning: "--to-currency")
+        try await cli.fails(["report", "--as-of", "2027-13-01", "--dir", "g"], mentioning: "2027-13-01")
     }
 }

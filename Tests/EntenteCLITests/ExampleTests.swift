@@ -4,16 +4,15 @@ import Testing
 
 /// The library example (Examples/JointPipeline) builds, runs, and prints both companies' reports.
 @Suite struct ExampleTests {
-    @Test func theJointPipelineExampleRunsAndPrintsReports() throws {
+    @Test func theJointPipelineExampleRunsAndPrintsReports() async throws {
         let process = Process()
         process.executableURL = BuiltBinary.locate("entente-example-pipeline")
         let out = Pipe()
         process.standardOutput = out
         process.standardError = Pipe()
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let result = try await ChildProcess.run(process)
+        let text = String(decoding: result.stdout, as: UTF8.self)
+        #expect(result.status == 0)
         #expect(text.contains("refused as expected") && text.contains("'closed-won' is final"))
         #expect(text.contains("Co-sell report: Globex") && text.contains("Co-sell report: Initech"))
         #expect(text.contains("Win ratio            100.00% (1 of 1 closed)"), "\(text)")

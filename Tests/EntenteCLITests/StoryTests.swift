@@ -8,27 +8,27 @@ import Testing
     static let dirs = ["Globex": "g", "Initech": "i", "Umbra Cloud": "u"]
 
     /// Creates three pinned nodes.
-    static func threeNodes(_ cli: CLI) throws {
+    static func threeNodes(_ cli: CLI) async throws {
         for company in companies {
             let dir = dirs[company] ?? ""
-            try cli.ok("init", "--company", company, "--dir", dir)
-            try cli.ok("card", "--dir", dir, "--out", "\(dir).card")
+            try await cli.ok("init", "--company", company, "--dir", dir)
+            try await cli.ok("card", "--dir", dir, "--out", "\(dir).card")
         }
         for company in companies {
             for partner in companies where partner != company {
-                try cli.ok("partner", "add", "\(dirs[partner] ?? "").card", "--dir", dirs[company] ?? "")
+                try await cli.ok("partner", "add", "\(dirs[partner] ?? "").card", "--dir", dirs[company] ?? "")
             }
         }
     }
 
-    @Test func threeCompaniesShareOneOpportunity() throws {
+    @Test func threeCompaniesShareOneOpportunity() async throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        try Self.threeNodes(cli)
-        let listed = try cli.ok("partner", "list", "--json", "--dir", "g")
+        try await Self.threeNodes(cli)
+        let listed = try await cli.ok("partner", "list", "--json", "--dir", "g")
         #expect(listed.contains("\"Initech\"") && listed.contains("\"Umbra Cloud\""))
 
-        let id = try cli.ok(
+        let id = try await cli.ok(
             "new",
             "opportunity",
             "--dir",
@@ -43,22 +43,31 @@ import Testing
             "deal_size=SENTINEL-G-DEAL"
         )
         #expect(id.count == 32)
-        try cli.ok("invite", id, "Initech", "--dir", "g")
-        try cli.ok("invite", String(id.prefix(8)), "Umbra Cloud", "--dir", "g")
+        try await cli.ok("invite", id, "Initech", "--dir", "g")
+        try await cli.ok("invite", String(id.prefix(8)), "Umbra Cloud", "--dir", "g")
         var bundles: [(file: String, to: String)] = []
-        func ship(_ from: String, _ to: String, _ round: Int) throws {
+        func ship(_ from: String, _ to: String, _ round: Int) async throws {
             let (f, t) = (Self.dirs[from] ?? "", Self.dirs[to] ?? "")
-            try cli.ok("summary", "--dir", t, "--out", "\(t).summary")
+            try await cli.ok("summary", "--dir", t, "--out", "\(t).summary")
             let file = "\(f)-\(t)-\(round).bundle"
-            try cli.ok("bundle", "export", "--to", to, "--summary", "\(t).summary", "--out", file, "--dir", f)
-            try cli.ok("bundle", "import", file, "--dir", t)
+            try await cli.ok("bundle", "export", "--to", to, "--summary", "\(t).summary", "--out", file, "--dir", f)
+            try await cli.ok("bundle", "import", file, "--dir", t)
             bundles.append((file, to))
         }
-        try ship("Globex", "Initech", 1)
-        try ship("Globex", "Umbra Cloud", 1)
-        try cli.ok("set", id, "--dir", "i", "--set", "delivery=Initech PS", "--private", "margin=SENTINEL-I-MARGIN")
-        try cli.ok("set", id, "--dir", "i", "--set", "rates=SENTINEL-I-RATES-G", "--to", "Globex")
-        try cli.ok(
+        try await ship("Globex", "Initech", 1)
+        try await ship("Globex", "Umbra Cloud", 1)
+        try await cli.ok(
+            "set",
+            id,
+            "--dir",
+            "i",
+            "--set",
+            "delivery=Initech PS",
+            "--private",
+            "margin=SENTINEL-I-MARGIN"
+        )
+        try await cli.ok("set", id, "--dir", "i", "--set", "rates=SENTINEL-I-RATES-G", "--to", "Globex")
+        try await cli.ok(
             "set",
             id,
             "--dir",
@@ -68,7 +77,7 @@ import Testing
             "--private",
             "discount=SENTINEL-U-DISCOUNT"
         )
-        try cli.ok(
+        try await cli.ok(
             "set",
             id,
             "--dir",
@@ -82,13 +91,13 @@ import Testing
         )
         for round in 2...3 {
             for from in Self.companies {
-                for to in Self.companies where to != from { try ship(from, to, round) }
+                for to in Self.companies where to != from { try await ship(from, to, round) }
             }
         }
 
         var joints: Set<String> = []
         for company in Self.companies {
-            let json = try cli.ok("show", id, "--json", "--dir", Self.dirs[company] ?? "")
+            let json = try await cli.ok("show", id, "--json", "--dir", Self.dirs[company] ?? "")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
             let joint = try #require(object["joint"] as? [String: String])
             joints.insert(joint.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";"))
@@ -119,7 +128,7 @@ import Testing
             for (file, to) in bundles {
                 #expect(!contains(cli.bytes(file), secret), "\(secret) in plaintext in \(file)")
                 if !holders.contains(to) {
-                    let opened = try cli.ok("bundle", "inspect", file, "--json", "--dir", Self.dirs[to] ?? "")
+                    let opened = try await cli.ok("bundle", "inspect", file, "--json", "--dir", Self.dirs[to] ?? "")
                     #expect(!opened.contains(secret), "\(secret) addressed to \(to) in \(file)")
                 }
             }
@@ -136,7 +145,7 @@ import Testing
         )
     }
 
-    @Test func theDemoScriptRunsAndFindsNoLeak() throws {
+    @Test func theDemoScriptRunsAndFindsNoLeak() async throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Examples/demo.sh")
         let process = Process()
@@ -145,10 +154,9 @@ import Testing
         let out = Pipe()
         process.standardOutput = out
         process.standardError = out
-        try process.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "demo failed:\n\(output)")
+        let result = try await ChildProcess.run(process)
+        let output = String(decoding: result.stdout, as: UTF8.self)
+        #expect(result.status == 0, "demo failed:\n\(output)")
         #expect(output.contains("joint fields identical on all three nodes: yes"))
         #expect(output.contains("No private value was found outside the companies entitled to it."))
         if let line = output.split(separator: "\n").last(where: { $0.hasPrefix("(node directories kept in ") }) {

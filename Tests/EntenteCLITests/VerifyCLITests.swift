@@ -4,14 +4,14 @@ import Testing
 
 /// `entente verify` end to end: a sound node, then one byte of a stored envelope flipped in the database file.
 @Suite struct VerifyCLITests {
-    @Test func verifyPassesOnASoundNodeAndNamesAFlippedEnvelope() throws {
+    @Test func verifyPassesOnASoundNodeAndNamesAFlippedEnvelope() async throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        try cli.ok("init", "--company", "Globex", "--dir", "g")
-        try cli.ok("new", "opportunity", "--dir", "g", "title=Acme data platform", "amount=1240000 USD")
-        let sound = try cli.ok("verify", "--dir", "g")
+        try await cli.ok("init", "--company", "Globex", "--dir", "g")
+        try await cli.ok("new", "opportunity", "--dir", "g", "title=Acme data platform", "amount=1240000 USD")
+        let sound = try await cli.ok("verify", "--dir", "g")
         #expect(sound.hasPrefix("Checked 1 envelopes") && sound.hasSuffix("sound"), "\(sound)")
-        let json = try cli.ok("verify", "--json", "--dir", "g")
+        let json = try await cli.ok("verify", "--json", "--dir", "g")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         #expect(report["sound"] as? Bool == true && report["objects"] as? Int == 1)
         #expect((report["problems"] as? [Any])?.isEmpty == true)
@@ -29,14 +29,14 @@ import Testing
             flipped = true
         }
         #expect(flipped, "no envelope found in the database files")
-        let corrupt = try cli.run(["verify", "--dir", "g"])
+        let corrupt = try await cli.run(["verify", "--dir", "g"])
         #expect(corrupt.status == 1)
         #expect(corrupt.stdout.contains("problem"), "\(corrupt.stdout)")
         let errors = corrupt.stderr.split(separator: "\n")
         #expect(!errors.isEmpty && errors.allSatisfy { $0.hasPrefix("error: ") }, "\(corrupt.stderr)")
         #expect(corrupt.stderr.contains("error: envelope "), "\(corrupt.stderr)")
         #expect(corrupt.stderr.contains("signature") || corrupt.stderr.contains("hash"), "\(corrupt.stderr)")
-        let corruptJSON = try cli.run(["verify", "--json", "--dir", "g"])
+        let corruptJSON = try await cli.run(["verify", "--json", "--dir", "g"])
         #expect(corruptJSON.status == 1 && corruptJSON.stdout.contains("\"sound\": false"), "\(corruptJSON.stdout)")
     }
 }

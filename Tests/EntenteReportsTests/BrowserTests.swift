@@ -1,5 +1,6 @@
 import EntenteCore
 import EntenteReports
+import EntenteTestSupport
 import Foundation
 import Testing
 
@@ -43,7 +44,7 @@ import Testing
     }
 
     /// Runs the browser on `page` with `arguments`, killing it after 90 s.
-    static func browse(_ page: URL, _ arguments: [String], in directory: URL) throws -> Run {
+    static func browse(_ page: URL, _ arguments: [String], in directory: URL) async throws -> Run {
         let binary = browserPath
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BrowserMissing(path: binary)
@@ -68,12 +69,10 @@ import Testing
             ] + arguments + [page.absoluteString]
         process.standardOutput = outHandle
         process.standardError = errHandle
-        try process.run()
-        let deadline = Date().addingTimeInterval(90)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        let child = try ChildProcess(starting: process)
+        if await !child.exit(within: .seconds(90)) {
+            child.terminate()
+            await child.exit()
             Issue.record("\(binary) did not finish within 90 s")
         }
         return Run(
@@ -96,7 +95,7 @@ import Testing
         )
     }
 
-    @Test func screenshotShowsTheCharts() throws {
+    @Test func screenshotShowsTheCharts() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let report = try Fixture.report(.partner, hidePrivate: true)
@@ -108,11 +107,11 @@ import Testing
         )
 
         let shot = directory.appendingPathComponent("report.png")
-        let run = try Self.browse(page, ["--screenshot=\(shot.path)", "--window-size=1280,2000"], in: directory)
+        let run = try await Self.browse(page, ["--screenshot=\(shot.path)", "--window-size=1280,2000"], in: directory)
         #expect(run.status == 0, "browser exited with \(run.status): \(run.stderr)")
         #expect(run.javaScriptErrors.isEmpty, "JavaScript errors: \(run.javaScriptErrors)")
         let blankShot = directory.appendingPathComponent("blank.png")
-        _ = try Self.browse(blank, ["--screenshot=\(blankShot.path)", "--window-size=1280,2000"], in: directory)
+        _ = try await Self.browse(blank, ["--screenshot=\(blankShot.path)", "--window-size=1280,2000"], in: directory)
 
         let bytes = [UInt8](try Data(contentsOf: shot))
         #expect(Array(bytes.prefix(8)) == PNG.signature)
@@ -143,12 +142,12 @@ import Testing
         }
     }
 
-    @Test func renderedDOMHasTheChartsAndNoInjectedMarkup() throws {
+    @Test func renderedDOMHasTheChartsAndNoInjectedMarkup() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // The hostile report: partner names and the title carry <script>, "onload= and <img onerror>.
         let page = try Self.write(renderHTML(try EscapingTests.report()), named: "hostile.html", in: directory)
-        let run = try Self.browse(page, ["--dump-dom"], in: directory)
+        let run = try await Self.browse(page, ["--dump-dom"], in: directory)
         #expect(run.status == 0, "browser exited with \(run.status): \(run.stderr)")
         #expect(run.javaScriptErrors.isEmpty, "JavaScript errors: \(run.javaScriptErrors)")
         let dom = run.stdout
@@ -171,7 +170,7 @@ import Testing
     }
 
     /// The error detector is not vacuous: a page with a failing script is caught.
-    @Test func detectsJavaScriptErrors() throws {
+    @Test func detectsJavaScriptErrors() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let page = try Self.write(
@@ -179,7 +178,7 @@ import Testing
             named: "broken.html",
             in: directory
         )
-        let run = try Self.browse(page, ["--dump-dom"], in: directory)
+        let run = try await Self.browse(page, ["--dump-dom"], in: directory)
         #expect(run.javaScriptErrors.contains { $0.contains("Uncaught ReferenceError") })
     }
 }
