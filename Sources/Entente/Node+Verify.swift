@@ -377,8 +377,8 @@ private struct Verifier {
             }
             ids.insert(id)
         }
-        for (table, key) in try tx.orphanStateRows() {
-            note(.object, Hex.encode(key), "\(table) rows exist for an object that has no object row")
+        for (table, handle) in try tx.orphanStateRows() {
+            note(.object, "handle \(handle)", "\(table) rows exist for an object that has no object row")
         }
         let sorted = ids.sorted()
         var start = 0

@@ -163,6 +163,56 @@ enum Schema {
                     """
             )
         }
+        // v5: objects get a local handle (an integer key assigned in arrival order), and their state rows are keyed
+        // by it instead of the 16-byte random id. Random ids scattered every new record's rows across the whole
+        // field table: each transaction dirtied (and read back) pages all over it, and the cost grew faster than
+        // the pipeline (`Specs/storage.md`). The id stays unique in the object table; handles never leave it.
+        migrator.registerMigration("v5") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE object5 (
+                        handle INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, type TEXT NOT NULL, owner BLOB NOT NULL,
+                        created BLOB NOT NULL, nonce BLOB NOT NULL,
+                        archived INTEGER NOT NULL DEFAULT 0, archived_stamp BLOB);
+                    INSERT INTO object5 (id, type, owner, created, nonce, archived, archived_stamp)
+                        SELECT id, type, owner, created, nonce, archived, archived_stamp FROM object ORDER BY rowid;
+                    CREATE TABLE membership5 (
+                        object INTEGER NOT NULL, company BLOB NOT NULL, stamp BLOB NOT NULL, is_member INTEGER NOT NULL,
+                        PRIMARY KEY (object, company, stamp)) WITHOUT ROWID;
+                    INSERT INTO membership5 SELECT o.handle, m.company, m.stamp, m.is_member
+                        FROM membership m JOIN object5 o ON o.id = m.object;
+                    CREATE TABLE field5 (
+                        object INTEGER NOT NULL, namespace BLOB NOT NULL, name TEXT NOT NULL,
+                        value BLOB NOT NULL, stamp BLOB NOT NULL, visibility BLOB NOT NULL, writer BLOB NOT NULL,
+                        extra BLOB NOT NULL DEFAULT x'', conflicted INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (object, namespace, name)) WITHOUT ROWID;
+                    INSERT INTO field5 SELECT o.handle, f.namespace, f.name, f.value, f.stamp, f.visibility, f.writer,
+                        f.extra, f.conflicted FROM field f JOIN object5 o ON o.id = f.object;
+                    CREATE TABLE set_field5 (
+                        object INTEGER NOT NULL, namespace BLOB NOT NULL, name TEXT NOT NULL,
+                        visibility BLOB NOT NULL, stamp BLOB NOT NULL,
+                        PRIMARY KEY (object, namespace, name)) WITHOUT ROWID;
+                    INSERT INTO set_field5 SELECT o.handle, s.namespace, s.name, s.visibility, s.stamp
+                        FROM set_field s JOIN object5 o ON o.id = s.object;
+                    CREATE TABLE set_element5 (
+                        object INTEGER NOT NULL, namespace BLOB NOT NULL, name TEXT NOT NULL, element BLOB NOT NULL,
+                        state BLOB NOT NULL,
+                        PRIMARY KEY (object, namespace, name, element)) WITHOUT ROWID;
+                    INSERT INTO set_element5 SELECT o.handle, e.namespace, e.name, e.element, e.state
+                        FROM set_element e JOIN object5 o ON o.id = e.object;
+                    DROP TABLE object; DROP TABLE membership; DROP TABLE field; DROP TABLE set_field;
+                    DROP TABLE set_element;
+                    ALTER TABLE object5 RENAME TO object;
+                    ALTER TABLE membership5 RENAME TO membership;
+                    ALTER TABLE field5 RENAME TO field;
+                    ALTER TABLE set_field5 RENAME TO set_field;
+                    ALTER TABLE set_element5 RENAME TO set_element;
+                    CREATE INDEX object_type ON object(type, archived);
+                    CREATE INDEX field_conflicted ON field(conflicted) WHERE conflicted = 1;
+                    CREATE INDEX field_crm_id ON field(value, namespace) WHERE name = 'crm_id';
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -83,15 +83,15 @@ extension StoreTransaction {
         try Row.fetchAll(db, sql: "SELECT id FROM object ORDER BY id").map { Self.blob($0[0]) }
     }
 
-    /// Field, membership and set rows whose object has no row in the object table.
-    package func orphanStateRows() throws -> [(table: String, object: [UInt8])] {
-        var found: [(String, [UInt8])] = []
+    /// Field, membership and set rows whose object handle has no row in the object table.
+    package func orphanStateRows() throws -> [(table: String, handle: Int64)] {
+        var found: [(String, Int64)] = []
         for table in ["field", "membership", "set_field", "set_element"] {
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT DISTINCT object FROM \(table) WHERE object NOT IN (SELECT id FROM object)"
+                sql: "SELECT DISTINCT object FROM \(table) WHERE object NOT IN (SELECT handle FROM object)"
             )
-            found += rows.map { (table, Self.blob($0[0])) }
+            found += rows.map { (table, $0[0]) }
         }
         return found
     }

@@ -159,15 +159,41 @@ package struct StoreTransaction {
         into result: inout [ObjectID: ObjectState]
     ) throws {
         func list(_ count: Int) -> String { "(" + Array(repeating: "?", count: count).joined(separator: ",") + ")" }
-        let placeholders = ids.count == 1 ? "= ?" : "IN " + list(ids.count)
+        // The object rows first: they give each object's local handle, which keys its state rows.
+        var handles: [Int64: ObjectID] = [:]
+        var objects: [(handle: Int64, id: ObjectID, type: String, owner: CompanyID, created: Timestamp, nonce: [UInt8],
+            archived: ArchiveFlag?)] = []
+        let byID = ids.count == 1 ? "= ?" : "IN " + list(ids.count)
+        // Single loads and full chunks reuse cached statements; a chunk's odd-sized tail is prepared once.
+        let cached = ids.count == 1 || ids.count == 500
+        try Columns.step(
+            db,
+            cached: cached,
+            sql: "SELECT handle, id, type, owner, created, nonce, archived, archived_stamp FROM object WHERE id \(byID)"
+        ) { row in
+            for id in ids { row.bind(id.raw) }
+        } _: { row in
+            guard let id = row.id(1, ObjectID.self) else { throw corrupt("object id") }
+            guard let owner = row.id(3, CompanyID.self) else { throw corrupt("object owner") }
+            var archived: ArchiveFlag?
+            if !row.isNull(7) {
+                archived = ArchiveFlag(value: row.bool(6), timestamp: try StorageCoding.decodeTimestamp(row.bytes(7)))
+            }
+            let created = try StorageCoding.decodeTimestamp(row.bytes(4))
+            objects.append((row.int(0), id, row.text(2), owner, created, row.bytes(5), archived))
+            handles[row.int(0)] = id
+            return true
+        }
+        guard !objects.isEmpty else { return }
+        let found = objects.map(\.handle)
+        let placeholders = found.count == 1 ? "= ?" : "IN " + list(found.count)
+        let cachedRows = found.count == 1 || found.count == 500
         // Field rows are narrowed by name in SQL, then by namespace here.
         let names = keys.map { Set($0.map(\.name)).sorted() } ?? []
         let fieldFilter = keys == nil ? "" : " AND name IN " + list(names.count)
-        // Single loads and full chunks reuse cached statements; a chunk's odd-sized tail is prepared once.
-        let cached = ids.count == 1 || ids.count == 500
         func each(_ sql: String, fieldRows: Bool = false, _ body: (Columns) throws -> Void) throws {
-            try Columns.step(db, cached: cached, sql: fieldRows ? sql + fieldFilter : sql) { row in
-                for id in ids { row.bind(id.raw) }
+            try Columns.step(db, cached: cachedRows, sql: fieldRows ? sql + fieldFilter : sql) { row in
+                for handle in found { row.bind(handle) }
                 if fieldRows { for name in names { row.bind(text: name) } }
             } _: { columns in
                 try body(columns)
@@ -180,7 +206,7 @@ package struct StoreTransaction {
             return keys?.contains(key) == false ? nil : key
         }
         func objectID(_ row: Columns) throws -> ObjectID {
-            guard let id = row.id(0, ObjectID.self) else { throw corrupt("object id") }
+            guard let id = handles[row.int(0)] else { throw corrupt("object handle") }
             return id
         }
         func namespace(_ row: Columns, _ index: Int32) throws -> Namespace {
@@ -236,23 +262,16 @@ package struct StoreTransaction {
                 element.bytes(4)
             )
         }
-        try each(
-            "SELECT id, type, owner, created, nonce, archived, archived_stamp FROM object WHERE id \(placeholders)"
-        ) { row in
-            let id = try objectID(row)
-            guard let owner = row.id(2, CompanyID.self) else { throw corrupt("object owner") }
-            var archived: ArchiveFlag?
-            if !row.isNull(6) {
-                archived = ArchiveFlag(value: row.bool(5), timestamp: try StorageCoding.decodeTimestamp(row.bytes(6)))
-            }
+        for object in objects {
+            let id = object.id
             result[id] = ObjectState(
                 id: id,
-                type: row.text(1),
-                owner: owner,
-                created: try StorageCoding.decodeTimestamp(row.bytes(3)),
-                createNonce: row.bytes(4),
+                type: object.type,
+                owner: object.owner,
+                created: object.created,
+                createNonce: object.nonce,
                 membership: membership[id] ?? [:],
-                archived: archived,
+                archived: object.archived,
                 fields: fields[id] ?? [:],
                 sets: sets[id] ?? [:]
             )
@@ -263,26 +282,42 @@ package struct StoreTransaction {
     /// `previous` (pass nil to write everything, after `deleteObject` for a rebuild).
     package func saveObject(_ state: ObjectState, previous: ObjectState?) throws {
         guard let owner = state.owner, let created = state.created, let type = state.type else { return }
-        let key = Data(state.id.bytes)
+        var handle: Int64?
         if previous?.exists != true || previous?.archived != state.archived {
-            try execute(
+            // The row keeps its handle when it is updated (an upsert, not a replace).
+            try Columns.step(
+                db,
                 sql: """
-                    INSERT OR REPLACE INTO object (id, type, owner, created, nonce, archived, archived_stamp)
+                    INSERT INTO object (id, type, owner, created, nonce, archived, archived_stamp)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    key, type, Data(owner.bytes), Data(StorageCoding.encode(created)), Data(state.createNonce),
-                    state.isArchived, state.archived.map { Data(StorageCoding.encode($0.timestamp)) },
-                ]
-            )
+                    ON CONFLICT (id) DO UPDATE SET type = excluded.type, owner = excluded.owner,
+                        created = excluded.created, nonce = excluded.nonce, archived = excluded.archived,
+                        archived_stamp = excluded.archived_stamp
+                    RETURNING handle
+                    """
+            ) { row in
+                row.bind(state.id.raw)
+                row.bind(text: type)
+                row.bind(owner.raw)
+                row.bind(StorageCoding.encode(created))
+                row.bind(state.createNonce)
+                row.bind(state.isArchived)
+                if let archived = state.archived { row.bind(StorageCoding.encode(archived.timestamp)) } else { row.bindNull() }
+            } _: { row in
+                handle = row.int(0)
+                return false
+            }
+        } else {
+            handle = try self.handle(of: state.id)
         }
+        guard let handle else { throw corrupt("object row (\(state.id.short) has none)") }
         for (company, events) in state.membership where previous?.membership[company] != events {
             for event in events where previous?.membership[company]?.contains(event) != true {
                 var row = try Bindings(
                     db,
                     sql: "INSERT OR REPLACE INTO membership (object, company, stamp, is_member) VALUES (?, ?, ?, ?)"
                 )
-                row.bind(state.id.raw)
+                row.bind(handle)
                 row.bind(company.raw)
                 row.bind(StorageCoding.encode(event.timestamp))
                 row.bind(event.isMember)
@@ -298,7 +333,7 @@ package struct StoreTransaction {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             )
-            row.bind(state.id.raw)
+            row.bind(handle)
             row.bind(StorageCoding.encode(field.namespace))
             row.bind(text: field.name)
             row.bind(StorageCoding.encode(winner.value))
@@ -315,7 +350,7 @@ package struct StoreTransaction {
                 sql:
                     "INSERT OR REPLACE INTO set_field (object, namespace, name, visibility, stamp) VALUES (?, ?, ?, ?, ?)",
                 arguments: [
-                    key, namespace, field.name, Data(StorageCoding.encode(set.visibility)),
+                    handle, namespace, field.name, Data(StorageCoding.encode(set.visibility)),
                     Data(StorageCoding.encode(set.visibilityStamp)),
                 ]
             )
@@ -324,7 +359,7 @@ package struct StoreTransaction {
                     sql:
                         "INSERT OR REPLACE INTO set_element (object, namespace, name, element, state) VALUES (?, ?, ?, ?, ?)",
                     arguments: [
-                        key, namespace, field.name, Data(element.utf8), Data(StorageCoding.encode(elementState)),
+                        handle, namespace, field.name, Data(element.utf8), Data(StorageCoding.encode(elementState)),
                     ]
                 )
             }
@@ -333,20 +368,31 @@ package struct StoreTransaction {
 
     /// Deletes an object's state rows (not its envelopes): the first step of a rebuild.
     package func deleteObject(_ id: ObjectID) throws {
-        let key = Data(id.bytes)
-        for table in [
-            "object WHERE id", "membership WHERE object", "field WHERE object", "set_field WHERE object",
-            "set_element WHERE object",
-        ] {
-            try execute(sql: "DELETE FROM \(table) = ?", arguments: [key])
+        guard let handle = try handle(of: id) else { return }
+        for table in ["membership", "field", "set_field", "set_element"] {
+            try execute(sql: "DELETE FROM \(table) WHERE object = ?", arguments: [handle])
         }
+        try execute(sql: "DELETE FROM object WHERE handle = ?", arguments: [handle])
+    }
+
+    /// The object's local handle (the integer key of its state rows), if it has a row.
+    private func handle(of id: ObjectID) throws -> Int64? {
+        var handle: Int64?
+        try Columns.step(db, sql: "SELECT handle FROM object WHERE id = ?") { row in
+            row.bind(id.raw)
+        } _: { row in
+            handle = row.int(0)
+            return false
+        }
+        return handle
     }
 
     /// Objects with at least one conflicted field.
     package func conflictedObjects() throws -> [ObjectID] {
-        try Data.fetchAll(db, sql: "SELECT DISTINCT object FROM field WHERE conflicted = 1").compactMap {
-            ObjectID(bytes: $0)
-        }
+        try Data.fetchAll(
+            db,
+            sql: "SELECT DISTINCT o.id FROM field f JOIN object o ON o.handle = f.object WHERE f.conflicted = 1"
+        ).compactMap { ObjectID(bytes: $0) }
     }
 
     /// Objects, optionally of one type, ordered by creation time, with their joint title value if any (the field
@@ -376,7 +422,7 @@ package struct StoreTransaction {
         let found = try rows(
             sql: """
                 SELECT o.id, o.type, o.owner, f.value AS title FROM object o
-                LEFT JOIN field f ON f.object = o.id AND f.namespace = x'' AND f.name = \(titleName)
+                LEFT JOIN field f ON f.object = o.handle AND f.namespace = x'' AND f.name = \(titleName)
                 \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")) ORDER BY o.created
                 """,
             arguments: arguments
@@ -393,21 +439,24 @@ package struct StoreTransaction {
     /// The objects whose field `key` holds exactly `value` (the CRM id lookup of imports; indexed for `crm_id`).
     package func objectIDs(where key: FieldKey, is value: Value) throws -> [ObjectID] {
         try rows(
-            sql: "SELECT object FROM field WHERE name = ? AND value = ? AND namespace = ?",
+            sql: """
+                SELECT o.id FROM field f JOIN object o ON o.handle = f.object
+                WHERE f.name = ? AND f.value = ? AND f.namespace = ?
+                """,
             arguments: [key.name, Data(StorageCoding.encode(value)), Data(StorageCoding.encode(key.namespace))]
-        ).compactMap { ObjectID(bytes: $0["object"] as Data) }
+        ).compactMap { ObjectID(bytes: $0["id"] as Data) }
     }
 
     /// Every object of `type` with its value of field `key` (for an import's upsert map).
     package func fieldValues(of key: FieldKey, type: String) throws -> [(ObjectID, Value)] {
         try rows(
             sql: """
-                SELECT f.object, f.value FROM field f JOIN object o ON o.id = f.object
+                SELECT o.id, f.value FROM field f JOIN object o ON o.handle = f.object
                 WHERE f.name = ? AND f.namespace = ? AND o.type = ?
                 """,
             arguments: [key.name, Data(StorageCoding.encode(key.namespace)), type]
         ).map { row in
-            guard let id = ObjectID(bytes: row["object"] as Data) else { throw corrupt("object id") }
+            guard let id = ObjectID(bytes: row["id"] as Data) else { throw corrupt("object id") }
             return (id, try StorageCoding.decodeValue([UInt8](row["value"] as Data)))
         }
     }

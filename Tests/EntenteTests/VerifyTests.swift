@@ -162,7 +162,10 @@ import Testing
         // 3. A changed field value: the object differs from what its envelopes say, and the field is named.
         let changed = try await Self.verifyCorrupted(globex, deal.root, "field") { db in
             try db.execute(
-                sql: "UPDATE field SET value = ? WHERE object = ? AND namespace = x'' AND name = 'title'",
+                sql: """
+                    UPDATE field SET value = ? WHERE object = (SELECT handle FROM object WHERE id = ?)
+                    AND namespace = x'' AND name = 'title'
+                    """,
                 arguments: [Data(StorageCoding.encode(Value.string("Tampered"))), Data(id.bytes)]
             )
             #expect(db.changesCount == 1)
@@ -210,8 +213,23 @@ import Testing
         }
         #expect(status.problems.contains { $0.area == .part && $0.message.contains("stored as waiting") })
 
+        // 7. An object row deleted under its state rows: the rows are orphans, and the object (its envelopes
+        //    still name it) is missing.
+        let orphaned = try await Self.verifyCorrupted(globex, deal.root, "orphan") { db in
+            try db.execute(sql: "DELETE FROM object WHERE id = ?", arguments: [Data(id.bytes)])
+            #expect(db.changesCount == 1)
+        }
+        #expect(
+            orphaned.problems.contains {
+                $0.area == .object && $0.subject.hasPrefix("handle ")
+                    && $0.message.contains("field rows exist for an object that has no object row")
+            },
+            "\(orphaned.problems)"
+        )
+        #expect(orphaned.problems.contains { $0.area == .object && $0.subject == id.hex })
+
         // Every corruption was found on its own: nothing else was reported for the untouched second object.
-        for report in [byteFlip, deleted, changed, duplicated, counter, status] {
+        for report in [byteFlip, deleted, changed, duplicated, counter, status, orphaned] {
             #expect(!report.isSound && report.objects == 2)
         }
     }
