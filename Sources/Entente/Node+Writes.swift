@@ -141,8 +141,10 @@ extension Node {
         var states: [ObjectID: ObjectState] = [:]
         var scratch: [ObjectID: ObjectState] = [:]
         var operations: [Operation] = []
+        // Loaded together (a few queries per 500 objects), after the invitations above wrote theirs.
+        let loaded = try tx.loadObjects(Array(Set(updates.map(\.0))))
         for (id, changes) in updates {
-            if states[id] == nil { states[id] = try loadForWriting(id, tx) }
+            if states[id] == nil { states[id] = try writable(loaded[id], id) }
             var state = scratch[id] ?? states[id] ?? ObjectState(id: id)
             operations += try fieldWrites(
                 changes,
@@ -325,7 +327,12 @@ extension Node {
     }
 
     func loadForWriting(_ id: ObjectID, _ tx: StoreTransaction) throws -> ObjectState {
-        guard let state = try tx.loadObject(id), state.exists else {
+        try writable(try tx.loadObject(id), id)
+    }
+
+    /// The loaded state of object `id`, if this company may write it.
+    private func writable(_ state: ObjectState?, _ id: ObjectID) throws -> ObjectState {
+        guard let state, state.exists else {
             throw EntenteError(.notFound, "no object \(id.short) on this node")
         }
         guard state.isParticipant(company) else {

@@ -50,6 +50,15 @@ package struct EnvelopePage: Hashable, Sendable {
 /// Typed access to the database inside one transaction. Only `Store` creates it.
 package struct StoreTransaction {
     let db: Database
+    /// The handles of the objects this transaction loaded or saved: saving a loaded object needs no lookup.
+    private let handles = Handles()
+
+    init(db: Database) { self.db = db }
+
+    /// Object id to handle, for one transaction (a rolled-back transaction takes its handles with it).
+    private final class Handles {
+        var byID: [ObjectID: Int64] = [:]
+    }
 
     // MARK: cached statements (compiled once per connection, reused across a batch)
 
@@ -160,7 +169,7 @@ package struct StoreTransaction {
     ) throws {
         func list(_ count: Int) -> String { "(" + Array(repeating: "?", count: count).joined(separator: ",") + ")" }
         // The object rows first: they give each object's local handle, which keys its state rows.
-        var handles: [Int64: ObjectID] = [:]
+        var objectIDs: [Int64: ObjectID] = [:]
         var objects: [(handle: Int64, id: ObjectID, type: String, owner: CompanyID, created: Timestamp, nonce: [UInt8],
             archived: ArchiveFlag?)] = []
         let byID = ids.count == 1 ? "= ?" : "IN " + list(ids.count)
@@ -181,7 +190,8 @@ package struct StoreTransaction {
             }
             let created = try StorageCoding.decodeTimestamp(row.bytes(4))
             objects.append((row.int(0), id, row.text(2), owner, created, row.bytes(5), archived))
-            handles[row.int(0)] = id
+            objectIDs[row.int(0)] = id
+            self.handles.byID[id] = row.int(0)
             return true
         }
         guard !objects.isEmpty else { return }
@@ -206,7 +216,7 @@ package struct StoreTransaction {
             return keys?.contains(key) == false ? nil : key
         }
         func objectID(_ row: Columns) throws -> ObjectID {
-            guard let id = handles[row.int(0)] else { throw corrupt("object handle") }
+            guard let id = objectIDs[row.int(0)] else { throw corrupt("object handle") }
             return id
         }
         func namespace(_ row: Columns, _ index: Int32) throws -> Namespace {
@@ -307,6 +317,7 @@ package struct StoreTransaction {
                 handle = row.int(0)
                 return false
             }
+            handles.byID[state.id] = handle
         } else {
             handle = try self.handle(of: state.id)
         }
@@ -373,10 +384,12 @@ package struct StoreTransaction {
             try execute(sql: "DELETE FROM \(table) WHERE object = ?", arguments: [handle])
         }
         try execute(sql: "DELETE FROM object WHERE handle = ?", arguments: [handle])
+        handles.byID[id] = nil
     }
 
     /// The object's local handle (the integer key of its state rows), if it has a row.
     private func handle(of id: ObjectID) throws -> Int64? {
+        if let known = handles.byID[id] { return known }
         var handle: Int64?
         try Columns.step(db, sql: "SELECT handle FROM object WHERE id = ?") { row in
             row.bind(id.raw)
@@ -384,6 +397,7 @@ package struct StoreTransaction {
             handle = row.int(0)
             return false
         }
+        handles.byID[id] = handle
         return handle
     }
 
