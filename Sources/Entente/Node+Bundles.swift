@@ -82,9 +82,18 @@ extension Node {
         _ envelopes: [[UInt8]],
         revocations: [ReplicaRevocation] = []
     ) throws(EntenteError) -> ImportReport {
-        let bundle = Bundle(envelopes: envelopes)
+        var remaining = envelopes.makeIterator()
+        return try importEnvelopes(count: envelopes.count, revocations: revocations) { remaining.next() }
+    }
+
+    /// Imports `count` envelopes that `next` hands over one at a time (nil after the last), in one transaction.
+    func importEnvelopes(
+        count: Int,
+        revocations: [ReplicaRevocation],
+        next: () throws(WireError) -> [UInt8]?
+    ) throws(EntenteError) -> ImportReport {
         var report = ImportReport()
-        report.envelopes = bundle.envelopes.count
+        report.envelopes = count
         let savedClock = clock
         importCache.removeAll()
         importChanged.removeAll()
@@ -99,17 +108,24 @@ extension Node {
                 report.revocations = try admit(revocations, tx)
                 let revoked = try revokedReplicas(tx)
                 var allowance = StorageAllowance()
-                for (index, raw) in bundle.envelopes.enumerated() {
+                var index = 0
+                while true {
+                    let envelope: [UInt8]?
+                    do throws(WireError) { envelope = try next() } catch {
+                        throw EntenteError(.badInput, "\(error.message); nothing was imported", cause: error)
+                    }
+                    guard let raw = envelope else { break }
                     do {
                         try importEnvelope(raw, revoked: revoked, &allowance, tx, &report, &newcomers)
                     } catch {
                         let inner = Self.translate(error)
                         throw EntenteError(
                             inner.code,
-                            "envelope \(index + 1) of \(bundle.envelopes.count): \(inner.message); nothing was imported",
+                            "envelope \(index + 1) of \(count): \(inner.message); nothing was imported",
                             cause: error
                         )
                     }
+                    index += 1
                 }
                 try retryWaiting(tx, &report, &newcomers)
                 try resend(to: newcomers.invited, tx, &report)

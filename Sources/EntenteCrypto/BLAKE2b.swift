@@ -49,3 +49,58 @@ public enum BLAKE2b {
         return digest
     }
 }
+
+extension BLAKE2b {
+    /// An unkeyed BLAKE2b digest computed over input given in pieces: the digest equals ``BLAKE2b/hash(_:outputLength:key:)``
+    /// of the pieces joined, without holding them together (a bundle file is hashed as it is read or written).
+    ///
+    /// The corresponding C functions are `crypto_generichash_init`, `_update` and `_final`.
+    public final class Hasher {
+        /// libsodium's `crypto_generichash_state`, which Swift sees only as an opaque pointer (it is 64-byte aligned).
+        private let state: OpaquePointer
+        private let outputLength: Int
+
+        /// Starts a digest of `outputLength` bytes (16...64; outside that range traps).
+        public init(outputLength: Int = 32) {
+            Sodium.requireReady()
+            precondition(
+                (crypto_generichash_bytes_min()...crypto_generichash_bytes_max()).contains(outputLength),
+                "BLAKE2b output length must be in \(crypto_generichash_bytes_min())...\(crypto_generichash_bytes_max()), got \(outputLength)"
+            )
+            self.outputLength = outputLength
+            // libsodium wants the state 64-byte aligned.
+            state = OpaquePointer(
+                UnsafeMutableRawPointer.allocate(byteCount: crypto_generichash_statebytes(), alignment: 64)
+            )
+            precondition(crypto_generichash_init(state, nil, 0, outputLength) == 0, "crypto_generichash_init failed")
+        }
+
+        deinit { UnsafeMutableRawPointer(state).deallocate() }
+
+        /// Adds `bytes` to the input.
+        public func update(_ bytes: [UInt8]) {
+            bytes.withUnsafeBytes { update($0) }
+        }
+
+        /// Adds the bytes in `buffer` to the input.
+        public func update(_ buffer: UnsafeRawBufferPointer) {
+            let start = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            precondition(
+                crypto_generichash_update(state, start, UInt64(buffer.count)) == 0,
+                "crypto_generichash_update failed"
+            )
+        }
+
+        /// The digest of everything added. Call it once: the state is spent afterwards.
+        public func finalize() -> [UInt8] {
+            [UInt8](unsafeUninitializedCapacity: outputLength) { buffer, count in
+                guard let start = buffer.baseAddress else { preconditionFailure("no room for the digest") }
+                precondition(
+                    crypto_generichash_final(state, start, outputLength) == 0,
+                    "crypto_generichash_final failed"
+                )
+                count = outputLength
+            }
+        }
+    }
+}

@@ -32,10 +32,18 @@ public struct Bundle: Sendable {
     /// The bundle's bytes.
     public func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: envelopes.reduce(48) { $0 + $1.count + 4 })
+        writer.write(Self.head(revocations: revocations, count: envelopes.count))
+        for envelope in envelopes { writer.write(Self.frame(envelope)) }
+        writer.write(BLAKE2b.hash(writer.bytes, outputLength: 32))
+        return writer.bytes
+    }
+
+    /// What precedes the envelopes: magic, version, the extension area (type 1: revocations), the count.
+    static func head(revocations: [ReplicaRevocation], count: Int) -> [UInt8] {
+        var writer = ByteWriter()
         writer.write(Self.magic)
         writer.write(Self.majorVersion)
         writer.write(0)
-        // Extension area: records of (type u8, length u16, value); type 1 = revocations.
         var extensions = ByteWriter()
         if !revocations.isEmpty {
             extensions.write(Self.revocationRecord)
@@ -44,12 +52,15 @@ public struct Bundle: Sendable {
         }
         writer.writeUInt16(UInt16(extensions.bytes.count))
         writer.write(extensions.bytes)
-        writer.writeUInt32(UInt32(envelopes.count))
-        for envelope in envelopes {
-            writer.writeUInt32(UInt32(envelope.count))
-            writer.write(envelope)
-        }
-        writer.write(BLAKE2b.hash(writer.bytes, outputLength: 32))
+        writer.writeUInt32(UInt32(count))
+        return writer.bytes
+    }
+
+    /// One envelope as a bundle holds it: its length, then its bytes.
+    static func frame(_ envelope: [UInt8]) -> [UInt8] {
+        var writer = ByteWriter(capacity: envelope.count + 4)
+        writer.writeUInt32(UInt32(envelope.count))
+        writer.write(envelope)
         return writer.bytes
     }
 
@@ -79,9 +90,32 @@ public struct Bundle: Sendable {
             )
         }
         var reader = ByteReader(body, what: "bundle")
-        _ = try reader.readBytes(6, "header")
-        let extensionLength = Int(try reader.readUInt16("extension length"))
-        var extensions = ByteReader(try reader.readBytes(extensionLength, "extensions"), what: "bundle extensions")
+        let (revocations, count) = try Self.readHead { count, what throws(WireError) in
+            try reader.readBytes(count, what)
+        }
+        var envelopes = [[UInt8]]()
+        envelopes.reserveCapacity(min(count, reader.remaining / 200))
+        for index in 0..<count {
+            envelopes.append(
+                try Self.readEnvelope(index) { count, what throws(WireError) in try reader.readBytes(count, what) }
+            )
+        }
+        guard reader.isAtEnd else {
+            throw reader.malformed("\(reader.remaining) unexpected bytes after the last envelope")
+        }
+        self.envelopes = envelopes
+        self.revocations = revocations
+    }
+
+    /// Reads the head (after the checksum was checked) with `read`, which returns exactly the bytes asked for:
+    /// the revocations and the envelope count.
+    static func readHead(
+        _ read: (Int, String) throws(WireError) -> [UInt8]
+    ) throws(WireError) -> (revocations: [ReplicaRevocation], count: Int) {
+        _ = try read(6, "header")
+        var length = ByteReader(try read(2, "extension length"), what: "bundle")
+        let extensionLength = Int(try length.readUInt16("extension length"))
+        var extensions = ByteReader(try read(extensionLength, "extensions"), what: "bundle extensions")
         var revocations: [ReplicaRevocation] = []
         while !extensions.isAtEnd {
             let type = try extensions.readByte("extension record type")
@@ -94,23 +128,24 @@ public struct Bundle: Sendable {
             var records = ByteReader(value, what: "revocations")
             while !records.isAtEnd { revocations.append(try ReplicaRevocation(reading: &records)) }
         }
-        let count = Int(try reader.readUInt32("envelope count"))
+        var counter = ByteReader(try read(4, "envelope count"), what: "bundle")
+        let count = Int(try counter.readUInt32("envelope count"))
         guard count <= Self.maxEnvelopes else {
             throw WireError(.tooLarge, "bundle claims \(count) envelopes, over the limit")
         }
-        var envelopes = [[UInt8]]()
-        envelopes.reserveCapacity(min(count, reader.remaining / 200))
-        for index in 0..<count {
-            let length = Int(try reader.readUInt32("length of envelope \(index + 1)"))
-            guard length <= Envelope.maxBytes else {
-                throw WireError(.tooLarge, "envelope \(index + 1) of the bundle is \(length) bytes, over the limit")
-            }
-            envelopes.append(try reader.readBytes(length, "envelope \(index + 1)"))
+        return (revocations, count)
+    }
+
+    /// Reads envelope `index` (0-based): its length, checked against the envelope limit, then its bytes.
+    static func readEnvelope(
+        _ index: Int,
+        _ read: (Int, String) throws(WireError) -> [UInt8]
+    ) throws(WireError) -> [UInt8] {
+        var lengthReader = ByteReader(try read(4, "length of envelope \(index + 1)"), what: "bundle")
+        let length = Int(try lengthReader.readUInt32("length of envelope \(index + 1)"))
+        guard length <= Envelope.maxBytes else {
+            throw WireError(.tooLarge, "envelope \(index + 1) of the bundle is \(length) bytes, over the limit")
         }
-        guard reader.isAtEnd else {
-            throw reader.malformed("\(reader.remaining) unexpected bytes after the last envelope")
-        }
-        self.envelopes = envelopes
-        self.revocations = revocations
+        return try read(length, "envelope \(index + 1)")
     }
 }

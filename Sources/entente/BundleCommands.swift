@@ -33,7 +33,9 @@ struct BundleCommand: AsyncParsableCommand {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write every envelope a partner is entitled to into a bundle file."
+            abstract: "Write every envelope a partner is entitled to into a bundle file.",
+            discussion:
+                "The file is written a page of envelopes at a time and appears complete or not at all (an existing file is replaced)."
         )
         @OptionGroup var node: NodeOptions
         @Option(help: "The partner's name or company id.") var to: String
@@ -53,19 +55,17 @@ struct BundleCommand: AsyncParsableCommand {
                         throw EntenteError(.badInput, "\(summary): \(error)")
                     }
                 }
-                let bundle = try await opened.exportBundle(to: partner.company, since: since)
-                let bytes = bundle.encoded()
-                try writeFile(bytes, to: out, what: "bundle")
+                let written = try await opened.exportBundle(to: partner.company, since: since, file: out)
                 if json {
                     Output.print(
                         JSON.object([
-                            ("to", .string(partner.name)), ("envelopes", .number(Int64(bundle.envelopes.count))),
-                            ("bytes", .number(Int64(bytes.count))), ("file", .string(out)),
+                            ("to", .string(partner.name)), ("envelopes", .number(Int64(written.envelopes))),
+                            ("bytes", .number(Int64(written.bytes))), ("file", .string(out)),
                         ]).rendered()
                     )
                 } else {
                     Output.print(
-                        "Wrote \(bundle.envelopes.count) envelopes (\(bytes.count) bytes) for \(partner.name) to \(out)"
+                        "Wrote \(written.envelopes) envelopes (\(written.bytes) bytes) for \(partner.name) to \(out)"
                     )
                 }
             }
@@ -76,7 +76,7 @@ struct BundleCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Verify and merge a bundle from a partner.",
             discussion:
-                "All or nothing: if any envelope is malformed, tampered with, from an unknown company, misaddressed or unauthorised, nothing is imported."
+                "All or nothing: if any envelope is malformed, tampered with, from an unknown company, misaddressed or unauthorised, nothing is imported. The file is checked whole first, then read an envelope at a time."
         )
         @OptionGroup var node: NodeOptions
         @Argument(help: "The bundle file.") var file: String
@@ -84,8 +84,7 @@ struct BundleCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await guarded {
-                let bytes = try readFile(file, what: "bundle")
-                let report = try await node.open().importBundle(bytes)
+                let report = try await node.open().importBundle(file: file)
                 if json {
                     Output.print(
                         JSON.object([

@@ -47,4 +47,23 @@ struct BLAKE2bTests {
         let input: [UInt8] = Array(repeating: 0x5a, count: 200)
         #expect(BLAKE2b.hash(input) != BLAKE2b.hash(flipping(input, byte: 199, bit: 7)))
     }
+
+    @Test("hashing in pieces gives the one-shot digest, however the input is split", arguments: [16, 32, 64])
+    func pieces(outputLength: Int) {
+        let input = (0..<3_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        let whole = BLAKE2b.hash(input, outputLength: outputLength)
+        for cuts in [[], [0], [1], [127, 128, 129], [1_000, 1_000, 2_999], [3_000]] {
+            let hasher = BLAKE2b.Hasher(outputLength: outputLength)
+            var start = 0
+            for cut in cuts + [input.count] {
+                hasher.update(Array(input[start..<cut]))
+                start = cut
+            }
+            #expect(hasher.finalize() == whole, "cut at \(cuts)")
+        }
+        // And a different input gives a different digest.
+        let other = BLAKE2b.Hasher(outputLength: outputLength)
+        other.update(Array(input.dropLast()))
+        #expect(other.finalize() != whole)
+    }
 }

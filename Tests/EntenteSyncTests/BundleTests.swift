@@ -1,9 +1,12 @@
 import EntenteCrypto
 import EntenteTestSupport
 import EntenteWire
+import Foundation
 import Testing
 
 @testable import EntenteSync
+
+private typealias Bundle = EntenteSync.Bundle
 
 @Suite("Bundle")
 struct BundleTests {
@@ -26,8 +29,57 @@ struct BundleTests {
         [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
     }
 
-    private func decode(_ bytes: [UInt8]) -> WireError? {
-        wireError { () throws(WireError) in try Bundle(decoding: bytes) }
+    /// Decodes `bytes` in memory and, written to a file, with ``BundleFileReader``: both must agree (the same
+    /// envelopes and revocations, or the same kind of error). Returns the in-memory error.
+    private func decode(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) -> WireError? {
+        var decoded: Bundle?
+        let memory = wireError { () throws(WireError) in decoded = try Bundle(decoding: bytes) }
+        let file: WireError?
+        do {
+            let read = try readFile(bytes)
+            file = read.error
+            if let decoded, file == nil {
+                #expect(read.envelopes == decoded.envelopes, sourceLocation: sourceLocation)
+                #expect(read.revocations == decoded.revocations, sourceLocation: sourceLocation)
+            }
+        } catch {
+            Issue.record("the bundle file could not be written or read: \(error)", sourceLocation: sourceLocation)
+            return memory
+        }
+        #expect(
+            file?.code == memory?.code,
+            "file: \(String(describing: file)), memory: \(String(describing: memory))",
+            sourceLocation: sourceLocation
+        )
+        return memory
+    }
+
+    /// Writes `bytes` to a file and reads it with ``BundleFileReader``, every envelope, to the end.
+    private func readFile(
+        _ bytes: [UInt8],
+        change: ((FileHandle) throws -> Void)? = nil
+    ) throws -> (envelopes: [[UInt8]], revocations: [ReplicaRevocation], error: WireError?) {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bundle-\(UUID().uuidString)")
+        try Data(bytes).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let handle = try FileHandle(forUpdating: url)
+        defer { try? handle.close() }
+        var envelopes: [[UInt8]] = []
+        var revocations: [ReplicaRevocation] = []
+        let error = wireError { () throws(WireError) in
+            let reader = try BundleFileReader(handle: handle)
+            revocations = reader.revocations
+            #expect(reader.count >= 0)
+            if let change, let other = try? FileHandle(forUpdating: url) {
+                // Through a handle of its own: the reader's keeps its position.
+                try? change(other)
+                try? other.close()
+            }
+            while let envelope = try reader.next() { envelopes.append(envelope) }
+            #expect(envelopes.count == reader.count)
+            #expect(try reader.next() == nil)
+        }
+        return (envelopes, revocations, error)
     }
 
     @Test("bundles of 0, 1 and many envelopes of various sizes round-trip", arguments: [0, 1, 2, 25])
@@ -154,5 +206,55 @@ struct BundleTests {
         }
         // Random bodies behind a valid header and checksum occasionally form a valid bundle; plain noise never.
         #expect(decoded < 1_000)
+    }
+
+    @Test("a bundle file written an envelope at a time is byte for byte the bundle, across read and write chunks")
+    func fileWriter() throws {
+        var rng = SplitMix64(seed: 14)
+        let envelopes: [[UInt8]] = [rng.bytes(700_000), [], rng.bytes(900_000), rng.bytes(3)]
+        let revocations = try [1, 2].map { _ in
+            try ReplicaRevocation(decoding: rng.bytes(ReplicaRevocation.byteCount))
+        }
+        let expected = Bundle(envelopes: envelopes, revocations: revocations).encoded()
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bundle-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data("an older file".utf8).write(to: url)
+        let writer = try BundleFileWriter(path: url.path, count: envelopes.count, revocations: revocations)
+        for envelope in envelopes { try writer.append(envelope) }
+        #expect(try Data(contentsOf: url) == Data("an older file".utf8), "the file appears only when finished")
+        #expect(try writer.finish() == expected.count)
+        #expect([UInt8](try Data(contentsOf: url)) == expected)
+        let read = try readFile(expected)
+        #expect(read.error == nil && read.envelopes == envelopes && read.revocations == revocations)
+        // A writer dropped before it finishes leaves nothing behind.
+        let abandoned = url.deletingLastPathComponent().appendingPathComponent("abandoned-\(UUID().uuidString)")
+        do {
+            let writer = try BundleFileWriter(path: abandoned.path, count: 2, revocations: [])
+            try writer.append([1, 2, 3])
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: abandoned.deletingLastPathComponent().path)
+            .filter { $0.hasPrefix(abandoned.lastPathComponent) }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    @Test("a bundle file changed after its check is refused when its end is reached")
+    func changedWhileRead() throws {
+        var rng = SplitMix64(seed: 15)
+        let bytes = Bundle(envelopes: [rng.bytes(600_000), rng.bytes(600_000), rng.bytes(600_000)]).encoded()
+        let read = try readFile(bytes) { handle in
+            // Flip a byte of the third envelope, past the chunk the reader holds, behind its back.
+            let offset = UInt64(1_500_000)
+            try handle.seek(toOffset: offset)
+            let byte = try handle.read(upToCount: 1) ?? Data([0])
+            try handle.seek(toOffset: offset)
+            try handle.write(contentsOf: Data([byte[0] ^ 0xFF]))
+        }
+        #expect(read.error?.code == .malformed)
+        #expect(
+            read.error?.message.contains("changed while it was being imported") == true,
+            "\(String(describing: read.error))"
+        )
+        // Unchanged, the same file reads to its end.
+        #expect(try readFile(bytes).error == nil)
     }
 }

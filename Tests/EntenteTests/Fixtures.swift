@@ -37,12 +37,26 @@ struct Deal {
     func cleanUp() { try? FileManager.default.removeItem(at: root) }
 }
 
-/// Moves a bundle from one node to another and returns its bytes (for scanning).
+/// Moves a bundle from one node to another through a file, as the CLI does (written and read an envelope at a
+/// time), and returns its bytes (for scanning). The file must be the very bundle an in-memory export encodes.
 @discardableResult
-func send(_ from: Node, _ to: Node, summary: Bool = true) async throws -> [UInt8] {
+func send(
+    _ from: Node,
+    _ to: Node,
+    summary: Bool = true,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws -> [UInt8] {
     let since = summary ? try await to.summary() : nil
-    let bytes = try await from.exportBundle(to: to.company, since: since).encoded()
-    try await to.importBundle(bytes)
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("entente-\(UUID().uuidString).bundle")
+    defer { try? FileManager.default.removeItem(at: file) }
+    let written = try await from.exportBundle(to: to.company, since: since, file: file.path)
+    let bytes = [UInt8](try Data(contentsOf: file))
+    #expect(written.bytes == bytes.count, sourceLocation: sourceLocation)
+    #expect(
+        bytes == (try await from.exportBundle(to: to.company, since: since).encoded()),
+        sourceLocation: sourceLocation
+    )
+    try await to.importBundle(file: file.path)
     return bytes
 }
 

@@ -45,6 +45,8 @@ import Testing
         return try Envelope.seal([operation], from: author.credentials, to: [addressee]).bytes
     }
 
+    /// Imports `bytes` as a bundle in memory, then as a bundle file: both must be refused with `code`, and
+    /// leave the node showing what it showed before.
     func expectRefused(_ node: Node, _ bytes: [UInt8], _ code: EntenteError.Code, _ comment: Comment) async throws {
         let before = try await fingerprint(node)
         do {
@@ -55,6 +57,47 @@ import Testing
             #expect(!error.message.isEmpty)
         }
         #expect(try await fingerprint(node) == before, "\(comment): the store changed")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tamper-\(UUID().uuidString).bundle")
+        try Data(bytes).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        do {
+            try await node.importBundle(file: file.path)
+            Issue.record("import of the file succeeded: \(comment)")
+        } catch {
+            #expect(error.code == code, "\(comment), as a file: \(error.message)")
+        }
+        #expect(try await fingerprint(node) == before, "\(comment), as a file: the store changed")
+    }
+
+    @Test func aBundleStreamThatFailsAfterItsEnvelopesImportsNothing() async throws {
+        let (deal, _, bundle) = try await setUp()
+        defer { deal.cleanUp() }
+        let envelopes = try Bundle(decoding: bundle).envelopes
+        let before = try await fingerprint(deal.initech)
+        // Every envelope is good and merged; then the stream fails (as a file changed during its import does).
+        var handed = 0
+        do {
+            _ = try await deal.initech.importEnvelopes(count: envelopes.count, revocations: []) {
+                () throws(WireError) in
+                guard handed < envelopes.count else {
+                    throw WireError(.malformed, "the bundle file changed while it was being imported")
+                }
+                handed += 1
+                return envelopes[handed - 1]
+            }
+            Issue.record("an import whose stream failed succeeded")
+        } catch {
+            #expect(error.code == .badInput)
+            #expect(
+                error.message.contains("changed while it was being imported; nothing was imported"),
+                "\(error.message)"
+            )
+        }
+        #expect(handed == envelopes.count)
+        #expect(try await fingerprint(deal.initech) == before)
+        // The same envelopes, handed over cleanly, import.
+        try await deal.initech.importBundle(bundle)
+        #expect(try await fingerprint(deal.initech) != before)
     }
 
     @Test func everyFlippedByteOfABundleIsRefused() async throws {
