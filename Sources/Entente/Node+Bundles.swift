@@ -86,6 +86,39 @@ extension Node {
         return try importEnvelopes(count: envelopes.count, revocations: revocations) { remaining.next() }
     }
 
+    /// Imports envelopes from the front of `envelopes` in one transaction, taking the next one only if the time
+    /// spent so far plus the longest envelope's merge so far stays within `budget`, and `maxBytes` are not
+    /// exceeded (the first one always): a network import's unit of commit. Returns the import's result and how
+    /// many envelopes it took (on failure, including the refused one).
+    func importFront(
+        _ envelopes: ArraySlice<[UInt8]>,
+        budget: Duration,
+        maxBytes: Int
+    ) -> (result: Result<ImportReport, EntenteError>, taken: Int) {
+        var taken = 0
+        var bytes = 0
+        var began: ContinuousClock.Instant?
+        var handed: ContinuousClock.Instant?
+        var longest = Duration.zero
+        var remaining = envelopes.makeIterator()
+        do throws(EntenteError) {
+            let report = try importEnvelopes(count: envelopes.count, revocations: []) { () throws(WireError) in
+                let now = ContinuousClock.now
+                if let handed { longest = max(longest, now - handed) }
+                if let began, now - began + longest > budget { return nil }
+                began = began ?? now
+                handed = now
+                guard let next = remaining.next(), taken == 0 || bytes + next.count <= maxBytes else { return nil }
+                taken += 1
+                bytes += next.count
+                return next
+            }
+            return (.success(report), taken)
+        } catch {
+            return (.failure(error), max(taken, 1))
+        }
+    }
+
     /// Imports `count` envelopes that `next` hands over one at a time (nil after the last), in one transaction.
     func importEnvelopes(
         count: Int,

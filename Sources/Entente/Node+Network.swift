@@ -220,67 +220,59 @@ struct NodeSyncStore: SyncStore {
         try await node.admitRevocations(revocations)
     }
 
+    /// How long one transaction of a network import may take: it takes another envelope only if the time so
+    /// far plus its longest envelope so far fits. With envelopes of at most ``Node/operationsPerEnvelope``
+    /// operations (about 30 ms of merging for a CRM delta), the store's write lock is held well under 100 ms at
+    /// a time, and local writes and other syncs run between a large batch's transactions.
+    static let transactionBudget = Duration.milliseconds(60)
+
     /// Most envelope bytes committed in one transaction of a network import (an envelope larger than this
-    /// alone): about 2,500 field changes, a tenth of a second of merging, so that a large batch never holds the
-    /// store's write lock for long and local writes and other syncs run between its transactions.
+    /// alone), whatever the time.
     static let transactionBytes = 64 << 10
 
-    /// Imports the batch in transactions of consecutive envelopes of at most ``transactionBytes`` each, all
-    /// committed before the batch is acknowledged. If a transaction's import refuses an envelope, its envelopes
-    /// are imported one by one so the good ones are kept and each refusal is reported (a bundle is all or
-    /// nothing; a network batch is not, so that one bad relayed envelope cannot block a partnership for good). A
-    /// peer whose own envelopes exceed its storage quota is cut off after the envelopes before them are
-    /// committed.
+    /// Imports the batch in transactions of consecutive envelopes, each closed once ``transactionBudget`` has
+    /// passed or ``transactionBytes`` are taken, all committed before the batch is acknowledged. If a
+    /// transaction's import refuses an envelope, the envelopes it had taken are imported one by one so the good
+    /// ones are kept and each refusal is reported (a bundle is all or nothing; a network batch is not, so that
+    /// one bad relayed envelope cannot block a partnership for good). A peer whose own envelopes exceed its
+    /// storage quota is cut off after the envelopes before them are committed.
     func importBatch(_ envelopes: [[UInt8]], from peer: CompanyID) async throws -> ImportOutcome {
         var outcome = ImportOutcome()
-        for range in Self.transactions(envelopes.map(\.count), limit: Self.transactionBytes) {
-            outcome.add(try await importTransaction(envelopes[range], from: peer))
-            if outcome.cutOff != nil { break }
+        var start = 0
+        while start < envelopes.count, outcome.cutOff == nil {
+            let (result, taken) = await node.importFront(
+                envelopes[start...],
+                budget: Self.transactionBudget,
+                maxBytes: Self.transactionBytes
+            )
+            switch result {
+            case .success(let report): outcome.add(Self.outcome(report))
+            case .failure(let error) where error.code == .storage: throw error
+            case .failure: outcome.add(try await importOneByOne(envelopes[start..<(start + taken)], from: peer))
+            }
+            start += taken
         }
         return outcome
     }
 
-    /// Consecutive ranges of envelopes (given by size) of at most `limit` bytes each; a larger one alone.
-    static func transactions(_ sizes: [Int], limit: Int) -> [Range<Int>] {
-        var ranges: [Range<Int>] = []
-        var start = 0
-        var bytes = 0
-        for (index, size) in sizes.enumerated() {
-            if index > start, bytes + size > limit {
-                ranges.append(start..<index)
-                start = index
-                bytes = 0
-            }
-            bytes += size
-        }
-        if start < sizes.count { ranges.append(start..<sizes.count) }
-        return ranges
-    }
-
-    /// One transaction of a batch, or, if it refuses an envelope, its envelopes one by one.
-    private func importTransaction(_ envelopes: ArraySlice<[UInt8]>, from peer: CompanyID) async throws -> ImportOutcome {
-        do throws(EntenteError) {
-            return Self.outcome(try await node.importEnvelopes(Array(envelopes)))
-        } catch  where error.code == .storage {
-            throw error
-        } catch {
-            var outcome = ImportOutcome()
-            for (index, envelope) in zip(envelopes.indices, envelopes) {
-                do throws(EntenteError) {
-                    outcome.add(Self.outcome(try await node.importEnvelopes([envelope])))
-                } catch  where error.code == .storage {
-                    throw error
-                } catch {
-                    outcome.refused.append("envelope \(index + 1) of the batch was refused: \(error.message)")
-                    // A partner over its quota with its own envelopes is cut off; relayed ones are refused alone.
-                    if error.code == .quotaExceeded, (try? Envelope(parsing: envelope))?.origin == peer {
-                        outcome.cutOff = error.message
-                        break
-                    }
+    /// Envelopes imported one transaction each: the good ones are kept, each refusal reported.
+    private func importOneByOne(_ envelopes: ArraySlice<[UInt8]>, from peer: CompanyID) async throws -> ImportOutcome {
+        var outcome = ImportOutcome()
+        for (index, envelope) in zip(envelopes.indices, envelopes) {
+            do throws(EntenteError) {
+                outcome.add(Self.outcome(try await node.importEnvelopes([envelope])))
+            } catch  where error.code == .storage {
+                throw error
+            } catch {
+                outcome.refused.append("envelope \(index + 1) of the batch was refused: \(error.message)")
+                // A partner over its quota with its own envelopes is cut off; relayed ones are refused alone.
+                if error.code == .quotaExceeded, (try? Envelope(parsing: envelope))?.origin == peer {
+                    outcome.cutOff = error.message
+                    break
                 }
             }
-            return outcome
         }
+        return outcome
     }
 
     /// The session's view of an import; envelopes of revoked replicas count as refused.

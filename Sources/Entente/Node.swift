@@ -267,6 +267,12 @@ public actor Node {
         }
     }
 
+    /// The store's write transactions since the last call (their count and the longest): for the benchmark.
+    package nonisolated func takeWriteStatistics() -> (transactions: Int, longest: Duration) {
+        let statistics = store.takeWriteStatistics()
+        return (statistics.transactions, statistics.longest)
+    }
+
     /// Runs a store transaction, turning lower-level errors into `EntenteError`.
     func transaction<T>(_ body: (StoreTransaction) throws -> T) throws(EntenteError) -> T {
         do {

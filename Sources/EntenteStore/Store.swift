@@ -3,6 +3,7 @@ import EntenteCrypto
 import EntenteWire
 import Foundation
 import GRDB
+import Synchronization
 
 /// The SQLite database of one replica (through GRDB): object state, envelope log, counters, partners.
 ///
@@ -43,10 +44,37 @@ package final class Store: Sendable {
 
     /// Runs `body` in one write transaction; any error rolls everything back.
     package func write<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        let start = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - start
+            statistics.withLock { $0.record(elapsed) }
+        }
         do {
             return try queue.write { db in try body(StoreTransaction(db: db)) }
         } catch let error as DatabaseError {
             throw StoreError(.sqlite, "database error: \(Store.describe(error))")
+        }
+    }
+
+    /// How many write transactions ran and the longest one (from asking for the write lock to the end of the
+    /// commit): what an import holds the writer for, so local edits wait at most that long.
+    package struct WriteStatistics: Sendable {
+        package var transactions = 0
+        package var longest = Duration.zero
+
+        mutating func record(_ elapsed: Duration) {
+            transactions += 1
+            longest = max(longest, elapsed)
+        }
+    }
+
+    private let statistics = Mutex(WriteStatistics())
+
+    /// The write transactions since the store was opened or the statistics were last taken, which resets them.
+    package func takeWriteStatistics() -> WriteStatistics {
+        statistics.withLock { statistics in
+            defer { statistics = WriteStatistics() }
+            return statistics
         }
     }
 

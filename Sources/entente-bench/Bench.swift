@@ -14,8 +14,9 @@ struct Bench: AsyncParsableCommand {
             W1 build: the owner creates N records of F fields (one private) shared with P-1 partners.
             W5 full sync: a partner receives the whole pipeline it is entitled to.
             W2 delta: the owner changes 3 fields in 10% of the records; the delta for one partner is exported.
-            W3 merge: the partner imports it (open, verify, decrypt, merge, persist); then again with concurrent
-               changes by the partner to the same fields, and both sides converge.
+            W3 merge: the partner imports it (open, verify, decrypt, merge, persist) as a bundle (one transaction);
+               then such a delta over TCP on loopback (committed in chunks; the longest write transaction is
+               reported); then with concurrent changes by the partner to the same fields, and both sides converge.
             W4 cold open: open the partner's store and read one record; then read 1,000 random records.
             Limits: raw SQLite upserts of the same rows (one prepared statement, sorted, one transaction),
                Ed25519 verifications per second, XChaCha20-Poly1305 throughput.
@@ -98,11 +99,29 @@ struct Bench: AsyncParsableCommand {
 
         progress("W3: the partner merges the delta...")
         let before = Meter.resetPeak()
+        _ = partner.takeWriteStatistics()
         let w3 = try await Meter.seconds { try await partner.importEnvelopes(delta) }
         let peak = Meter.peakRSS()
+        let w3Writes = partner.takeWriteStatistics()
         results += [
             ("w3_seconds", w3), ("w3_fields_per_second", Double(changedFields) / w3),
             ("w3_peak_rss_bytes", Double(peak)), ("w3_rss_growth_bytes", Double(max(0, peak - before))),
+            ("w3_longest_write_ms", Meter.milliseconds(w3Writes.longest)),
+        ]
+
+        progress("W3 network: the same kind of delta over TCP on loopback, committed in chunks...")
+        try await owner.updateMany(changed.map { (ids[$0], workload.delta($0, round: 4)) })
+        _ = partner.takeWriteStatistics()
+        let w3n = try await Meter.seconds {
+            try await withSyncServer(node: owner, listeningOn: "127.0.0.1:0") { address in
+                _ = try await partner.sync(with: owner.company, address: address)
+            }
+        }
+        let networkWrites = partner.takeWriteStatistics()
+        results += [
+            ("w3_network_fields_per_second", Double(changedFields) / w3n),
+            ("w3_network_transactions", Double(networkWrites.transactions)),
+            ("w3_network_longest_write_ms", Meter.milliseconds(networkWrites.longest)),
         ]
 
         progress("W3 concurrent: both sides change the same fields, then exchange...")

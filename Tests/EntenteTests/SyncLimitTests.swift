@@ -52,13 +52,7 @@ import Testing
         } catch { #expect("\(error)".contains("bytes"), "\(error)") }
     }
 
-    @Test func aLargeBatchIsCommittedInTransactionsOfBoundedSize() async throws {
-        #expect(
-            NodeSyncStore.transactions([10, 20, 40, 100, 5, 5], limit: 50) == [0..<2, 2..<3, 3..<4, 4..<6]
-        )
-        #expect(NodeSyncStore.transactions([], limit: 50).isEmpty)
-        #expect(NodeSyncStore.transactions([70], limit: 50) == [0..<1])
-        // A batch of envelopes well over one transaction's size arrives whole, in one network batch.
+    @Test func aLargeBatchIsCommittedInTransactionsOfBoundedSizeAndTime() async throws {
         let deal = try await Deal.make()
         defer { deal.cleanUp() }
         let long = String(repeating: "x", count: 20_000)
@@ -70,11 +64,36 @@ import Testing
             )
         }
         let pending = try await deal.globex.envelopes(for: deal.initech.company, since: try await deal.initech.summary())
-        let sizes = pending.map(\.count)
-        #expect(NodeSyncStore.transactions(sizes, limit: NodeSyncStore.transactionBytes).count >= 3, "\(sizes)")
-        let report = try await sync(deal.globex, to: deal.initech, limits: SyncLimits())
-        #expect(report.sent == pending.count && report.peerApplied == pending.count)
+        #expect(pending.count >= 12)
+        // One transaction takes envelopes while its time and bytes last, and always at least one.
+        let umbra = deal.umbra
+        let (spent, one) = await umbra.importFront(pending[...], budget: .zero, maxBytes: .max)
+        #expect(one == 1)
+        #expect(throws: EntenteError.self) { try spent.get() }  // not addressed to Umbra: refused, counted
+        let (fits, taken) = await deal.initech.importFront(pending[...], budget: .seconds(3600), maxBytes: 50_000)
+        #expect(try fits.get().applied == taken)
+        #expect(taken == 2, "\(pending.map(\.count))")  // about 20 KB each
+        let (whole, all) = await deal.initech.importFront(pending[2...], budget: .seconds(3600), maxBytes: .max)
+        #expect(all == pending.count - 2)
+        #expect(try whole.get().applied == all)
         #expect(try await deal.initech.objects().count == 12)
-        #expect(try await deal.initech.verify().isSound)
+
+        // Over the network the whole batch arrives in one network batch and is committed in several
+        // transactions.
+        let fresh = try await Deal.make()
+        defer { fresh.cleanUp() }
+        for index in 0..<12 {
+            _ = try await fresh.globex.create(
+                type: "opportunity",
+                changes: Changes(fields: [FieldValue("title", "Deal \(index)"), FieldValue("next_steps", long)]),
+                with: [fresh.initech.company]
+            )
+        }
+        _ = fresh.initech.takeWriteStatistics()
+        let report = try await sync(fresh.globex, to: fresh.initech, limits: SyncLimits())
+        #expect(report.peerApplied == report.sent && report.sent >= 12)
+        #expect(fresh.initech.takeWriteStatistics().transactions >= 3)
+        #expect(try await fresh.initech.objects().count == 12)
+        #expect(try await fresh.initech.verify().isSound)
     }
 }
