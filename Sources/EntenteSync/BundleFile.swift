@@ -153,7 +153,9 @@ public final class BundleFileWriter {
     /// Starts the file for `count` envelopes and these revocations (beyond ``Bundle/maxRevocations``, the
     /// first ones are kept).
     public init(path: String, count: Int, revocations: [ReplicaRevocation]) throws {
-        precondition(count <= Bundle.maxEnvelopes, "a bundle holds at most \(Bundle.maxEnvelopes) envelopes")
+        guard count <= Bundle.maxEnvelopes else {
+            throw BundleWriteError("a bundle holds at most \(Bundle.maxEnvelopes) envelopes, not \(count)")
+        }
         self.path = path
         self.count = count
         partial = path + ".partial-\(UUID().uuidString)"
@@ -173,7 +175,7 @@ public final class BundleFileWriter {
 
     /// Appends the next envelope.
     public func append(_ envelope: [UInt8]) throws {
-        precondition(written < count, "more envelopes than the bundle's count")
+        guard written < count else { throw BundleWriteError("more envelopes than the bundle's count of \(count)") }
         written += 1
         try write(Bundle.frame(envelope))
     }
@@ -181,7 +183,9 @@ public final class BundleFileWriter {
     /// Writes the checksum, flushes the file to disk and moves it to its path. Returns its size.
     @discardableResult
     public func finish() throws -> Int {
-        precondition(written == count, "the bundle's count says \(count) envelopes, \(written) were written")
+        guard written == count else {
+            throw BundleWriteError("the bundle's count says \(count) envelopes, but \(written) were written")
+        }
         let checksum = hasher.finalize()
         pending += checksum
         bytes += checksum.count
@@ -205,4 +209,11 @@ public final class BundleFileWriter {
         try handle.write(contentsOf: pending)
         pending.removeAll(keepingCapacity: true)
     }
+}
+
+/// A bundle file written inconsistently with its own head (a caller's mistake; the file is not kept).
+public struct BundleWriteError: LocalizedError {
+    public let message: String
+    init(_ message: String) { self.message = message }
+    public var errorDescription: String? { message }
 }

@@ -231,7 +231,10 @@ struct BundleTests {
         do {
             let writer = try BundleFileWriter(path: abandoned.path, count: 2, revocations: [])
             try writer.append([1, 2, 3])
+            // Finishing short of the count the head announced is refused.
+            #expect(throws: BundleWriteError.self) { try writer.finish() }
         }
+        #expect(!FileManager.default.fileExists(atPath: abandoned.path))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: abandoned.deletingLastPathComponent().path)
             .filter { $0.hasPrefix(abandoned.lastPathComponent) }
         #expect(leftovers.isEmpty, "\(leftovers)")
