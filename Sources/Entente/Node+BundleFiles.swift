@@ -64,19 +64,30 @@ extension Node {
         }
     }
 
+    /// Describes the envelopes of the bundle file at `path` like ``inspect(_:)``, reading it an envelope at a time
+    /// after checking it whole.
+    public func inspect(file path: String) throws(EntenteError) -> [EnvelopeInfo] {
+        let reader = try openBundle(path)
+        return try inspect { () throws(WireError) in try reader.next() }
+    }
+
+    /// Opens and checks a bundle file for reading.
+    private func openBundle(_ path: String) throws(EntenteError) -> BundleFileReader {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw EntenteError(.notFound, "cannot read bundle file \(path)")
+        }
+        do { return try BundleFileReader(handle: handle) } catch {
+            try? handle.close()
+            throw EntenteError(.badInput, error.message, cause: error)
+        }
+    }
+
     /// Imports the bundle file at `path` like ``importBundle(_:)``, reading it an envelope at a time: the file is
     /// checked whole (size, format, checksum) before anything is imported, and memory holds one envelope of it
     /// at a time. All or nothing, as for a bundle in memory.
     @discardableResult
     public func importBundle(file path: String) throws(EntenteError) -> ImportReport {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw EntenteError(.notFound, "cannot read bundle file \(path)")
-        }
-        defer { try? handle.close() }
-        let reader: BundleFileReader
-        do { reader = try BundleFileReader(handle: handle) } catch {
-            throw EntenteError(.badInput, error.message, cause: error)
-        }
+        let reader = try openBundle(path)
         return try importEnvelopes(count: reader.count, revocations: reader.revocations) { () throws(WireError) in
             try reader.next()
         }

@@ -424,9 +424,16 @@ extension Node {
     public func inspect(_ bytes: [UInt8]) throws(EntenteError) -> [EnvelopeInfo] {
         let bundle: Bundle
         do { bundle = try Bundle(decoding: bytes) } catch { throw EntenteError(.badInput, error.message, cause: error) }
-        return try reading { tx in
+        var remaining = bundle.envelopes.makeIterator()
+        return try inspect { remaining.next() }
+    }
+
+    /// Describes the envelopes `next` hands over one at a time (nil after the last).
+    func inspect(_ next: () throws(WireError) -> [UInt8]?) throws(EntenteError) -> [EnvelopeInfo] {
+        try reading { tx in
             let names = try tx.companyNames()
-            return try bundle.envelopes.map { raw in
+            var infos: [EnvelopeInfo] = []
+            while let raw = try next() {
                 let envelope = try Envelope(parsing: raw)
                 var info = EnvelopeInfo(
                     hash: envelope.hash.description,
@@ -445,8 +452,9 @@ extension Node {
                 {
                     info.operations = operations.map { describe($0, names: names) }
                 }
-                return info
+                infos.append(info)
             }
+            return infos
         }
     }
 

@@ -25,7 +25,10 @@ public final class BundleFileReader {
     private let hasher = BLAKE2b.Hasher(outputLength: 32)
     static let chunkBytes = 1 << 20
 
-    /// Checks the file behind `handle` (positioned anywhere; read from its start) and reads its head.
+    deinit { try? handle.close() }
+
+    /// Checks the file behind `handle` (positioned anywhere; read from its start) and reads its head. The reader
+    /// owns the handle from then on and closes it when it goes.
     public init(handle: FileHandle) throws(WireError) {
         self.handle = handle
         size = try Self.size(of: handle)

@@ -120,7 +120,7 @@ struct BundleCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await guarded {
-                let infos = try await node.open().inspect(try readFile(file, what: "bundle"))
+                let infos = try await node.open().inspect(file: file)
                 if json {
                     Output.print(
                         JSON.array(

@@ -56,6 +56,7 @@ func send(
         bytes == (try await from.exportBundle(to: to.company, since: since).encoded()),
         sourceLocation: sourceLocation
     )
+    #expect(try await to.inspect(file: file.path) == (try await to.inspect(bytes)), sourceLocation: sourceLocation)
     try await to.importBundle(file: file.path)
     return bytes
 }
