@@ -254,7 +254,8 @@ extension Node {
             importChanged.insert(object)
             for operation in part.operations {
                 clock.observe(operation.timestamp)
-                if case .addParticipant(let newcomer) = operation.kind,
+                // This company joining needs no re-sending (a full sync makes it join every object it receives).
+                if case .addParticipant(let newcomer) = operation.kind, newcomer != company,
                     previous[object]?.isParticipant(newcomer) != true,
                     state.isParticipant(newcomer)
                 {

@@ -55,9 +55,17 @@ package struct StoreTransaction {
 
     init(db: Database) { self.db = db }
 
-    /// Object id to handle, for one transaction (a rolled-back transaction takes its handles with it).
+    /// Object id to handle, for one transaction (a rolled-back transaction takes its handles with it). A save
+    /// follows its load within a batch of a few hundred objects, so the most recent ones suffice: the map is
+    /// emptied when it reaches `limit`, and a one-transaction import of a million objects does not keep them all.
     private final class Handles {
-        var byID: [ObjectID: Int64] = [:]
+        static let limit = 20_000
+        private(set) var byID: [ObjectID: Int64] = [:]
+
+        func remember(_ id: ObjectID, _ handle: Int64?) {
+            if byID.count >= Self.limit { byID.removeAll(keepingCapacity: true) }
+            byID[id] = handle
+        }
     }
 
     // MARK: cached statements (compiled once per connection, reused across a batch)
@@ -191,7 +199,7 @@ package struct StoreTransaction {
             let created = try StorageCoding.decodeTimestamp(row.bytes(4))
             objects.append((row.int(0), id, row.text(2), owner, created, row.bytes(5), archived))
             objectIDs[row.int(0)] = id
-            self.handles.byID[id] = row.int(0)
+            self.handles.remember(id, row.int(0))
             return true
         }
         guard !objects.isEmpty else { return }
@@ -317,7 +325,7 @@ package struct StoreTransaction {
                 handle = row.int(0)
                 return false
             }
-            handles.byID[state.id] = handle
+            handles.remember(state.id, handle)
         } else {
             handle = try self.handle(of: state.id)
         }
@@ -384,7 +392,7 @@ package struct StoreTransaction {
             try execute(sql: "DELETE FROM \(table) WHERE object = ?", arguments: [handle])
         }
         try execute(sql: "DELETE FROM object WHERE handle = ?", arguments: [handle])
-        handles.byID[id] = nil
+        handles.remember(id, nil)
     }
 
     /// The object's local handle (the integer key of its state rows), if it has a row.
@@ -397,7 +405,7 @@ package struct StoreTransaction {
             handle = row.int(0)
             return false
         }
-        handles.byID[id] = handle
+        handles.remember(id, handle)
         return handle
     }
 
