@@ -130,21 +130,25 @@ extension Node {
     /// names for an object this company owns.
     func updateRecords(_ updates: [(ObjectID, Changes)], _ tx: StoreTransaction) throws {
         let policies = try policySet(tx)
+        // Loaded together (a few queries per 500 objects).
+        var loaded = try tx.loadObjects(Array(Set(updates.map(\.0))))
         if !policies.policies.isEmpty {
+            var invited: Set<ObjectID> = []
             for (id, changes) in updates {
-                let state = try loadForWriting(id, tx)
+                let state = try writable(loaded[id], id)
                 guard state.owner == company, let type = state.type else { continue }
                 for partner in policies.invitations(type: type, values: prospectiveValues(changes, state))
                 where partner != company && !state.isParticipant(partner) {
                     try inviteLocked(id, partner, tx)
+                    invited.insert(id)
                 }
             }
+            // An invitation wrote its object: read those again.
+            for (id, state) in try tx.loadObjects(Array(invited)) { loaded[id] = state }
         }
         var states: [ObjectID: ObjectState] = [:]
         var scratch: [ObjectID: ObjectState] = [:]
         var operations: [Operation] = []
-        // Loaded together (a few queries per 500 objects), after the invitations above wrote theirs.
-        let loaded = try tx.loadObjects(Array(Set(updates.map(\.0))))
         for (id, changes) in updates {
             if states[id] == nil { states[id] = try writable(loaded[id], id) }
             var state = scratch[id] ?? states[id] ?? ObjectState(id: id)

@@ -189,8 +189,7 @@ extension Node {
                 )
             )
         }
-        // Sort the keys, not the (large) views: moving a view costs more than comparing two keys.
-        views = views.indices.sorted { views[$0].0 < views[$1].0 }.map { views[$0] }
+        views.sort { $0.0 < $1.0 }
         var byCompany: [CompanyID: [FieldView]] = [:]
         for (key, field) in views {
             guard case .company(let writer) = key.namespace else { continue }

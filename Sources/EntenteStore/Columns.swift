@@ -44,7 +44,7 @@ struct Columns {
     func id<ID: TypedID>(_ index: Int32, _: ID.Type = ID.self) -> ID? { withBytes(index) { ID(bytes: $0) } }
 }
 
-/// One execution of a cached statement with its parameters bound straight through SQLite (no `Data`, no
+/// One execution of a statement with its parameters bound straight through SQLite (no `Data`, no
 /// `StatementArguments`): the hot writes (fields, memberships, envelope parts) bind thousands of rows per import.
 struct Bindings {
     /// Keeps a statement that is not cached alive while it is used.

@@ -302,15 +302,14 @@ package struct StoreTransaction {
         guard let owner = state.owner, let created = state.created, let type = state.type else { return }
         var handle: Int64?
         if previous?.exists != true || previous?.archived != state.archived {
-            // The row keeps its handle when it is updated (an upsert, not a replace).
+            // Only the archive flag of an existing object changes; the row keeps its handle (an upsert, not a
+            // replace).
             try Columns.step(
                 db,
                 sql: """
                     INSERT INTO object (id, type, owner, created, nonce, archived, archived_stamp)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET type = excluded.type, owner = excluded.owner,
-                        created = excluded.created, nonce = excluded.nonce, archived = excluded.archived,
-                        archived_stamp = excluded.archived_stamp
+                    ON CONFLICT (id) DO UPDATE SET archived = excluded.archived, archived_stamp = excluded.archived_stamp
                     RETURNING handle
                     """
             ) { row in

@@ -63,8 +63,7 @@ public final class BundleFileReader {
         }
         // Second pass: the head, then envelopes on demand.
         try Self.seek(handle, to: 0)
-        var reading = Reading(reader: self)
-        (revocations, count) = try Bundle.readHead { count, what throws(WireError) in try reading.bytes(count, what) }
+        (revocations, count) = try Bundle.readHead { count, what throws(WireError) in try self.take(count, what) }
     }
 
     /// The next envelope, or nil after the last one, when the end of the file and its checksum are checked again.
@@ -82,9 +81,8 @@ public final class BundleFileReader {
             }
             return nil
         }
-        var reading = Reading(reader: self)
         let envelope = try Bundle.readEnvelope(index) { count, what throws(WireError) in
-            try reading.bytes(count, what)
+            try self.take(count, what)
         }
         index += 1
         return envelope
@@ -110,14 +108,6 @@ public final class BundleFileReader {
         consumed += count
         hasher.update(result)
         return result
-    }
-
-    /// `take` behind a value the parsing closures can capture.
-    private struct Reading {
-        let reader: BundleFileReader
-        mutating func bytes(_ count: Int, _ what: String) throws(WireError) -> [UInt8] {
-            try reader.take(count, what)
-        }
     }
 
     private static func size(of handle: FileHandle) throws(WireError) -> Int {
