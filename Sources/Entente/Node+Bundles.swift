@@ -244,10 +244,15 @@ extension Node {
         }
         var applied = false
         for (object, part) in parts {
-            try tx.setPart(rowid, object, waiting: result.waiting[object])
-            guard result.waiting[object] == nil, let state = states[object] else { continue }
+            if let reason = result.waiting[object] {
+                try tx.setPart(rowid, object, waiting: reason)
+                continue
+            }
+            // An applied part's state is in `states` (Merge.apply puts it there), and saved before its part.
+            guard let state = states[object] else { continue }
             applied = true
             try tx.saveObject(state, previous: previous[object])
+            try tx.setPart(rowid, object, waiting: nil)
             if importCache.count >= Self.importCacheLimit { importCache.removeAll() }
             let held = importCache[object]?.fields ?? []
             importCache[object] = (state, held.union(Self.fields(of: part)))
@@ -357,8 +362,7 @@ extension Node {
         }
         let previous = try tx.loadObject(object)
         let (state, waiting) = Merge.rebuild(object, from: batches)
-        try tx.deleteObject(object)
-        try tx.saveObject(state, previous: nil)
+        try tx.replaceObject(state)
         importCache[object] = nil
         importChanged.insert(object)
         for (part, reason) in zip(logged, waiting) where part.waiting != reason {

@@ -113,12 +113,12 @@ private struct Verifier {
     var report: VerifyReport
 
     /// A logged part ready for the rebuild: its envelope row and hash, its operations (nil if they cannot be
-    /// read) and its stored status.
+    /// read) and its stored status (nil if no part is recorded: the rebuild still takes the operations).
     struct Part {
         let envelope: Int64
         let hash: String
         let batch: Batch?
-        let isWaiting: Bool
+        let isWaiting: Bool?
     }
 
     mutating func note(_ area: VerifyProblem.Area, _ subject: String, _ message: String) {
@@ -245,6 +245,9 @@ private struct Verifier {
                         .part,
                         "\(object.hex) of envelope \(subject)",
                         "the envelope touches this object but no part is recorded"
+                    )
+                    objectParts[object, default: []].append(
+                        Part(envelope: stored.rowid, hash: subject, batch: byObject[object], isWaiting: nil)
                     )
                 }
             }
@@ -432,12 +435,12 @@ private struct Verifier {
             )
         default: break
         }
-        for (part, reason) in zip(parts, waiting) where part.isWaiting != (reason != nil) {
+        for (part, reason) in zip(parts, waiting) {
+            guard let isWaiting = part.isWaiting, isWaiting != (reason != nil) else { continue }
             note(
                 .part,
                 "\(id.hex) of envelope \(part.hash)",
-                part.isWaiting
-                    ? "stored as waiting, but it applies" : "stored as applied, but it waits: \(reason ?? "")"
+                isWaiting ? "stored as waiting, but it applies" : "stored as applied, but it waits: \(reason ?? "")"
             )
         }
     }

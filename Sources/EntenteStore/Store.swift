@@ -241,6 +241,27 @@ enum Schema {
                     """
             )
         }
+        // v6: an envelope's applied parts are keyed by the object's handle, its waiting parts (usually none) by the
+        // object id. The single part table's index on the random object id took a random page for every part
+        // logged: as many dirty pages as the field rows themselves (`Specs/storage.md`).
+        migrator.registerMigration("v6") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE applied_part (
+                        object INTEGER NOT NULL, envelope INTEGER NOT NULL REFERENCES envelope(rowid),
+                        PRIMARY KEY (object, envelope)) WITHOUT ROWID;
+                    INSERT INTO applied_part SELECT o.handle, p.envelope
+                        FROM envelope_part p JOIN object o ON o.id = p.object WHERE p.status = 0;
+                    CREATE TABLE waiting_part (
+                        envelope INTEGER NOT NULL REFERENCES envelope(rowid), object BLOB NOT NULL,
+                        note TEXT NOT NULL, PRIMARY KEY (envelope, object)) WITHOUT ROWID;
+                    INSERT INTO waiting_part SELECT envelope, object, coalesce(note, '')
+                        FROM envelope_part WHERE status <> 0;
+                    CREATE INDEX waiting_part_object ON waiting_part(object);
+                    DROP TABLE envelope_part;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -68,7 +68,14 @@ extension StoreTransaction {
 
     /// Every envelope part.
     package func allParts() throws -> [StoredPart] {
-        try Row.fetchAll(db, sql: "SELECT envelope, object, status FROM envelope_part ORDER BY envelope").map { row in
+        // Applied parts whose handle has no object row are orphans (`orphanStateRows`), not listed here.
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT a.envelope, o.id, 0 FROM applied_part a JOIN object o ON o.handle = a.object
+                UNION ALL SELECT envelope, object, 1 FROM waiting_part ORDER BY 1
+                """
+        ).map { row in
             StoredPart(envelope: row[0], object: Self.blob(row[1]), isWaiting: (row[2] as Int64) != 0)
         }
     }
@@ -83,10 +90,10 @@ extension StoreTransaction {
         try Row.fetchAll(db, sql: "SELECT id FROM object ORDER BY id").map { Self.blob($0[0]) }
     }
 
-    /// Field, membership and set rows whose object handle has no row in the object table.
+    /// Field, membership, set and applied-part rows whose object handle has no row in the object table.
     package func orphanStateRows() throws -> [(table: String, handle: Int64)] {
         var found: [(String, Int64)] = []
-        for table in ["field", "membership", "set_field", "set_element"] {
+        for table in ["field", "membership", "set_field", "set_element", "applied_part"] {
             let rows = try Row.fetchAll(
                 db,
                 sql: "SELECT DISTINCT object FROM \(table) WHERE object NOT IN (SELECT handle FROM object)"

@@ -297,7 +297,7 @@ package struct StoreTransaction {
     }
 
     /// Writes an object's state: its row, and every membership event, field and set element that differs from
-    /// `previous` (pass nil to write everything, after `deleteObject` for a rebuild).
+    /// `previous` (pass nil to write everything).
     package func saveObject(_ state: ObjectState, previous: ObjectState?) throws {
         guard let owner = state.owner, let created = state.created, let type = state.type else { return }
         var handle: Int64?
@@ -384,14 +384,15 @@ package struct StoreTransaction {
         }
     }
 
-    /// Deletes an object's state rows (not its envelopes): the first step of a rebuild.
-    package func deleteObject(_ id: ObjectID) throws {
-        guard let handle = try handle(of: id) else { return }
-        for table in ["membership", "field", "set_field", "set_element"] {
-            try execute(sql: "DELETE FROM \(table) WHERE object = ?", arguments: [handle])
+    /// Replaces an object's state: every membership, field and set row is deleted and `state` written afresh (a
+    /// rebuild). The object row stays, so the object keeps its handle and its applied parts.
+    package func replaceObject(_ state: ObjectState) throws {
+        if let handle = try handle(of: state.id) {
+            for table in ["membership", "field", "set_field", "set_element"] {
+                try execute(sql: "DELETE FROM \(table) WHERE object = ?", arguments: [handle])
+            }
         }
-        try execute(sql: "DELETE FROM object WHERE handle = ?", arguments: [handle])
-        handles.remember(id, nil)
+        try saveObject(state, previous: nil)
     }
 
     /// The object's local handle (the integer key of its state rows), if it has a row.
@@ -582,78 +583,84 @@ package struct StoreTransaction {
     }
 
     /// Records (or updates) the status of an envelope's part for one object; `waiting` nil means applied.
+    ///
+    /// Applied parts are keyed by the object's handle (the object must have a row: save it first), so the parts
+    /// of records received together land together; waiting parts, usually few, are keyed by the object id (the
+    /// object may not have arrived yet). A part is in one table or the other.
     package func setPart(_ envelope: Int64, _ object: ObjectID, waiting: String?) throws {
-        var row = try Bindings(
-            db,
-            sql: "INSERT OR REPLACE INTO envelope_part (envelope, object, status, note) VALUES (?, ?, ?, ?)"
-        )
-        row.bind(envelope)
-        row.bind(object.raw)
-        row.bind(waiting != nil)
-        if let waiting { row.bind(text: waiting) } else { row.bindNull() }
-        try row.run()
+        let handle = try handle(of: object)
+        if let waiting {
+            var row = try Bindings(db, sql: "INSERT OR REPLACE INTO waiting_part (envelope, object, note) VALUES (?, ?, ?)")
+            row.bind(envelope)
+            row.bind(object.raw)
+            row.bind(text: waiting)
+            try row.run()
+            guard let handle else { return }
+            var applied = try Bindings(db, sql: "DELETE FROM applied_part WHERE object = ? AND envelope = ?")
+            applied.bind(handle)
+            applied.bind(envelope)
+            try applied.run()
+        } else {
+            guard let handle else { throw corrupt("object row (a part of \(object.short) applied before it was saved)") }
+            var row = try Bindings(db, sql: "INSERT OR IGNORE INTO applied_part (object, envelope) VALUES (?, ?)")
+            row.bind(handle)
+            row.bind(envelope)
+            try row.run()
+            var waiting = try Bindings(db, sql: "DELETE FROM waiting_part WHERE envelope = ? AND object = ?")
+            waiting.bind(envelope)
+            waiting.bind(object.raw)
+            try waiting.run()
+        }
     }
 
     /// Every logged envelope with a part for `object`, in log order, with that part's status.
     package func parts(of object: ObjectID) throws -> [LoggedPart] {
-        try rows(
-            sql: """
-                SELECT p.envelope, e.bytes, p.status, p.note FROM envelope_part p JOIN envelope e ON e.rowid = p.envelope
-                WHERE p.object = ? ORDER BY p.envelope
-                """,
-            arguments: [Data(object.bytes)]
-        ).map { row in
-            LoggedPart(
-                envelope: row["envelope"],
-                object: object,
-                bytes: [UInt8](row["bytes"] as Data),
-                waiting: row["status"] == 1 ? (row["note"] ?? "") : nil
-            )
+        var found = try waitingParts(sql: "WHERE p.object = ?", arguments: [Data(object.bytes)])
+        if let handle = try handle(of: object) {
+            found += try rows(
+                sql: """
+                    SELECT a.envelope, e.bytes FROM applied_part a JOIN envelope e ON e.rowid = a.envelope
+                    WHERE a.object = ?
+                    """,
+                arguments: [handle]
+            ).map { row in LoggedPart(envelope: row[0], object: object, bytes: [UInt8](row[1] as Data), waiting: nil) }
         }
+        return found.sorted { $0.envelope < $1.envelope }
     }
 
     /// The waiting parts of the given objects, in log order. The objects that have waiting parts are looked up
-    /// first (the waiting index, usually empty): an import that changed thousands of objects costs one query,
+    /// first (the waiting table, usually empty): an import that changed thousands of objects costs one query,
     /// not one per object.
     package func waitingParts(of objects: Set<ObjectID>) throws -> [LoggedPart] {
         var found: [LoggedPart] = []
-        let waitingObjects = try rows(sql: "SELECT DISTINCT object FROM envelope_part WHERE status = 1").compactMap {
+        let waitingObjects = try rows(sql: "SELECT DISTINCT object FROM waiting_part").compactMap {
             ObjectID(bytes: $0[0] as Data)
         }
         for object in waitingObjects where objects.contains(object) {
-            let waiting = try rows(
-                sql: """
-                    SELECT p.envelope, e.bytes, p.note FROM envelope_part p JOIN envelope e ON e.rowid = p.envelope
-                    WHERE p.object = ? AND p.status = 1
-                    """,
-                arguments: [Data(object.bytes)]
-            )
-            found += waiting.map {
-                LoggedPart(
-                    envelope: $0["envelope"],
-                    object: object,
-                    bytes: [UInt8]($0["bytes"] as Data),
-                    waiting: $0["note"] ?? ""
-                )
-            }
+            found += try waitingParts(sql: "WHERE p.object = ?", arguments: [Data(object.bytes)])
         }
         return found.sorted { $0.envelope < $1.envelope }
     }
 
     /// Every waiting part, in log order.
     package func waitingParts() throws -> [LoggedPart] {
+        try waitingParts(sql: "ORDER BY p.envelope")
+    }
+
+    private func waitingParts(sql filter: String, arguments: StatementArguments = []) throws -> [LoggedPart] {
         try rows(
             sql: """
-                SELECT p.envelope, p.object, e.bytes, p.note FROM envelope_part p JOIN envelope e ON e.rowid = p.envelope
-                WHERE p.status = 1 ORDER BY p.envelope
-                """
+                SELECT p.envelope, p.object, e.bytes, p.note FROM waiting_part p JOIN envelope e ON e.rowid = p.envelope
+                \(filter)
+                """,
+            arguments: arguments
         ).compactMap { row in
             guard let object = ObjectID(bytes: row["object"] as Data) else { return nil }
             return LoggedPart(
                 envelope: row["envelope"],
                 object: object,
                 bytes: [UInt8](row["bytes"] as Data),
-                waiting: row["note"] ?? ""
+                waiting: row["note"]
             )
         }
     }

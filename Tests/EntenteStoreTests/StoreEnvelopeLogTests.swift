@@ -253,12 +253,17 @@ struct StoreEnvelopeLogTests {
         let fixture = try Fixture()
         let applied = try envelope(from: fixture.r1, to: [(fixture.b, 1)], payload: 1)
         let waiting = try envelope(from: fixture.r1, to: [(fixture.b, 2)], payload: 2)
-        let object = ObjectID(raw: ID128(high: 7, low: 7))
+        let state = RichObject(seed: 9).state
+        let object = state.id
         try withStore { store, _ in
             let first = try store.write { tx in try tx.logEnvelope(applied) }
-            try store.write { tx in try tx.setPart(first, object, waiting: nil) }
             let rowid = try store.write { tx in try tx.logEnvelope(waiting) }
+            // The later part waits for the object; the earlier one applies once the object is saved.
             try store.write { tx in try tx.setPart(rowid, object, waiting: "object not received") }
+            try store.write { tx in
+                try tx.saveObject(state, previous: nil)
+                try tx.setPart(first, object, waiting: nil)
+            }
             let listed = try store.read { tx in try tx.waitingParts() }
             #expect(listed.map(\.envelope) == [rowid])
             #expect(listed.first?.object == object)

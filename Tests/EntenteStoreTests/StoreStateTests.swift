@@ -7,7 +7,7 @@ import Testing
 /// An object worked by its owner and two partners, built by applying operations (so every part of the state
 /// is one the core really produces): membership events (invite, remove, re-invite), the archive flag, a
 /// field with two conflicting heads and a superseded write, and set fields with present and removed elements.
-private struct RichObject {
+struct RichObject {
     let owner: CompanyID
     let a: CompanyID
     let b: CompanyID
@@ -187,37 +187,30 @@ struct StoreStateTests {
         }
     }
 
-    @Test("deleteObject removes every state row of that object and nothing of any other")
-    func deleteObject() throws {
+    @Test("replaceObject writes exactly the new state, keeps the object's parts, and touches no other object")
+    func replaceObject() throws {
         let doomed = RichObject(seed: 5)
         let kept = RichObject(seed: 6)
         var fixtureRNG = SplitMix64(seed: 60)
         let sender = try TestCompany(&fixtureRNG)
         let recipient = try TestCompany(&fixtureRNG)
         let replica = try sender.replica(&fixtureRNG)
-        let logged = try envelope(from: replica, to: [(recipient, 1)], payload: 1)
+        let first = try envelope(from: replica, to: [(recipient, 1)], payload: 1)
+        let second = try envelope(from: replica, to: [(recipient, 2)], payload: 2)
         try withStore { store, _ in
-            let rowid = try store.write { tx in
+            let (rowid, later) = try store.write { tx in
                 try tx.saveObject(doomed.state, previous: nil)
                 try tx.saveObject(kept.state, previous: nil)
-                let rowid = try tx.logEnvelope(logged)
-                try tx.setPart(rowid, doomed.state.id, waiting: "waiting for a participant")
+                let rowid = try tx.logEnvelope(first)
+                let later = try tx.logEnvelope(second)
+                try tx.setPart(rowid, doomed.state.id, waiting: nil)
+                try tx.setPart(later, doomed.state.id, waiting: "waiting for a participant")
                 try tx.setPart(rowid, kept.state.id, waiting: nil)
-                return rowid
+                return (rowid, later)
             }
             #expect(Set(try store.read { tx in try tx.conflictedObjects() }) == [doomed.state.id, kept.state.id])
 
-            try store.write { tx in try tx.deleteObject(doomed.state.id) }
-            #expect(try store.read { tx in try tx.loadObject(doomed.state.id) } == nil)
-            #expect(try store.read { tx in try tx.loadObject(kept.state.id) } == kept.state)
-            #expect(try store.read { tx in try tx.objectList(type: nil) }.map(\.id) == [kept.state.id])
-            #expect(try store.read { tx in try tx.conflictedObjects() } == [kept.state.id])
-            // The envelope log is not state: the parts stay, for the rebuild that follows a delete.
-            #expect(try store.read { tx in try tx.parts(of: doomed.state.id) }.map(\.envelope) == [rowid])
-            #expect(try store.read { tx in try tx.waitingParts() }.map(\.object) == [doomed.state.id])
-
-            // Saving the object afresh (as a rebuild does) must not pick up any leftover membership, field or
-            // set row: the loaded state is exactly the new one.
+            // The rebuilt state (only the create) replaces every membership, field and set row.
             var rebuilt = ObjectState(id: doomed.state.id)
             rebuilt.apply(
                 Operation(
@@ -227,11 +220,54 @@ struct StoreStateTests {
                 ),
                 author: doomed.owner
             )
-            try store.write { tx in try tx.saveObject(rebuilt, previous: nil) }
+            try store.write { tx in try tx.replaceObject(rebuilt) }
             let loaded = try #require(try store.read { tx in try tx.loadObject(doomed.state.id) })
             #expect(loaded == rebuilt)
             #expect(loaded.membership.isEmpty && loaded.fields.isEmpty && loaded.sets.isEmpty && loaded.archived == nil)
+            #expect(try store.read { tx in try tx.loadObject(kept.state.id) } == kept.state)
             #expect(try store.read { tx in try tx.conflictedObjects() } == [kept.state.id])
+            // The envelope log is not state: both parts stay, applied and waiting, in log order.
+            let parts = try store.read { tx in try tx.parts(of: doomed.state.id) }
+            #expect(parts.map(\.envelope) == [rowid, later])
+            #expect(parts.map(\.waiting) == [nil, "waiting for a participant"])
+            #expect(try store.read { tx in try tx.waitingParts() }.map(\.object) == [doomed.state.id])
+        }
+    }
+
+    @Test("a part moves between applied and waiting, and is never in both")
+    func partStatusMoves() throws {
+        let object = RichObject(seed: 7)
+        var fixtureRNG = SplitMix64(seed: 61)
+        let sender = try TestCompany(&fixtureRNG)
+        let recipient = try TestCompany(&fixtureRNG)
+        let replica = try sender.replica(&fixtureRNG)
+        let logged = try envelope(from: replica, to: [(recipient, 1)], payload: 1)
+        let unknown = ObjectID(bytes: [UInt8](repeating: 0xAB, count: 16))!
+        try withStore { store, _ in
+            let rowid = try store.write { tx in
+                let rowid = try tx.logEnvelope(logged)
+                // A part for an object that has not arrived waits (it has no handle yet).
+                try tx.setPart(rowid, unknown, waiting: "object not received yet")
+                try tx.setPart(rowid, object.state.id, waiting: "waiting for a participant")
+                return rowid
+            }
+            #expect(try store.read { tx in try tx.waitingParts(of: [object.state.id]) }.map(\.envelope) == [rowid])
+            #expect(try store.read { tx in try tx.parts(of: unknown) }.map(\.waiting) == ["object not received yet"])
+            // Applying a part needs the object's row.
+            #expect(throws: StoreError.self) { try store.write { tx in try tx.setPart(rowid, unknown, waiting: nil) } }
+
+            try store.write { tx in
+                try tx.saveObject(object.state, previous: nil)
+                try tx.setPart(rowid, object.state.id, waiting: nil)
+            }
+            #expect(try store.read { tx in try tx.waitingParts(of: [object.state.id]) }.isEmpty)
+            #expect(try store.read { tx in try tx.parts(of: object.state.id) }.map(\.waiting) == [nil])
+            #expect(try store.read { tx in try tx.allParts() }.map(\.isWaiting).sorted { !$0 && $1 } == [false, true])
+
+            // Back to waiting (a rebuild found it invalid): one row, waiting, with the new reason.
+            try store.write { tx in try tx.setPart(rowid, object.state.id, waiting: "removed meanwhile") }
+            #expect(try store.read { tx in try tx.parts(of: object.state.id) }.map(\.waiting) == ["removed meanwhile"])
+            #expect(try store.read { tx in try tx.allParts() }.count == 2)
         }
     }
 
@@ -336,9 +372,15 @@ struct StoreStateTests {
         let envelopes = try (1...3).map {
             try envelope(from: replica, to: [(recipient, UInt64($0))], payload: UInt64($0))
         }
-        let (x, y, z) = (rng.object(), rng.object(), rng.object())
+        // Applied parts are keyed by the object's handle: x and y are stored, z is not.
+        let (stateX, stateY) = (RichObject(seed: 81).state, RichObject(seed: 82).state)
+        let (x, y, z) = (stateX.id, stateY.id, rng.object())
         try withStore { store, _ in
-            let rows = try store.write { tx in try envelopes.map { try tx.logEnvelope($0) } }
+            let rows = try store.write { tx in
+                try tx.saveObject(stateX, previous: nil)
+                try tx.saveObject(stateY, previous: nil)
+                return try envelopes.map { try tx.logEnvelope($0) }
+            }
             #expect(rows == rows.sorted() && Set(rows).count == 3)
             // Recorded out of log order, to show the listing sorts by the log.
             try store.write { tx in

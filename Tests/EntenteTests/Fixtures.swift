@@ -1,4 +1,5 @@
 import EntenteTestSupport
+import EntenteWire
 import Foundation
 import Testing
 
@@ -59,6 +60,15 @@ func send(
     #expect(try await to.inspect(file: file.path) == (try await to.inspect(bytes)), sourceLocation: sourceLocation)
     try await to.importBundle(file: file.path)
     return bytes
+}
+
+/// Moves only the sender's own envelopes (no relayed ones, such as the create of an object it does not own), so
+/// that the recipient receives writes before what they depend on.
+@discardableResult
+func sendOwn(_ from: Node, _ to: Node) async throws -> ImportReport {
+    let all = try await from.exportBundle(to: to.company)
+    let own = try all.envelopes.filter { try EntenteWire.Envelope(parsing: $0).origin == from.company }
+    return try await to.importBundle(Bundle(envelopes: own).encoded())
 }
 
 /// Everything a node shows: used to prove a failed import changed nothing.

@@ -50,6 +50,64 @@ import Testing
         DELETE FROM grdb_migrations WHERE identifier = 'v5';
         """
 
+    /// Migration v5's layout: one part table, keyed by envelope and object id, indexed by object id (v6 splits it
+    /// into applied parts keyed by handle and waiting parts keyed by id).
+    static let layoutBeforePartSplit = """
+        CREATE TABLE envelope_part (
+            envelope INTEGER NOT NULL REFERENCES envelope(rowid), object BLOB NOT NULL,
+            status INTEGER NOT NULL, note TEXT,
+            PRIMARY KEY (envelope, object)) WITHOUT ROWID;
+        INSERT INTO envelope_part SELECT a.envelope, o.id, 0, NULL FROM applied_part a JOIN object o ON o.handle = a.object;
+        INSERT INTO envelope_part SELECT envelope, object, 1, note FROM waiting_part;
+        CREATE INDEX envelope_part_object ON envelope_part(object);
+        CREATE INDEX envelope_part_waiting ON envelope_part(status) WHERE status = 1;
+        DROP TABLE applied_part; DROP TABLE waiting_part;
+        DELETE FROM grdb_migrations WHERE identifier = 'v6';
+        """
+
+    @Test func aStoreFromBeforeThePartSplitKeepsAppliedAndWaitingParts() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        let (globex, initech, umbra) = (deal.globex, deal.initech, deal.umbra)
+        let both = [initech.company, umbra.company]
+        let held = try await globex.create(
+            type: "opportunity",
+            changes: Changes(fields: [FieldValue("title", "Held")]),
+            with: both
+        )
+        try await send(globex, umbra)
+        // A write that reaches Umbra before its object does: its part waits, keyed by the object id.
+        let id = try await globex.create(type: "opportunity", changes: Changes(), with: both)
+        try await send(globex, initech)
+        var note = Changes()
+        note.joint = [FieldValue("next_steps", "pilot")]
+        try await initech.update(id, changes: note)
+        try await sendOwn(initech, umbra)
+        #expect(try await umbra.status().waiting.count == 1)
+        let before = try await fingerprint(umbra)
+
+        let copy = deal.root.appendingPathComponent("umbra-v5")
+        try FileManager.default.copyItem(at: umbra.directory, to: copy)
+        let queue = try DatabaseQueue(path: copy.appendingPathComponent("entente.sqlite").path)
+        try await queue.write { db in
+            try db.execute(sql: Self.layoutBeforePartSplit)
+            #expect(try db.tableExists("applied_part") == false)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM envelope_part WHERE status = 1") == 1)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM envelope_part WHERE status = 0") ?? 0 > 0)
+        }
+        try queue.close()
+
+        let upgraded = try Node.open(at: copy)
+        #expect(try await fingerprint(upgraded) == before)
+        #expect(try await upgraded.verify().isSound)
+        #expect(try await upgraded.history(held).count == (try await umbra.history(held)).count)
+        // The waiting part applies once the object arrives.
+        try await send(globex, upgraded)
+        #expect(try await upgraded.status().waiting.isEmpty)
+        #expect(try await upgraded.object(id).joint("next_steps")?.value == .string("pilot"))
+        #expect(try await upgraded.verify().isSound)
+    }
+
     @Test func aStoreFromBeforeHandlesKeepsEveryObjectFieldSetAndConflict() async throws {
         let deal = try await Deal.make()
         defer { deal.cleanUp() }
@@ -83,7 +141,7 @@ import Testing
         try FileManager.default.copyItem(at: deal.initech.directory, to: copy)
         let queue = try DatabaseQueue(path: copy.appendingPathComponent("entente.sqlite").path)
         try await queue.write { db in
-            try db.execute(sql: Self.layoutBeforeHandles)
+            try db.execute(sql: Self.layoutBeforePartSplit + Self.layoutBeforeHandles)
             #expect(try db.columns(in: "object").map(\.name).contains("handle") == false)
         }
         try queue.close()

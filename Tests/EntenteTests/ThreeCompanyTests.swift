@@ -138,10 +138,8 @@ import Testing
         var note = Changes()
         note.joint = [FieldValue("next_steps", "pilot")]
         try await initech.update(id, changes: note)
-        // Only Initech's own envelope (no relay of Globex's create): filter by origin.
-        let all = try await initech.exportBundle(to: umbra.company)
-        let own = try all.envelopes.filter { try EntenteWire.Envelope(parsing: $0).origin == initech.company }
-        let first = try await umbra.importBundle(Bundle(envelopes: own).encoded())
+        // Only Initech's own envelope (no relay of Globex's create).
+        let first = try await sendOwn(initech, umbra)
         #expect(first.waiting == 1 && first.applied == 0)
         let second = try await umbra.importBundle(try await globex.exportBundle(to: umbra.company).encoded())
         #expect(second.waiting == 0 && second.applied == 2)

@@ -118,8 +118,9 @@ import Testing
             try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT e.rowid, e.hash, e.bytes FROM envelope e JOIN envelope_part p ON p.envelope = e.rowid
-                    WHERE e.origin = ? AND p.object = ? ORDER BY e.rowid LIMIT 1
+                    SELECT e.rowid, e.hash, e.bytes FROM envelope e JOIN applied_part p ON p.envelope = e.rowid
+                    JOIN object o ON o.handle = p.object
+                    WHERE e.origin = ? AND o.id = ? ORDER BY e.rowid LIMIT 1
                     """,
                 arguments: [Data(deal.initech.company.bytes), Data(id.bytes)]
             )
@@ -207,7 +208,12 @@ import Testing
         // 6. A part's status flipped to waiting: the rebuild says it applies.
         let status = try await Self.verifyCorrupted(globex, deal.root, "status") { db in
             try db.execute(
-                sql: "UPDATE envelope_part SET status = 1, note = 'planted' WHERE envelope = ? AND object = ?",
+                sql: "DELETE FROM applied_part WHERE envelope = ? AND object = (SELECT handle FROM object WHERE id = ?)",
+                arguments: [rowid, Data(id.bytes)]
+            )
+            #expect(db.changesCount == 1)
+            try db.execute(
+                sql: "INSERT INTO waiting_part (envelope, object, note) VALUES (?, ?, 'planted')",
                 arguments: [rowid, Data(id.bytes)]
             )
         }
@@ -226,7 +232,17 @@ import Testing
             },
             "\(orphaned.problems)"
         )
-        #expect(orphaned.problems.contains { $0.area == .object && $0.subject == id.hex })
+        // Its applied parts are keyed by the lost handle: orphans too, and its envelopes touch it with no part.
+        #expect(
+            orphaned.problems.contains {
+                $0.area == .object && $0.message.contains("applied_part rows exist for an object that has no object row")
+            }
+        )
+        #expect(
+            orphaned.problems.contains {
+                $0.area == .part && $0.subject.hasPrefix(id.hex) && $0.message.contains("no part is recorded")
+            }
+        )
 
         // Every corruption was found on its own: nothing else was reported for the untouched second object.
         for report in [byteFlip, deleted, changed, duplicated, counter, status, orphaned] {
