@@ -112,17 +112,22 @@ struct Bench: AsyncParsableCommand {
         progress("W3: the partner merges the delta...")
         let before = Meter.resetPeak()
         _ = partner.takeWriteStatistics()
+        var w3CPU = -Meter.cpuSeconds()
         var w3 = try await Meter.seconds { try await partner.importEnvelopes(delta) }
+        w3CPU += Meter.cpuSeconds()
         for round in 1..<rounds {
             progress("W2 and W3, round \(round + 1) of \(rounds)...")
             try await owner.updateMany(changed.map { (ids[$0], workload.delta($0, round: UInt64(100 + round))) })
             let next = try await owner.envelopes(for: partner.company, since: try await partner.summary())
+            w3CPU -= Meter.cpuSeconds()
             w3 += try await Meter.seconds { try await partner.importEnvelopes(next) }
+            w3CPU += Meter.cpuSeconds()
         }
         let peak = Meter.peakRSS()
         let w3Writes = partner.takeWriteStatistics()
         results += [
             ("w3_seconds", w3 / Double(rounds)), ("w3_fields_per_second", Double(changedFields * rounds) / w3),
+            ("w3_cpu_microseconds_per_field", w3CPU * 1e6 / Double(changedFields * rounds)),
             ("w3_peak_rss_bytes", Double(peak)), ("w3_rss_growth_bytes", Double(max(0, peak - before))),
             ("w3_longest_write_ms", Meter.milliseconds(w3Writes.longest)),
         ]
