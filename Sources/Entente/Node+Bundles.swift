@@ -235,15 +235,16 @@ extension Node {
         _ newcomers: inout Newcomers
     ) throws -> Bool {
         let parts = batch.parts
-        var states = try cachedStates(of: parts, tx)
+        let written = parts.map { Self.fields(of: $0.part) }
+        var states = try cachedStates(of: parts, written: written, tx)
         let previous = states
         let result: MergeResult
-        switch Merge.apply(batch, to: &states) {
+        switch Merge.apply(batch, parts: parts, to: &states) {
         case .reject(let error): throw EntenteError(.rejected, error.message, cause: error)
         case .merged(let merged): result = merged
         }
         var applied = false
-        for (object, part) in parts {
+        for ((object, part), fields) in zip(parts, written) {
             if let reason = result.waiting[object] {
                 try tx.setPart(rowid, object, waiting: reason)
                 continue
@@ -255,7 +256,7 @@ extension Node {
             try tx.setPart(rowid, object, waiting: nil)
             if importCache.count >= Self.importCacheLimit { importCache.removeAll() }
             let held = importCache[object]?.fields ?? []
-            importCache[object] = (state, held.union(Self.fields(of: part)))
+            importCache[object] = (state, held.union(fields))
             importChanged.insert(object)
             for operation in part.operations {
                 clock.observe(operation.timestamp)
@@ -271,12 +272,14 @@ extension Node {
                 try relayMissedWrites(part, audience: audience, state: state, tx)
             }
         }
-        record(
-            from: previous,
-            to: states.filter { result.waiting[$0.key] == nil },
-            author: batch.author,
-            isLocal: false
-        )
+        if !subscribers.isEmpty {
+            record(
+                from: previous,
+                to: states.filter { result.waiting[$0.key] == nil },
+                author: batch.author,
+                isLocal: false
+            )
+        }
         for object in result.rebuild { try rebuild(object, tx) }
         return applied
     }
@@ -287,13 +290,13 @@ extension Node {
     /// are merged, so a state loaded again is current.
     private func cachedStates(
         of parts: [(object: ObjectID, part: Batch)],
+        written: [Set<FieldKey>],
         _ tx: StoreTransaction
     ) throws -> [ObjectID: ObjectState] {
         var states: [ObjectID: ObjectState] = [:]
         var missing: [ObjectID] = []
         var fields: Set<FieldKey> = []
-        for (object, part) in parts {
-            let written = Self.fields(of: part)
+        for ((object, _), written) in zip(parts, written) {
             if let cached = importCache[object], written.isSubset(of: cached.fields) {
                 states[object] = cached.state
             } else {

@@ -74,10 +74,19 @@ public enum BatchOutcome: Hashable, Sendable {
 public enum Merge {
     /// Merges `batch` into `states`. Objects missing from `states` are treated as not yet known.
     public static func apply(_ batch: Batch, to states: inout [ObjectID: ObjectState]) -> BatchOutcome {
+        apply(batch, parts: batch.parts, to: &states)
+    }
+
+    /// `apply` with the batch's `parts` already grouped (a caller that needs them too groups them once).
+    public static func apply(
+        _ batch: Batch,
+        parts: [(object: ObjectID, part: Batch)],
+        to states: inout [ObjectID: ObjectState]
+    ) -> BatchOutcome {
         if let error = batch.validationError() { return .reject(error) }
         var result = MergeResult()
         var updated: [ObjectID: ObjectState] = [:]
-        for (object, part) in batch.parts {
+        for (object, part) in parts {
             if let error = mixingError(part) { return .reject(error) }
             var state = states[object] ?? ObjectState(id: object)
             switch applyPart(part, to: &state) {

@@ -114,20 +114,40 @@ public struct Register: Hashable, Sendable {
 public struct FieldState: Hashable, Sendable {
     /// Writes not superseded, winner first.
     public private(set) var heads: [Register]
-    /// Per replica, the newest superseded write timestamp.
-    public private(set) var supersededUpTo: [ReplicaID: Timestamp]
+    /// Per replica (at most one each, in replica order), the newest superseded write timestamp. A small array:
+    /// a field has seen few writing replicas, and a dictionary per field cost an allocation and hashing on every
+    /// load and merge.
+    public private(set) var superseded: [Timestamp]
 
     /// A field holding one write.
     public init(_ write: Register) {
         heads = [write]
-        supersededUpTo = [:]
-        for pred in write.preds { supersede(pred) }
+        superseded = []
+        for pred in write.preds { _ = supersede(pred) }
+    }
+
+    /// Rebuilds a field from persisted parts (no checks); of several marks of one replica, the newest counts.
+    public init(heads: [Register], superseded: [Timestamp]) {
+        self.heads = heads.count > 1 ? heads.sorted { $0.wins(over: $1) } : heads
+        guard superseded.count > 1 else {
+            self.superseded = superseded
+            return
+        }
+        var marks: [Timestamp] = []
+        for stamp in superseded.sorted(by: { ($0.replica, $0) < ($1.replica, $1) }) {
+            if marks.last?.replica == stamp.replica { marks[marks.count - 1] = stamp } else { marks.append(stamp) }
+        }
+        self.superseded = marks
     }
 
     /// Rebuilds a field from persisted parts (no checks).
     public init(heads: [Register], supersededUpTo: [ReplicaID: Timestamp]) {
-        self.heads = heads.sorted { $0.wins(over: $1) }
-        self.supersededUpTo = supersededUpTo
+        self.init(heads: heads, superseded: Array(supersededUpTo.values))
+    }
+
+    /// Per replica, the newest superseded write timestamp.
+    public var supersededUpTo: [ReplicaID: Timestamp] {
+        Dictionary(uniqueKeysWithValues: superseded.map { ($0.replica, $0) })
     }
 
     /// The current value's write.
@@ -138,20 +158,46 @@ public struct FieldState: Hashable, Sendable {
     /// Merges a write. Returns true if the heads changed.
     @discardableResult
     public mutating func merge(_ write: Register) -> Bool {
-        let before = self
+        var changed = false
         // A write that arrives after something superseded it never becomes a head, but what it had seen
         // still counts: dropping its predecessors would leave them as false conflicts on this replica only.
-        let superseded = supersededUpTo[write.timestamp.replica].map { write.timestamp <= $0 } ?? false
-        if !superseded && !heads.contains(write) { heads.append(write) }
-        for pred in write.preds { supersede(pred) }
-        heads.sort { $0.wins(over: $1) }
-        return self != before
+        let isSuperseded = supersededMark(of: write.timestamp.replica).map { write.timestamp <= $0 } ?? false
+        if !isSuperseded && !heads.contains(write) {
+            heads.append(write)
+            changed = true
+        }
+        for pred in write.preds where supersede(pred) { changed = true }
+        if changed, heads.count > 1 { heads.sort { $0.wins(over: $1) } }
+        return changed
     }
 
-    private mutating func supersede(_ pred: Timestamp) {
-        if let current = supersededUpTo[pred.replica], current >= pred { return }
-        supersededUpTo[pred.replica] = pred
+    /// The index of `replica`'s mark in `superseded`, or where it would go.
+    private func position(of replica: ReplicaID) -> Int {
+        var low = 0
+        var high = superseded.count
+        while low < high {
+            let middle = (low + high) / 2
+            if superseded[middle].replica < replica { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    private func supersededMark(of replica: ReplicaID) -> Timestamp? {
+        let index = position(of: replica)
+        return index < superseded.count && superseded[index].replica == replica ? superseded[index] : nil
+    }
+
+    /// Records `pred` as superseded and drops the heads it covers. Returns true if anything changed.
+    private mutating func supersede(_ pred: Timestamp) -> Bool {
+        let index = position(of: pred.replica)
+        if index < superseded.count && superseded[index].replica == pred.replica {
+            if superseded[index] >= pred { return false }
+            superseded[index] = pred
+        } else {
+            superseded.insert(pred, at: index)
+        }
         heads.removeAll { $0.timestamp.replica == pred.replica && $0.timestamp <= pred }
+        return true
     }
 }
 

@@ -81,7 +81,7 @@ package enum StorageCoding {
     /// The parts of a field state that do not fit the winner's columns: the winner's predecessors, the other
     /// heads (conflicts), and the superseded-up-to marks. Empty when there is nothing but a plain winner.
     package static func encodeExtra(_ field: FieldState) -> [UInt8] {
-        if field.heads.count == 1, field.winner.preds.isEmpty, field.supersededUpTo.isEmpty { return [] }
+        if field.heads.count == 1, field.winner.preds.isEmpty, field.superseded.isEmpty { return [] }
         var writer = ByteWriter()
         writer.write(1)
         OperationCodec.encode(field.winner.preds, into: &writer)
@@ -93,7 +93,7 @@ package enum StorageCoding {
             writer.write(head.writer.bytes)
             OperationCodec.encode(head.preds, into: &writer)
         }
-        OperationCodec.encode(field.supersededUpTo.values.sorted(), into: &writer)
+        OperationCodec.encode(field.superseded.sorted(), into: &writer)
         return writer.bytes
     }
 
@@ -116,12 +116,9 @@ package enum StorageCoding {
                 Register(value: value, timestamp: timestamp, visibility: visibility, writer: writer, preds: preds)
             )
         }
-        var superseded: [ReplicaID: Timestamp] = [:]
-        for stamp in try OperationCodec.decodeTimestamps(&reader, "superseded", limit: storedListLimit) {
-            superseded[stamp.replica] = stamp
-        }
+        let superseded = try OperationCodec.decodeTimestamps(&reader, "superseded", limit: storedListLimit)
         guard reader.isAtEnd else { throw reader.malformed("trailing bytes") }
-        return FieldState(heads: heads, supersededUpTo: superseded)
+        return FieldState(heads: heads, superseded: superseded)
     }
 
     /// A set element's adds (with writers) and observed removes.
