@@ -3,6 +3,7 @@ import EntenteCrypto
 import EntenteWire
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 
 /// The SQLite database of one replica (through GRDB): object state, envelope log, counters, partners.
@@ -17,43 +18,69 @@ import Synchronization
 /// 15% of the benchmark and a single read took 260 µs instead of 100).
 package final class Store: Sendable {
     private let queue: DatabasePool
+    /// A connection of its own for checkpoints, which run after a write transaction, not inside its commit.
+    private let checkpointer: DatabaseQueue
+    private let log: WriteAheadLog
     /// The database file's path.
     package let path: String
 
-    private init(queue: DatabasePool, path: String) {
+    /// Write-ahead-log frames after which a write is followed by a checkpoint (SQLite's own default).
+    static let checkpointFrames = 1000
+
+    private init(queue: DatabasePool, checkpointer: DatabaseQueue, log: WriteAheadLog, path: String) {
         self.queue = queue
+        self.checkpointer = checkpointer
+        self.log = log
         self.path = path
     }
 
     /// Opens (creating if needed) and migrates the database at `path`.
     package static func open(path: String) throws(StoreError) -> Store {
+        let log = WriteAheadLog()
         var configuration = Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // The hook replaces SQLite's automatic checkpoint, which ran inside the commit that crossed 1,000
+            // frames and so held the write lock for it (`Specs/storage.md`, "Checkpoints").
+            log.observe(db.sqliteConnection)
         }
         do {
             let queue = try DatabasePool(path: path, configuration: configuration)
             try Schema.migrator.migrate(queue)
-            return Store(queue: queue, path: path)
+            var own = Configuration()
+            own.busyMode = .timeout(10)
+            let checkpointer = try DatabaseQueue(path: path, configuration: own)
+            return Store(queue: queue, checkpointer: checkpointer, log: log, path: path)
         } catch {
             throw StoreError(.cannotOpen, "cannot open the database at \(path): \(Store.describe(error))")
         }
     }
 
-    /// Runs `body` in one write transaction; any error rolls everything back.
+    /// Runs `body` in one write transaction; any error rolls everything back. If the commit left the write-ahead
+    /// log at `checkpointFrames` or more, a passive checkpoint follows, once the write lock is released: other
+    /// writes and reads go on meanwhile (this call returns after it).
     package func write<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         let start = ContinuousClock.now
-        defer {
-            let elapsed = ContinuousClock.now - start
-            statistics.withLock { $0.record(elapsed) }
-        }
+        let result: T
         do {
-            return try queue.write { db in try body(StoreTransaction(db: db)) }
+            defer {
+                let elapsed = ContinuousClock.now - start
+                statistics.withLock { $0.record(elapsed) }
+            }
+            result = try queue.write { db in try body(StoreTransaction(db: db)) }
         } catch let error as DatabaseError {
             throw StoreError(.sqlite, "database error: \(Store.describe(error))")
         }
+        if log.frames >= Self.checkpointFrames { checkpoint() }
+        return result
+    }
+
+    /// Copies the write-ahead log into the database file as far as readers allow (`PRAGMA wal_checkpoint(PASSIVE)`).
+    /// A failure is not an error: the log keeps the data, and the next write tries again.
+    package func checkpoint() {
+        _ = try? checkpointer.writeWithoutTransaction { db in try db.checkpoint(.passive) }
     }
 
     /// How many write transactions ran and the longest one (from asking for the write lock to the end of the
@@ -95,6 +122,28 @@ package final class Store: Sendable {
     static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
         return "\(error)"
+    }
+}
+
+/// Counts the frames in the write-ahead log, as SQLite's WAL hook reports them after each commit. The store's
+/// connection setup holds it for as long as the connections exist.
+final class WriteAheadLog: Sendable {
+    private let count = Atomic<Int>(0)
+
+    var frames: Int { count.load(ordering: .relaxed) }
+
+    /// Registers the hook on a connection (which must not outlive this object).
+    func observe(_ connection: OpaquePointer?) {
+        sqlite3_wal_hook(
+            connection,
+            { context, _, _, frames in
+                guard let context else { return SQLITE_OK }
+                let log = Unmanaged<WriteAheadLog>.fromOpaque(context).takeUnretainedValue()
+                log.count.store(Int(frames), ordering: .relaxed)
+                return SQLITE_OK
+            },
+            Unmanaged.passUnretained(self).toOpaque()
+        )
     }
 }
 
