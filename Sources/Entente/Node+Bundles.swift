@@ -128,12 +128,8 @@ extension Node {
         var report = ImportReport()
         report.envelopes = count
         let savedClock = clock
-        importCache.removeAll()
         importChanged.removeAll()
-        defer {
-            importCache.removeAll()
-            importChanged.removeAll()
-        }
+        defer { importChanged.removeAll() }
         do {
             try transaction { tx in
                 var newcomers = Newcomers()
@@ -235,8 +231,7 @@ extension Node {
         _ newcomers: inout Newcomers
     ) throws -> Bool {
         let parts = batch.parts
-        let written = parts.map { Self.fields(of: $0.part) }
-        var states = try cachedStates(of: parts, written: written, tx)
+        var states = try loadStates(of: parts, tx)
         let previous = states
         let result: MergeResult
         switch Merge.apply(batch, parts: parts, to: &states) {
@@ -244,7 +239,7 @@ extension Node {
         case .merged(let merged): result = merged
         }
         var applied = false
-        for ((object, part), fields) in zip(parts, written) {
+        for (object, part) in parts {
             if let reason = result.waiting[object] {
                 try tx.setPart(rowid, object, waiting: reason)
                 continue
@@ -254,9 +249,6 @@ extension Node {
             applied = true
             try tx.saveObject(state, previous: previous[object])
             try tx.setPart(rowid, object, waiting: nil)
-            if importCache.count >= Self.importCacheLimit { importCache.removeAll() }
-            let held = importCache[object]?.fields ?? []
-            importCache[object] = (state, held.union(fields))
             importChanged.insert(object)
             for operation in part.operations {
                 clock.observe(operation.timestamp)
@@ -284,35 +276,21 @@ extension Node {
         return applied
     }
 
-    /// The states of the parts' objects (unknown ones left out), each with the fields its part writes: from the
-    /// cache if an earlier part of this import merged them all, the others loaded together (a few queries per
-    /// 500 objects, reading only those fields). Every state and the fields it holds are saved to SQLite as they
-    /// are merged, so a state loaded again is current.
-    private func cachedStates(
+    /// The states of the parts' objects (unknown ones left out), each with the fields its part writes, loaded
+    /// together (a few queries per 500 objects, reading only those fields). Every state is saved as it is merged,
+    /// so what a later envelope of the same import loads is current. (A cache of merged states across envelopes
+    /// cost more than the loads it saved: `Specs/storage.md`.)
+    private func loadStates(
         of parts: [(object: ObjectID, part: Batch)],
-        written: [Set<FieldKey>],
         _ tx: StoreTransaction
     ) throws -> [ObjectID: ObjectState] {
-        var states: [ObjectID: ObjectState] = [:]
-        var missing: [ObjectID] = []
         var fields: Set<FieldKey> = []
-        for ((object, _), written) in zip(parts, written) {
-            if let cached = importCache[object], written.isSubset(of: cached.fields) {
-                states[object] = cached.state
-            } else {
-                missing.append(object)
-                fields.formUnion(written)
-                importCache[object] = nil
+        for (_, part) in parts {
+            for operation in part.operations {
+                if let key = operation.field { fields.insert(key) }
             }
         }
-        guard !missing.isEmpty else { return states }
-        for (object, state) in try tx.loadObjects(missing, fields: fields) { states[object] = state }
-        return states
-    }
-
-    /// The scalar and set fields a part writes.
-    private static func fields(of part: Batch) -> Set<FieldKey> {
-        Set(part.operations.compactMap(\.field))
+        return try tx.loadObjects(parts.map(\.object), fields: fields)
     }
 
     /// The owner forwards what a current participant is entitled to but whose envelope missed it (its writer had
@@ -366,7 +344,6 @@ extension Node {
         let previous = try tx.loadObject(object)
         let (state, waiting) = Merge.rebuild(object, from: batches)
         try tx.replaceObject(state)
-        importCache[object] = nil
         importChanged.insert(object)
         for (part, reason) in zip(logged, waiting) where part.waiting != reason {
             try tx.setPart(part.envelope, object, waiting: reason)

@@ -585,10 +585,7 @@ extension Node {
         for group in groups { try emit(group.operations, to: group.audience, tx, logParts: true) }
         // A local ownership change (an invitation, say) may let parts waiting on that object apply.
         importChanged = Set(operations.filter(\.isOwnerOperation).map(\.object))
-        defer {
-            importChanged.removeAll()
-            importCache.removeAll()
-        }
+        defer { importChanged.removeAll() }
         var report = ImportReport()
         var newcomers = Newcomers()
         try retryWaiting(tx, &report, &newcomers)

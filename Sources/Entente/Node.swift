@@ -63,12 +63,6 @@ public actor Node {
     var subscribers: [Int: AsyncStream<Change>.Continuation] = [:]
     var nextSubscriber = 0
     var pendingChanges: [Change] = []
-    /// Object states merged during the current import transaction, so that an object touched by many envelopes
-    /// is loaded from SQLite once. Valid only inside `importEnvelopes` (cleared at its start and end, and on
-    /// failure, since a rolled-back transaction would make it stale); bounded by `importCacheLimit`. A state
-    /// holds only the fields merged so far (`StoreTransaction.loadObjects(_:fields:)`); `fields` names them.
-    var importCache: [ObjectID: (state: ObjectState, fields: Set<FieldKey>)] = [:]
-    static let importCacheLimit = 20_000
     /// Objects whose state changed in the current import (or local write): their waiting parts are retried.
     var importChanged: Set<ObjectID> = []
 
