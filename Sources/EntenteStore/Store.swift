@@ -42,6 +42,9 @@ package final class Store: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // The writer keeps 16 MiB of pages (SQLite's default is 2 MiB): an import reads the records it merges
+            // from all over the file (`Specs/storage.md`, "Connections"). Readers keep the default.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -16384") }
             // The hook replaces SQLite's automatic checkpoint, which ran inside the commit that crossed 1,000
             // frames and so held the write lock for it (`Specs/storage.md`, "Checkpoints").
             log.observe(db.sqliteConnection)
