@@ -190,8 +190,12 @@ public struct CurrencyCode: Hashable, Sendable, CustomStringConvertible {
 
     /// Accepts exactly three ASCII letters (normalised to upper case).
     public init?(_ code: String) {
-        guard code.utf8.count == 3, code.allSatisfy({ $0.isASCII && $0.isLetter }) else { return nil }
-        self.code = code.uppercased()
+        // Byte checks: this runs for every money value decoded, and Character iteration is slow.
+        func isUpper(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) }
+        guard code.utf8.count == 3, code.utf8.allSatisfy({ isUpper($0) || (0x61...0x7A).contains($0) }) else {
+            return nil
+        }
+        self.code = code.utf8.allSatisfy(isUpper) ? code : code.uppercased()
     }
 
     /// The code.

@@ -70,71 +70,71 @@ package struct ByteReader: Sendable {
         WireError(.malformed, "\(what) is malformed at byte \(offset): \(detail)")
     }
 
-    package mutating func readByte(_ field: String) throws(WireError) -> UInt8 {
-        guard offset < bytes.count else { throw truncated(field) }
+    package mutating func readByte(_ field: @autoclosure () -> String) throws(WireError) -> UInt8 {
+        guard offset < bytes.count else { throw truncated(field()) }
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    package mutating func readBytes(_ count: Int, _ field: String) throws(WireError) -> [UInt8] {
-        guard count >= 0, count <= remaining else { throw truncated(field) }
+    package mutating func readBytes(_ count: Int, _ field: @autoclosure () -> String) throws(WireError) -> [UInt8] {
+        guard count >= 0, count <= remaining else { throw truncated(field()) }
         defer { offset += count }
         return Array(bytes[offset..<offset + count])
     }
 
     /// The next `count` bytes, without copying them out (ids, integers and strings are read in place).
-    package mutating func readSlice(_ count: Int, _ field: String) throws(WireError) -> ArraySlice<UInt8> {
-        guard count >= 0, count <= remaining else { throw truncated(field) }
+    package mutating func readSlice(_ count: Int, _ field: @autoclosure () -> String) throws(WireError) -> ArraySlice<UInt8> {
+        guard count >= 0, count <= remaining else { throw truncated(field()) }
         defer { offset += count }
         return bytes[offset..<offset + count]
     }
 
-    package mutating func readUInt16(_ field: String) throws(WireError) -> UInt16 {
-        UInt16(truncatingIfNeeded: try readBigEndian(2, field))
+    package mutating func readUInt16(_ field: @autoclosure () -> String) throws(WireError) -> UInt16 {
+        UInt16(truncatingIfNeeded: try readBigEndian(2, field()))
     }
 
-    package mutating func readUInt32(_ field: String) throws(WireError) -> UInt32 {
-        UInt32(truncatingIfNeeded: try readBigEndian(4, field))
+    package mutating func readUInt32(_ field: @autoclosure () -> String) throws(WireError) -> UInt32 {
+        UInt32(truncatingIfNeeded: try readBigEndian(4, field()))
     }
 
-    package mutating func readUInt64(_ field: String) throws(WireError) -> UInt64 {
-        try readBigEndian(8, field)
+    package mutating func readUInt64(_ field: @autoclosure () -> String) throws(WireError) -> UInt64 {
+        try readBigEndian(8, field())
     }
 
-    private mutating func readBigEndian(_ count: Int, _ field: String) throws(WireError) -> UInt64 {
-        try readSlice(count, field).reduce(0) { $0 << 8 | UInt64($1) }
+    private mutating func readBigEndian(_ count: Int, _ field: @autoclosure () -> String) throws(WireError) -> UInt64 {
+        try readSlice(count, field()).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
-    package mutating func readVarint(_ field: String) throws(WireError) -> UInt64 {
+    package mutating func readVarint(_ field: @autoclosure () -> String) throws(WireError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
-            let byte = try readByte(field)
-            guard shift < 64, !(shift == 63 && byte > 1) else { throw malformed("\(field) overflows 64 bits") }
+            let byte = try readByte(field())
+            guard shift < 64, !(shift == 63 && byte > 1) else { throw malformed("\(field()) overflows 64 bits") }
             result |= UInt64(byte & 0x7f) << shift
             if byte & 0x80 == 0 { return result }
             shift += 7
         }
     }
 
-    package mutating func readSignedVarint(_ field: String) throws(WireError) -> Int64 {
-        let raw = try readVarint(field)
+    package mutating func readSignedVarint(_ field: @autoclosure () -> String) throws(WireError) -> Int64 {
+        let raw = try readVarint(field())
         return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
     }
 
     /// A varint that must not exceed `limit`.
-    package mutating func readCount(_ field: String, limit: Int) throws(WireError) -> Int {
-        let raw = try readVarint(field)
+    package mutating func readCount(_ field: @autoclosure () -> String, limit: Int) throws(WireError) -> Int {
+        let raw = try readVarint(field())
         guard raw <= UInt64(limit) else {
-            throw WireError(.tooLarge, "\(what): \(field) is \(raw), over the limit of \(limit)")
+            throw WireError(.tooLarge, "\(what): \(field()) is \(raw), over the limit of \(limit)")
         }
         return Int(raw)
     }
 
-    package mutating func readString(_ field: String, maxBytes: Int) throws(WireError) -> String {
-        let count = try readCount("\(field) length", limit: maxBytes)
-        let raw = try readSlice(count, field)
-        guard let text = String(validating: raw, as: UTF8.self) else { throw malformed("\(field) is not valid UTF-8") }
+    package mutating func readString(_ field: @autoclosure () -> String, maxBytes: Int) throws(WireError) -> String {
+        let count = try readCount("\(field()) length", limit: maxBytes)
+        let raw = try readSlice(count, field())
+        guard let text = String(validating: raw, as: UTF8.self) else { throw malformed("\(field()) is not valid UTF-8") }
         return text
     }
 }
