@@ -384,9 +384,13 @@ extension Node {
         let invited = newcomers.filter { $0.1 != company }
         var states: [ObjectID: ObjectState] = [:]
         for (index, (object, newcomer)) in invited.enumerated() {
-            // The objects are loaded 500 at a time (a full sync invites partners to thousands of them).
+            // Only this company's own fields are re-sent, so only objects holding some are loaded, 500 at a time (a
+            // full sync invites partners to thousands of objects, and this company usually has no fields on them
+            // yet).
             if index % 500 == 0 {
-                states = try tx.loadObjects(invited[index..<min(index + 500, invited.count)].map(\.0))
+                let chunk = invited[index..<min(index + 500, invited.count)].map(\.0)
+                let holding = try tx.objects(chunk, withFieldsIn: .company(company))
+                states = holding.isEmpty ? [:] : try tx.loadObjects(chunk.filter(holding.contains))
             }
             guard let state = states[object], state.owner != company, state.isParticipant(company) else {
                 continue

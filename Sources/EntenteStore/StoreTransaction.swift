@@ -395,6 +395,29 @@ package struct StoreTransaction {
         try saveObject(state, previous: nil)
     }
 
+    /// Of `ids`, the objects holding at least one scalar or set field in `namespace`: a few queries per 500
+    /// objects, reading keys only (no object is loaded).
+    package func objects(_ ids: [ObjectID], withFieldsIn namespace: Namespace) throws -> Set<ObjectID> {
+        let space = Data(StorageCoding.encode(namespace))
+        var found: Set<ObjectID> = []
+        var start = 0
+        while start < ids.count {
+            let chunk = ids[start..<min(start + 500, ids.count)]
+            start += chunk.count
+            let list = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try rows(
+                sql: """
+                    SELECT o.id FROM object o WHERE o.id IN (\(list)) AND (
+                        EXISTS (SELECT 1 FROM field f WHERE f.object = o.handle AND f.namespace = ?)
+                        OR EXISTS (SELECT 1 FROM set_field s WHERE s.object = o.handle AND s.namespace = ?))
+                    """,
+                arguments: StatementArguments(chunk.map { Data($0.bytes) } + [space, space])
+            )
+            for row in rows { if let id = ObjectID(bytes: row[0] as Data) { found.insert(id) } }
+        }
+        return found
+    }
+
     /// The object's local handle (the integer key of its state rows), if it has a row.
     private func handle(of id: ObjectID) throws -> Int64? {
         if let known = handles.byID[id] { return known }

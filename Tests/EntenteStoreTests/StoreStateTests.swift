@@ -234,6 +234,32 @@ struct StoreStateTests {
         }
     }
 
+    @Test("objects(_:withFieldsIn:) finds the objects with a scalar or set field in a namespace, and no others")
+    func objectsWithFieldsInANamespace() throws {
+        // In each object, a has a scalar field of its own and b a set field of its own.
+        let first = RichObject(seed: 83)
+        let second = RichObject(seed: 84)
+        let stranger = CompanyID(bytes: [UInt8](repeating: 0xEE, count: 16))!
+        let unknown = ObjectID(bytes: [UInt8](repeating: 0xCD, count: 16))!
+        try withStore { store, _ in
+            try store.write { tx in
+                try tx.saveObject(first.state, previous: nil)
+                try tx.saveObject(second.state, previous: nil)
+            }
+            let ids = [first.state.id, second.state.id, unknown]
+            func holding(_ namespace: Namespace, _ ids: [ObjectID]) throws -> Set<ObjectID> {
+                try store.read { tx in try tx.objects(ids, withFieldsIn: namespace) }
+            }
+            #expect(try holding(.company(first.a), ids) == [first.state.id])
+            #expect(try holding(.company(second.b), ids) == [second.state.id])
+            #expect(try holding(.company(stranger), ids) == [])
+            #expect(try holding(.joint, ids) == [first.state.id, second.state.id])
+            // More than one chunk of 500 ids.
+            let many = Array(repeating: unknown, count: 600) + [second.state.id]
+            #expect(try holding(.company(second.b), many) == [second.state.id])
+        }
+    }
+
     @Test("a part moves between applied and waiting, and is never in both")
     func partStatusMoves() throws {
         let object = RichObject(seed: 7)

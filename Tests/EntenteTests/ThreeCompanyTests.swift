@@ -125,6 +125,32 @@ import Testing
         #expect(try await umbra.object(id).joint == (try await initech.object(id)).joint)
     }
 
+    @Test func aParticipantResendsItsSharedFieldsToALaterInvitee() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        let (globex, initech, umbra) = (deal.globex, deal.initech, deal.umbra)
+        let id = try await globex.create(type: "opportunity", changes: Changes(), with: [initech.company])
+        // Objects Initech holds without fields of its own are not re-sent anything.
+        let other = try await globex.create(type: "opportunity", changes: Changes(), with: [initech.company])
+        try await send(globex, initech)
+        var mine = Changes()
+        mine.shared = [FieldValue("deal_desk", "Ana")]  // Initech's field, for every participant
+        mine.privateFields = [FieldValue("margin", "SENTINEL-PRIVATE")]
+        try await initech.update(id, changes: mine)
+        try await send(initech, globex)
+        try await globex.invite(id, umbra.company)
+        try await globex.invite(other, umbra.company)
+        try await send(globex, umbra)
+        #expect(try await umbra.object(id).fields.isEmpty, "Globex cannot re-send Initech's field")
+        // Initech learns of the invitations and re-sends its shared field, not its private one.
+        let report = try await initech.importBundle(try await globex.exportBundle(to: initech.company).encoded())
+        #expect(report.resent == 1)
+        let bytes = try await send(initech, umbra)
+        #expect(!String(decoding: bytes, as: UTF8.self).contains("SENTINEL-PRIVATE"))
+        let view = try await umbra.object(id)
+        #expect(view.fields.first { $0.company.id == initech.company }?.fields.map(\.value) == [.string("Ana")])
+    }
+
     @Test func aWriteThatArrivesBeforeItsObjectWaitsThenApplies() async throws {
         let deal = try await Deal.make()
         defer { deal.cleanUp() }
