@@ -129,10 +129,14 @@ extension Node {
         report.envelopes = count
         let savedClock = clock
         importChanged.removeAll()
-        defer { importChanged.removeAll() }
+        defer {
+            importChanged.removeAll()
+            importWaiting = nil
+        }
         do {
             try transaction { tx in
                 var newcomers = Newcomers()
+                importWaiting = try tx.waitingObjects()
                 // Revocations first: a bundle that carries a revocation also refuses the revoked envelopes.
                 report.revocations = try admit(revocations, tx)
                 let revoked = try revokedReplicas(tx)
@@ -242,6 +246,7 @@ extension Node {
         for (object, part) in parts {
             if let reason = result.waiting[object] {
                 try tx.setPart(rowid, object, waiting: reason)
+                importWaiting?.insert(object)
                 continue
             }
             // An applied part's state is in `states` (Merge.apply puts it there), and saved before its part.
@@ -249,7 +254,8 @@ extension Node {
             applied = true
             try tx.saveObject(state, previous: previous[object])
             try tx.setPart(rowid, object, waiting: nil)
-            importChanged.insert(object)
+            // Only a change to an object with waiting parts can let one of them apply.
+            if importWaiting?.contains(object) ?? true { importChanged.insert(object) }
             for operation in part.operations {
                 clock.observe(operation.timestamp)
                 // This company joining needs no re-sending (a full sync makes it join every object it receives).
@@ -347,6 +353,7 @@ extension Node {
         importChanged.insert(object)
         for (part, reason) in zip(logged, waiting) where part.waiting != reason {
             try tx.setPart(part.envelope, object, waiting: reason)
+            if reason != nil { importWaiting?.insert(object) }
         }
         record(from: previous.map { [object: $0] } ?? [:], to: [object: state], author: company, isLocal: false)
     }

@@ -65,6 +65,9 @@ public actor Node {
     var pendingChanges: [Change] = []
     /// Objects whose state changed in the current import (or local write): their waiting parts are retried.
     var importChanged: Set<ObjectID> = []
+    /// During an import, the objects with waiting parts: only their changes are recorded in `importChanged`, so a
+    /// full sync does not keep every object it receives (nil outside an import: every change is recorded).
+    var importWaiting: Set<ObjectID>?
 
     static let databaseName = "entente.sqlite"
 

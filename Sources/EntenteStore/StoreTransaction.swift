@@ -656,13 +656,15 @@ package struct StoreTransaction {
     /// not one per object.
     package func waitingParts(of objects: Set<ObjectID>) throws -> [LoggedPart] {
         var found: [LoggedPart] = []
-        let waitingObjects = try rows(sql: "SELECT DISTINCT object FROM waiting_part").compactMap {
-            ObjectID(bytes: $0[0] as Data)
-        }
-        for object in waitingObjects where objects.contains(object) {
+        for object in try waitingObjects() where objects.contains(object) {
             found += try waitingParts(sql: "WHERE p.object = ?", arguments: [Data(object.bytes)])
         }
         return found.sorted { $0.envelope < $1.envelope }
+    }
+
+    /// The objects with at least one waiting part (usually none).
+    package func waitingObjects() throws -> Set<ObjectID> {
+        Set(try rows(sql: "SELECT DISTINCT object FROM waiting_part").compactMap { ObjectID(bytes: $0[0] as Data) })
     }
 
     /// Every waiting part, in log order.
