@@ -161,7 +161,7 @@ extension Node {
                     index += 1
                 }
                 try retryWaiting(tx, &report, &newcomers)
-                try resend(to: newcomers.invited, tx, &report)
+                try resend(to: newcomers, tx, &report)
                 report.waiting = Set(try tx.waitingParts().map(\.envelope)).count
                 try saveClock(tx)
             }
@@ -384,35 +384,38 @@ extension Node {
     /// Re-sends this company's shared fields of objects it takes part in (but does not own) to newly invited
     /// participants. The owner sends its snapshot when it invites.
     private func resend(
-        to newcomers: [(ObjectID, CompanyID)],
+        to newcomers: Newcomers,
         _ tx: StoreTransaction,
         _ report: inout ImportReport
     ) throws {
-        let invited = newcomers.filter { $0.1 != company }
-        var states: [ObjectID: ObjectState] = [:]
-        for (index, (object, newcomer)) in invited.enumerated() {
-            // Only this company's own fields are re-sent, so only objects holding some are loaded, 500 at a time (a
-            // full sync invites partners to thousands of objects, and this company usually has no fields on them
-            // yet).
-            if index % 500 == 0 {
-                let chunk = invited[index..<min(index + 500, invited.count)].map(\.0)
+        for (newcomer, objects) in newcomers.byCompany where newcomer != company {
+            var start = 0
+            while start < objects.count {
+                let chunk = Array(objects[start..<min(start + 500, objects.count)])
+                start += chunk.count
+                // Only this company's own fields are re-sent, so only objects holding some are loaded, 500 at a
+                // time (a full sync invites partners to thousands of objects, and this company usually has no
+                // fields on them yet).
                 let holding = try tx.objects(chunk, withFieldsIn: .company(company))
-                states = holding.isEmpty ? [:] : try tx.loadObjects(chunk.filter(holding.contains))
+                guard !holding.isEmpty else { continue }
+                let states = try tx.loadObjects(chunk.filter(holding.contains))
+                for object in chunk {
+                    guard let state = states[object], state.owner != company, state.isParticipant(company) else {
+                        continue
+                    }
+                    let operations =
+                        state.reemission(of: company, for: newcomer)
+                        + tombstoneOperations(state, for: newcomer, writable: { $0.namespace == .company(company) })
+                    guard !operations.isEmpty else { continue }
+                    guard try tx.company(newcomer) != nil else {
+                        report.notes.append(
+                            "company \(newcomer.short) joined \(object.short) but is not a pinned partner here: add its card, then update your fields so it receives them"
+                        )
+                        continue
+                    }
+                    report.resent += try emit(operations, to: [newcomer], tx, logParts: false)
+                }
             }
-            guard let state = states[object], state.owner != company, state.isParticipant(company) else {
-                continue
-            }
-            let operations =
-                state.reemission(of: company, for: newcomer)
-                + tombstoneOperations(state, for: newcomer, writable: { $0.namespace == .company(company) })
-            guard !operations.isEmpty else { continue }
-            guard try tx.company(newcomer) != nil else {
-                report.notes.append(
-                    "company \(newcomer.short) joined \(object.short) but is not a pinned partner here: add its card, then update your fields so it receives them"
-                )
-                continue
-            }
-            report.resent += try emit(operations, to: [newcomer], tx, logParts: false)
         }
     }
 
@@ -507,15 +510,21 @@ public struct EnvelopeInfo: Hashable, Sendable, Codable {
 /// Companies newly invited to objects during one import, in the order their invitations were merged, each
 /// (object, company) once.
 struct Newcomers {
-    private struct Pair: Hashable {
-        let object: ObjectID
-        let company: CompanyID
-    }
-
-    private(set) var invited: [(ObjectID, CompanyID)] = []
-    private var seen: Set<Pair> = []
+    /// Per partner, the objects it was newly invited to (16 bytes each: a full sync invites partners to every
+    /// object it receives, so no set of pairs is kept; duplicates are dropped when read).
+    private var objects: [CompanyID: [ObjectID]] = [:]
 
     mutating func insert(_ object: ObjectID, _ company: CompanyID) {
-        if seen.insert(Pair(object: object, company: company)).inserted { invited.append((object, company)) }
+        objects[company, default: []].append(object)
+    }
+
+    /// Each partner (in id order) with its objects, once each, in id order.
+    var byCompany: [(company: CompanyID, objects: [ObjectID])] {
+        objects.sorted { $0.key < $1.key }.map { company, list in
+            var unique: [ObjectID] = []
+            unique.reserveCapacity(list.count)
+            for object in list.sorted() where unique.last != object { unique.append(object) }
+            return (company, unique)
+        }
     }
 }
