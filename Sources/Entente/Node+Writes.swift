@@ -572,9 +572,18 @@ extension Node {
         // the same way costs one signature and one sealed key per recipient per envelope, not per object.
         var groups: [(audience: Set<CompanyID>, operations: [Operation])] = []
         var index: [Set<CompanyID>: Int] = [:]
+        // An object's operations come together: its participants are computed once for them.
+        var last: (object: ObjectID, participants: Set<CompanyID>)?
         for operation in operations {
             guard let state = states[operation.object] else { continue }
-            let audience = state.audience(of: operation)
+            let participants: Set<CompanyID>
+            if let last, last.object == operation.object {
+                participants = last.participants
+            } else {
+                participants = state.participants
+                last = (operation.object, participants)
+            }
+            let audience = state.audience(of: operation, participants: participants)
             if let position = index[audience] {
                 groups[position].operations.append(operation)
             } else {

@@ -238,6 +238,12 @@ public struct ObjectState: Hashable, Sendable {
 
     /// The companies entitled to an operation on this object (computed on the state after applying it).
     public func audience(of operation: Operation) -> Set<CompanyID> {
+        audience(of: operation, participants: participants)
+    }
+
+    /// `audience(of:)` with the object's current `participants` already computed (a caller asking for many
+    /// operations on one object computes them once).
+    public func audience(of operation: Operation, participants: Set<CompanyID>) -> Set<CompanyID> {
         switch operation.kind {
         case .create, .addParticipant, .archive:
             return participants
@@ -245,12 +251,16 @@ public struct ObjectState: Hashable, Sendable {
             return participants.union([company])  // the removed company learns it was removed
         case .set(let key, _, let visibility, _), .addElement(let key, _, let visibility),
             .removeElement(let key, _, _, let visibility):
-            return audience(of: key, visibility: visibility)
+            return audience(of: key, visibility: visibility, participants: participants)
         }
     }
 
     /// The companies entitled to a field with the given visibility.
     public func audience(of key: FieldKey, visibility: Visibility) -> Set<CompanyID> {
+        audience(of: key, visibility: visibility, participants: participants)
+    }
+
+    private func audience(of key: FieldKey, visibility: Visibility, participants: Set<CompanyID>) -> Set<CompanyID> {
         switch key.namespace {
         case .joint:
             return participants
