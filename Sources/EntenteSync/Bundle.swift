@@ -67,27 +67,10 @@ public struct Bundle: Sendable {
     /// Parses a bundle: magic, version, checksum, then each envelope's length (envelopes are parsed and
     /// verified by the importer).
     public init(decoding bytes: [UInt8]) throws(WireError) {
-        guard bytes.count <= Self.maxBytes else {
-            throw WireError(.tooLarge, "bundle of \(bytes.count) bytes is over the limit")
-        }
-        guard bytes.count >= 4, Array(bytes[0..<4]) == Self.magic else {
-            throw WireError(
-                .malformed,
-                "not an Entente bundle (bad magic bytes; expected a file from `entente bundle export`)"
-            )
-        }
-        guard bytes.count >= 12 + 32 else {
-            throw WireError(.truncated, "bundle is truncated: only \(bytes.count) bytes")
-        }
-        guard bytes[4] == Self.majorVersion else {
-            throw WireError(.unsupportedVersion, "bundle format \(bytes[4]).x is not supported (this build reads 1.x)")
-        }
+        try Self.checkStart(bytes.prefix(5), size: bytes.count)
         let body = Array(bytes[..<(bytes.count - 32)])
         guard BLAKE2b.hash(body, outputLength: 32) == Array(bytes[(bytes.count - 32)...]) else {
-            throw WireError(
-                .malformed,
-                "bundle checksum does not match: the file is truncated or corrupted (re-export it)"
-            )
+            throw Self.checksumMismatch
         }
         var reader = ByteReader(body, what: "bundle")
         let (revocations, count) = try Self.readHead { count, what throws(WireError) in
@@ -106,6 +89,28 @@ public struct Bundle: Sendable {
         self.envelopes = envelopes
         self.revocations = revocations
     }
+
+    /// Checks what can be checked before the checksum, from the first 5 bytes and the size: the size limit, the
+    /// magic, room for a head and a checksum, the major version.
+    static func checkStart(_ start: ArraySlice<UInt8>, size: Int) throws(WireError) {
+        guard size <= maxBytes else { throw WireError(.tooLarge, "bundle of \(size) bytes is over the limit") }
+        guard start.count >= 4, Array(start.prefix(4)) == magic else {
+            throw WireError(
+                .malformed,
+                "not an Entente bundle (bad magic bytes; expected a file from `entente bundle export`)"
+            )
+        }
+        guard size >= 12 + 32 else { throw WireError(.truncated, "bundle is truncated: only \(size) bytes") }
+        let version = start[start.startIndex + 4]
+        guard version == majorVersion else {
+            throw WireError(.unsupportedVersion, "bundle format \(version).x is not supported (this build reads 1.x)")
+        }
+    }
+
+    static let checksumMismatch = WireError(
+        .malformed,
+        "bundle checksum does not match: the file is truncated or corrupted (re-export it)"
+    )
 
     /// Reads the head (after the checksum was checked) with `read`, which returns exactly the bytes asked for:
     /// the revocations and the envelope count.

@@ -32,19 +32,8 @@ public final class BundleFileReader {
     public init(handle: FileHandle) throws(WireError) {
         self.handle = handle
         size = try Self.size(of: handle)
-        guard size <= Bundle.maxBytes else { throw WireError(.tooLarge, "bundle of \(size) bytes is over the limit") }
         try Self.seek(handle, to: 0)
-        let start = try Self.read(handle, upTo: 5)
-        guard start.count >= 4, Array(start[0..<4]) == Bundle.magic else {
-            throw WireError(
-                .malformed,
-                "not an Entente bundle (bad magic bytes; expected a file from `entente bundle export`)"
-            )
-        }
-        guard size >= 12 + 32 else { throw WireError(.truncated, "bundle is truncated: only \(size) bytes") }
-        guard start[4] == Bundle.majorVersion else {
-            throw WireError(.unsupportedVersion, "bundle format \(start[4]).x is not supported (this build reads 1.x)")
-        }
+        try Bundle.checkStart(try Self.read(handle, upTo: 5)[...], size: size)
         // First pass: the checksum, a chunk at a time.
         try Self.seek(handle, to: 0)
         let check = BLAKE2b.Hasher(outputLength: 32)
@@ -55,12 +44,7 @@ public final class BundleFileReader {
             check.update(chunk)
             left -= chunk.count
         }
-        guard check.finalize() == (try Self.read(handle, upTo: 32)) else {
-            throw WireError(
-                .malformed,
-                "bundle checksum does not match: the file is truncated or corrupted (re-export it)"
-            )
-        }
+        guard check.finalize() == (try Self.read(handle, upTo: 32)) else { throw Bundle.checksumMismatch }
         // Second pass: the head, then envelopes on demand.
         try Self.seek(handle, to: 0)
         (revocations, count) = try Bundle.readHead { count, what throws(WireError) in try self.take(count, what) }
