@@ -126,7 +126,6 @@ extension Node {
         next: () throws(WireError) -> [UInt8]?
     ) throws(EntenteError) -> ImportReport {
         var report = ImportReport()
-        report.envelopes = count
         let savedClock = clock
         importChanged.removeAll()
         defer {
@@ -160,6 +159,8 @@ extension Node {
                     }
                     index += 1
                 }
+                // The envelopes taken (`importFront` may stop before `count`).
+                report.envelopes = index
                 try retryWaiting(tx, &report, &newcomers)
                 try resend(to: newcomers, tx, &report)
                 report.waiting = Set(try tx.waitingParts().map(\.envelope)).count
