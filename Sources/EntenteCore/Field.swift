@@ -107,7 +107,7 @@ public struct Register: Hashable, Sendable {
 /// A field's state: a multi-value register whose newest write wins, keeping the concurrent writes it beat.
 ///
 /// `heads` are the writes no other received write has superseded (listed in its `preds`); the first is the
-/// winner, the rest are conflicts. `supersededUpTo` remembers, per replica, the newest of its writes that
+/// winner, the rest are conflicts. `superseded` remembers, per replica, the newest of its writes that
 /// someone superseded: a replica's own writes to a field are ordered, so everything it wrote up to then is
 /// superseded too. That keeps the state bounded by the number of replicas, whatever the number of writes,
 /// and makes it a function of the set of writes received (merge order does not matter).
@@ -138,16 +138,6 @@ public struct FieldState: Hashable, Sendable {
             if marks.last?.replica == stamp.replica { marks[marks.count - 1] = stamp } else { marks.append(stamp) }
         }
         self.superseded = marks
-    }
-
-    /// Rebuilds a field from persisted parts (no checks).
-    public init(heads: [Register], supersededUpTo: [ReplicaID: Timestamp]) {
-        self.init(heads: heads, superseded: Array(supersededUpTo.values))
-    }
-
-    /// Per replica, the newest superseded write timestamp.
-    public var supersededUpTo: [ReplicaID: Timestamp] {
-        Dictionary(uniqueKeysWithValues: superseded.map { ($0.replica, $0) })
     }
 
     /// The current value's write.

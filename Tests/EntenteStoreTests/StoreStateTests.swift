@@ -91,7 +91,7 @@ struct StoreStateTests {
         #expect(stage.winner.value == .enumeration("committed"))
         #expect(stage.winner.preds == [object.stamp(10, of: object.a)])
         #expect(stage.conflicts.first?.value == .string("prospect"))
-        #expect(stage.supersededUpTo == [object.aReplica: object.stamp(10, of: object.a)])
+        #expect(stage.superseded == [object.stamp(10, of: object.a)])
         let tags = try #require(state.sets[RichObject.tags])
         #expect(tags.members == ["vip", "warm"])
         #expect(Set(tags.elements.keys) == ["vip", "hot", "cold", "warm"])
@@ -362,7 +362,7 @@ struct StoreStateTests {
         write(&companyConflict, notes, 10, r1, by: owner, preds: [])
         write(&companyConflict, notes, 11, r2, by: owner, preds: [])
         #expect(twoConflicts.fields[title]?.heads.count == 2 && companyConflict.fields[notes]?.heads.count == 2)
-        #expect(sequential.fields[title]?.heads.count == 1 && sequential.fields[title]?.supersededUpTo.isEmpty == false)
+        #expect(sequential.fields[title]?.heads.count == 1 && sequential.fields[title]?.superseded.isEmpty == false)
 
         try withStore { store, _ in
             try store.write { tx in

@@ -105,7 +105,7 @@ struct StorageCodingTests {
         for _ in 0..<200 {
             let field = randomField(&rng, replicas: replicas, companies: companies, writes: rng.int(1...8))
             sawConflict = sawConflict || field.heads.count > 1
-            sawSuperseded = sawSuperseded || !field.supersededUpTo.isEmpty
+            sawSuperseded = sawSuperseded || !field.superseded.isEmpty
             let extra = StorageCoding.encodeExtra(field)
             let decoded = try StorageCoding.decodeField(winner: columns(field), extra: extra)
             #expect(decoded == field)
@@ -136,7 +136,7 @@ struct StorageCodingTests {
         let decoded = try StorageCoding.decodeField(winner: columns(second), extra: StorageCoding.encodeExtra(second))
         #expect(decoded == second)
         #expect(decoded.winner.preds == [write.timestamp])
-        #expect(decoded.supersededUpTo == [write.timestamp.replica: write.timestamp])
+        #expect(decoded.superseded == [write.timestamp])
     }
 
     @Test("a conflicted field keeps both heads, winner first, and its superseded marks")
@@ -168,7 +168,7 @@ struct StorageCodingTests {
         field.merge(left)
         field.merge(right)
         #expect(field.heads == [right, left])
-        #expect(field.supersededUpTo == [a: first.timestamp])
+        #expect(field.superseded == [first.timestamp])
         let decoded = try StorageCoding.decodeField(winner: columns(field), extra: StorageCoding.encodeExtra(field))
         #expect(decoded == field)
         #expect(decoded.winner == right)
@@ -302,7 +302,7 @@ struct StorageCodingTests {
             previous = next
         }
         #expect(field.heads.count == 1)
-        #expect(field.supersededUpTo.count == 65)
+        #expect(field.superseded.count == 65)
         #expect(try StorageCoding.decodeField(winner: columns(field), extra: StorageCoding.encodeExtra(field)) == field)
     }
 
