@@ -6,12 +6,8 @@
 # time's maximum resident set size) and the bundles' sizes.
 #
 #   scripts/bundle-rss.sh PATH/TO/entente [ROWS]     (a release build: swift build -c release)
-set -euo pipefail
-entente=$(realpath "$1")
 rows=${2:-125000}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
+source "$(dirname "$0")/measure.sh"
 
 generate() {  # rows, round
     python3 - "$1" "$2" <<'PY'
@@ -42,13 +38,6 @@ JSON
 "$entente" partner add initech.card --dir globex >/dev/null
 "$entente" partner add globex.card --dir initech >/dev/null
 
-measure() {  # label, command...
-    local label=$1
-    shift
-    /usr/bin/time -f "%e %M" -o time.txt "$@" >/dev/null 2>err.txt || { cat err.txt; exit 1; }
-    read -r seconds kilobytes <time.txt
-    echo "$label: $seconds s, peak RSS $((kilobytes / 1024)) MB"
-}
 measure "import csv ($rows rows)" "$entente" import csv pipeline.csv --map map.json --with Initech --dir globex
 measure "bundle export" "$entente" bundle export --to Initech --out all.bundle --dir globex
 echo "bundle: $(stat -c %s all.bundle) bytes"

@@ -4,12 +4,8 @@
 # exported, and reported on. Prints each command's time and peak RSS (GNU time's maximum resident set size).
 #
 #   scripts/csv-timing.sh PATH/TO/entente [ROWS]     (a release build: swift build -c release)
-set -euo pipefail
-entente=$(realpath "$1")
 rows=${2:-100000}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
+source "$(dirname "$0")/measure.sh"
 
 python3 - "$rows" >pipeline.csv <<'PY'
 import random, sys
@@ -28,13 +24,6 @@ PY
 echo "pipeline.csv: $rows rows, $(stat -c %s pipeline.csv) bytes"
 "$entente" init --company Globex --dir globex >/dev/null
 
-measure() {  # label, command...
-    local label=$1
-    shift
-    /usr/bin/time -f "%e %M" -o time.txt "$@" >/dev/null 2>err.txt || { cat err.txt; exit 1; }
-    read -r seconds kilobytes <time.txt
-    echo "$label: $seconds s, peak RSS $((kilobytes / 1024)) MB"
-}
 measure "import csv" "$entente" import csv pipeline.csv --map generic-pipeline --dir globex
 measure "import csv again (unchanged)" "$entente" import csv pipeline.csv --map generic-pipeline --dir globex
 measure "export csv" "$entente" export csv --map generic-pipeline --out exported.csv --dir globex
