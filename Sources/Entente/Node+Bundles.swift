@@ -333,8 +333,8 @@ extension Node {
             // (a part may not mix them with re-sent writes).
             let ownership = part.author == company ? part.operations.filter(\.isOwnerOperation) : []
             guard try tx.company(member) != nil else { continue }
-            try emit(ownership, to: [member], tx, logParts: false)
-            try emit(operations, to: [member], tx, logParts: false)
+            try emit(ownership, to: [member], states: [state.id: state], tx, logParts: false)
+            try emit(operations, to: [member], states: [state.id: state], tx, logParts: false)
         }
     }
 
@@ -414,7 +414,7 @@ extension Node {
                         )
                         continue
                     }
-                    report.resent += try emit(operations, to: [newcomer], tx, logParts: false)
+                    report.resent += try emit(operations, to: [newcomer], states: [object: state], tx, logParts: false)
                 }
             }
         }

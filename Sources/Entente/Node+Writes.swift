@@ -106,9 +106,11 @@ extension Node {
                     throw EntenteError(.unknownCompany, "company \(participant.short) is not a pinned partner")
                 }
             }
-            let (id, nonce) = Derivation.newObjectID(owner: company)
+            // The id derives from the create's stamp, so a batch can name the object in a few bytes.
+            let created = tick()
+            let (id, nonce) = Derivation.objectID(owner: company, created: created)
             var scratch = ObjectState(id: id)
-            var head = [Operation(object: id, timestamp: tick(), kind: .create(type: kind.name, nonce: nonce))]
+            var head = [Operation(object: id, timestamp: created, kind: .create(type: kind.name, nonce: nonce))]
             for participant in others.sorted() {
                 head.append(Operation(object: id, timestamp: tick(), kind: .addParticipant(participant)))
             }
@@ -284,10 +286,11 @@ extension Node {
                     writable: { $0.namespace == .joint || $0.namespace == .company(company) }
                 ),
             to: [partner],
+            states: states,
             tx,
             logParts: false
         )
-        try emit(snapshot.relayed, to: [partner], tx, logParts: false)
+        try emit(snapshot.relayed, to: [partner], states: states, tx, logParts: false)
     }
 
     /// Removes a partner from an object this company owns: it receives no new operations from then on; what it
@@ -591,7 +594,7 @@ extension Node {
                 groups.append((audience, [operation]))
             }
         }
-        for group in groups { try emit(group.operations, to: group.audience, tx, logParts: true) }
+        for group in groups { try emit(group.operations, to: group.audience, states: states, tx, logParts: true) }
         // A local ownership change (an invitation, say) may let parts waiting on that object apply.
         importChanged = Set(operations.filter(\.isOwnerOperation).map(\.object))
         defer { importChanged.removeAll() }
@@ -603,10 +606,12 @@ extension Node {
 
     /// Seals operations for an audience (in chunks) and logs the envelopes; `logParts` records them as applied
     /// parts of their objects (local writes), otherwise they are only kept for export (re-sent snapshots).
+    /// `states` hold the objects' origins, so that the batch names them by their creation stamps.
     @discardableResult
     func emit(
         _ operations: [Operation],
         to audience: Set<CompanyID>,
+        states: [ObjectID: ObjectState],
         _ tx: StoreTransaction,
         logParts: Bool
     ) throws -> Int {
@@ -629,12 +634,15 @@ extension Node {
             for (member, key) in addressees {
                 list.append(Addressee(company: member, encryptionKey: key, sequence: try tx.nextSequence(for: member)))
             }
-            let envelope = try Envelope.seal(chunk, from: credentials, to: list)
+            let objects = Batch(author: company, operations: chunk).objects
+            let origins = objects.compactMap { object -> ObjectOrigin? in
+                guard let state = states[object], let owner = state.owner, let created = state.created else { return nil }
+                return ObjectOrigin(owner: owner, created: created)
+            }
+            let envelope = try Envelope.seal(chunk, from: credentials, to: list, origins: origins)
             let rowid = try tx.logEnvelope(envelope)
             if logParts {
-                for object in Batch(author: company, operations: chunk).objects {
-                    try tx.setPart(rowid, object, waiting: nil)
-                }
+                for object in objects { try tx.setPart(rowid, object, waiting: nil) }
             }
             count += 1
             start += chunk.count

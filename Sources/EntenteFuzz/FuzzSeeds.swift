@@ -28,10 +28,11 @@ public enum FuzzSeeds {
             ]
         case .operations:
             [
-                ("valid-deal", OperationCodec.encode(dealOperations)),
-                ("valid-members", OperationCodec.encode(memberOperations)),
+                ("valid-deal", OperationCodec.encode(dealOperations, origins: [dealOrigin])),
+                ("valid-members", OperationCodec.encode(memberOperations, origins: [dealOrigin])),
                 ("valid-empty", OperationCodec.encode([])),
                 ("valid-deal-v1", OperationCodec.encode(dealOperations, version: 1)),
+                ("valid-deal-v2", OperationCodec.encode(dealOperations, version: 2)),
             ]
         case .partnerCard:
             [
@@ -86,7 +87,9 @@ public enum FuzzSeeds {
         at: clock.physical
     )
 
-    static let dealNonce = [UInt8](repeating: 0x5a, count: Derivation.nonceByteCount)
+    /// The deal is named by its creation stamp in version 3 batches.
+    static let dealOrigin = ObjectOrigin(owner: FuzzIdentity.alpha.company, created: stamp(0))
+    static let dealNonce = Derivation.nonce(created: dealOrigin.created)
     static let dealID = Derivation.objectID(owner: FuzzIdentity.alpha.company, nonce: dealNonce)
 
     static var dealOperations: [Operation] {
@@ -150,7 +153,8 @@ public enum FuzzSeeds {
             Addressee(company: $0.company, encryptionKey: $0.boxKeys.publicKey, sequence: 1)
         }
         do {
-            return try Envelope.seal(operations, from: FuzzIdentity.alpha.credentials, to: addressees).bytes
+            return try Envelope.seal(operations, from: FuzzIdentity.alpha.credentials, to: addressees, origins: [dealOrigin])
+                .bytes
         } catch {
             preconditionFailure("cannot seal a seed envelope: \(error)")
         }

@@ -6,6 +6,7 @@ public enum Derivation {
     static let companyPrefix = Array("entente/company/v1".utf8)
     static let replicaPrefix = Array("entente/replica/v1".utf8)
     static let objectPrefix = Array("entente/object/v1".utf8)
+    static let stampPrefix = Array("entente/object-nonce/v1".utf8)
 
     /// The number of bytes in an object-creation nonce.
     public static let nonceByteCount = 16
@@ -26,9 +27,22 @@ public enum Derivation {
         id128(objectPrefix + owner.bytes + nonce, ObjectID.self)
     }
 
-    /// A fresh object id for `owner`, with the nonce that proves it.
-    public static func newObjectID(owner: CompanyID) -> (id: ObjectID, nonce: [UInt8]) {
-        let nonce = secureRandomBytes(nonceByteCount)
+    /// `BLAKE2b-128("entente/object-nonce/v1" || replica id || physical (u64, big-endian) || counter (u32,
+    /// big-endian))`: the nonce of an object created by the operation stamped `created`. A timestamp is unique
+    /// to one operation of one replica, so the nonce is too, and a batch can name the object by its creation
+    /// stamp instead of its 16-byte id (`Specs/envelope.md`, "Stamped objects").
+    public static func nonce(created: Timestamp) -> [UInt8] {
+        var input = stampPrefix
+        input.reserveCapacity(stampPrefix.count + 28)
+        input += created.replica.bytes
+        for shift in stride(from: 56, through: 0, by: -8) { input.append(UInt8(truncatingIfNeeded: created.physical >> UInt64(shift))) }
+        for shift in stride(from: 24, through: 0, by: -8) { input.append(UInt8(truncatingIfNeeded: created.counter >> UInt32(shift))) }
+        return BLAKE2b.hash(input, outputLength: nonceByteCount)
+    }
+
+    /// The id and nonce of the object `owner` creates with the operation stamped `created`.
+    public static func objectID(owner: CompanyID, created: Timestamp) -> (id: ObjectID, nonce: [UInt8]) {
+        let nonce = nonce(created: created)
         return (objectID(owner: owner, nonce: nonce), nonce)
     }
 

@@ -102,11 +102,13 @@ public struct Envelope: Hashable, Sendable {
     /// The audience companies.
     public var audience: [CompanyID] { recipients.map(\.company) }
 
-    /// Encrypts `operations` for `addressees` under a fresh content key and signs the result.
+    /// Encrypts `operations` for `addressees` under a fresh content key and signs the result. `origins` let the
+    /// batch name objects by their creation stamps (`OperationCodec.encode`).
     public static func seal(
         _ operations: [Operation],
         from credentials: ReplicaCredentials,
-        to addressees: [Addressee]
+        to addressees: [Addressee],
+        origins: [ObjectOrigin] = []
     ) throws(WireError) -> Envelope {
         guard addressees.allSatisfy({ (1...maxSequence).contains($0.sequence) }) else {
             throw WireError(.malformed, "sequence numbers must be in 1...\(maxSequence)")
@@ -137,7 +139,7 @@ public struct Envelope: Hashable, Sendable {
         let ciphertext: [UInt8]
         do {
             ciphertext = try XChaCha20Poly1305.seal(
-                OperationCodec.encode(operations),
+                OperationCodec.encode(operations, origins: origins),
                 key: contentKey,
                 nonce: nonce,
                 associatedData: header

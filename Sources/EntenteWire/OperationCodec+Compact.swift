@@ -1,10 +1,23 @@
-import EntenteCore
+public import EntenteCore
 
 /// Batch version 2, the compact layout (`Specs/envelope.md`, "Compact batches"): every string and every 16-byte
 /// id appears once, in a table at the head of the batch, and operations refer to them by index; an operation
 /// on the same object, or by the same replica, as the one before it says so with a bit instead of repeating it;
 /// timestamps are differences from the previous one. A delta that changes three fields of a thousand records
 /// thus costs about a fifth of version 1.
+/// Where an object was made: its owner, and the stamp of the operation that created it. A version 3 batch names
+/// an object whose nonce derives from that stamp (`Derivation.nonce(created:)`) by the stamp, in a few bytes,
+/// instead of its 16-byte id.
+public struct ObjectOrigin: Hashable, Sendable {
+    public let owner: CompanyID
+    public let created: Timestamp
+
+    public init(owner: CompanyID, created: Timestamp) {
+        self.owner = owner
+        self.created = created
+    }
+}
+
 extension OperationCodec {
     /// Most entries in a version 2 string or id table.
     public static let maxTableEntries = 4 * maxOperations
@@ -21,35 +34,86 @@ extension OperationCodec {
         static let ownPredecessor: UInt8 = 0x80
     }
 
-    /// Writes version 2.
+    /// A field's key and visibility: one entry of a version 3 slot table.
+    struct Slot: Hashable {
+        let key: FieldKey
+        let visibility: Visibility
+    }
+
+    /// An object whose nonce derives from its creation stamp, with that nonce.
+    struct Stamped {
+        let origin: ObjectOrigin
+        let nonce: [UInt8]
+    }
+
+    /// Writes versions 2 and 3.
     struct CompactEncoder {
+        private let version: UInt64
+        private let stamped: [ObjectID: Stamped]
         private var strings = Table<String>()
         private var ids = Table<ID128>()
+        private var slots = Table<Slot>()
         private var body: ByteWriter
         private var previousObject: ObjectID?
+        private var previousStamped = false
         private var previousReplica: ReplicaID?
+        private var previousOwner: CompanyID?
+        private var previousCreator: ReplicaID?
         private var clock = DeltaClock()
         private var listClock = DeltaClock()
+        private var objectClock = DeltaClock()
 
-        init(capacity: Int) { body = ByteWriter(capacity: capacity) }
+        private init(version: UInt64, stamped: [ObjectID: Stamped], capacity: Int) {
+            self.version = version
+            self.stamped = stamped
+            body = ByteWriter(capacity: capacity)
+        }
 
-        static func encode(_ operations: [Operation]) -> [UInt8] {
-            // A first pass counts how often each string and id is referred to; the tables then list the most used
-            // first, so that field names and repeated values take one-byte refs however many rare strings follow.
-            var counting = CompactEncoder(capacity: operations.count * 16)
+        static func encode(_ operations: [Operation], version: UInt64, origins: [ObjectOrigin]) -> [UInt8] {
+            var stamped: [ObjectID: Stamped] = [:]
+            if version >= 3, !origins.isEmpty {
+                // Only an object whose id the stamp derives is named by it: an origin can never name another.
+                let objects = Set(operations.map(\.object))
+                for origin in origins {
+                    let (id, nonce) = Derivation.objectID(owner: origin.owner, created: origin.created)
+                    if objects.contains(id) { stamped[id] = Stamped(origin: origin, nonce: nonce) }
+                }
+            }
+            // A first pass counts how often each string, id and slot is referred to; the tables then list the most
+            // used first, so that field names and repeated values take one-byte refs however many rare ones follow.
+            var counting = CompactEncoder(version: version, stamped: stamped, capacity: operations.count * 16)
             for operation in operations { counting.encode(operation) }
-            var encoder = CompactEncoder(capacity: counting.body.bytes.count)
-            encoder.strings = counting.strings.byUse()
+            for slot in counting.slots.entries { counting.encode(slot) }
+            var encoder = CompactEncoder(version: version, stamped: stamped, capacity: counting.body.bytes.count)
+            // Version 3 front-codes its strings: ties in byte order put strings that share a prefix side by side.
+            encoder.strings = counting.strings.byUse(ties: version >= 3 ? { $0.utf8.lexicographicallyPrecedes($1.utf8) } : nil)
             encoder.ids = counting.ids.byUse()
+            encoder.slots = counting.slots.byUse()
+            if version >= 3 {
+                encoder.body.writeVarint(UInt64(encoder.slots.entries.count))
+                for slot in encoder.slots.entries { encoder.encode(slot) }
+            }
+            encoder.body.writeVarint(UInt64(operations.count))
             for operation in operations { encoder.encode(operation) }
             let ids = encoder.ids.entries
             var writer = ByteWriter(capacity: encoder.body.bytes.count + ids.count * 16 + 64)
-            writer.writeVarint(2)
+            writer.writeVarint(version)
             writer.writeVarint(UInt64(encoder.strings.entries.count))
-            for text in encoder.strings.entries { writer.writeString(text) }
+            if version >= 3 {
+                var previous: [UInt8] = []
+                for text in encoder.strings.entries {
+                    let bytes = Array(text.utf8)
+                    let shared = zip(previous, bytes).prefix { $0 == $1 }.count
+                    writer.writeVarint(UInt64(shared))
+                    writer.writeVarint(UInt64(bytes.count - shared))
+                    writer.write(bytes[shared...])
+                    previous = bytes
+                }
+            } else {
+                for text in encoder.strings.entries { writer.writeString(text) }
+            }
             writer.writeVarint(UInt64(ids.count))
             for id in ids { writer.write(id.bytes) }
-            writer.writeVarint(UInt64(operations.count))
             writer.write(encoder.body.bytes)
             return writer.bytes
         }
@@ -62,10 +126,24 @@ extension OperationCodec {
             body.writeVarint(UInt64(ids.index(of: id)))
         }
 
+        /// The slot of a field operation (version 3), as its table position.
+        private mutating func slot(_ key: FieldKey, _ visibility: Visibility) -> UInt64 {
+            UInt64(slots.index(of: Slot(key: key, visibility: visibility)))
+        }
+
+        /// The creation stamp that names the operation's object, if it has one: never for a create whose nonce
+        /// is not the stamp's (it is then written in full, as the decoder would otherwise derive another).
+        private func stamp(of operation: Operation) -> Stamped? {
+            guard let stamp = stamped[operation.object] else { return nil }
+            if case .create(_, let nonce) = operation.kind, nonce != stamp.nonce { return nil }
+            return stamp
+        }
+
         private mutating func encode(_ operation: Operation) {
             var head = OperationCodec.tag(of: operation.kind)
             if operation.writer != nil { head |= Compact.hasWriter }
-            let isNewObject = operation.object != previousObject
+            let stamp = stamp(of: operation)
+            let isNewObject = operation.object != previousObject || (stamp != nil) != previousStamped
             let isNewReplica = operation.timestamp.replica != previousReplica
             let isNextTick = clock.isNextTick(operation.timestamp)
             let ownList = Self.ownList(of: operation)
@@ -74,37 +152,75 @@ extension OperationCodec {
             if isNextTick { head |= Compact.nextTick }
             if ownList { head |= Compact.ownPredecessor }
             body.write(head)
-            if isNewObject { id(operation.object.raw) }
+            if isNewObject { encodeObject(operation.object, stamp) }
             if isNewReplica { id(operation.timestamp.replica.raw) }
             if isNextTick { clock.advance() } else { clock.write(operation.timestamp, into: &body) }
             if let writer = operation.writer { id(writer.raw) }
             previousObject = operation.object
+            previousStamped = stamp != nil
             previousReplica = operation.timestamp.replica
             switch operation.kind {
             case .create(let type, let nonce):
                 string(type)
-                body.write(nonce)
+                if stamp == nil { body.write(nonce) }
             case .addParticipant(let company), .removeParticipant(let company):
                 id(company.raw)
             case .archive(let flag):
                 body.write(flag ? 1 : 0)
             case .set(let key, let value, let visibility, let preds):
-                encode(key)
-                encode(value)
-                encode(visibility)
+                if version >= 3 {
+                    body.writeVarint(slot(key, visibility) << 4 | UInt64(value.kindTag))
+                    encodeBody(value)
+                } else {
+                    encode(key)
+                    body.write(value.kindTag)
+                    encodeBody(value)
+                    encode(visibility)
+                }
                 encode(preds, own: ownList)
             case .addElement(let key, let element, let visibility):
-                encode(key)
-                string(element)
-                encode(visibility)
+                encodeElement(key, element, visibility)
             case .removeElement(let key, let element, let observed, let visibility):
-                encode(key)
-                string(element)
-                encode(visibility)
+                encodeElement(key, element, visibility)
                 encode(observed, own: ownList)
             }
         }
 
+        /// A set element operation's key, element and visibility: in version 3, the slot then the element.
+        private mutating func encodeElement(_ key: FieldKey, _ element: String, _ visibility: Visibility) {
+            if version >= 3 {
+                body.writeVarint(slot(key, visibility))
+                string(element)
+            } else {
+                encode(key)
+                string(element)
+                encode(visibility)
+            }
+        }
+
+        /// A slot table entry: the key, then the visibility.
+        private mutating func encode(_ slot: Slot) {
+            encode(slot.key)
+            encode(slot.visibility)
+        }
+
+        private mutating func encodeObject(_ object: ObjectID, _ stamp: Stamped?) {
+            guard version >= 3 else { return id(object.raw) }
+            guard let origin = stamp?.origin else {
+                body.writeVarint(2 + UInt64(ids.index(of: object.raw)))
+                return
+            }
+            if origin.owner == previousOwner, origin.created.replica == previousCreator {
+                body.writeVarint(0)
+            } else {
+                body.writeVarint(1)
+                id(origin.owner.raw)
+                id(origin.created.replica.raw)
+                previousOwner = origin.owner
+                previousCreator = origin.created.replica
+            }
+            objectClock.write(origin.created, into: &body)
+        }
         /// True if the operation's predecessor (or observed) list is one timestamp by its own replica, the usual
         /// case: an edit superseding the replica's own earlier write.
         private static func ownList(of operation: Operation) -> Bool {
@@ -145,20 +261,18 @@ extension OperationCodec {
             }
         }
 
-        private mutating func encode(_ value: Value) {
+        /// A value without its kind tag: strings, currencies and references as table refs.
+        private mutating func encodeBody(_ value: Value) {
             switch value {
             case .string(let text), .enumeration(let text):
-                body.write(value.kindTag)
                 string(text)
             case .money(let money):
-                body.write(value.kindTag)
                 OperationCodec.encode(money.amount, into: &body)
                 string(money.currency.code)
             case .reference(let object):
-                body.write(value.kindTag)
                 id(object.raw)
             case .null, .integer, .boolean, .decimal, .date, .timestamp:
-                OperationCodec.encode(value, into: &body)
+                OperationCodec.encodeBody(value, into: &body)
             }
         }
     }
@@ -181,12 +295,16 @@ extension OperationCodec {
             return entries.count - 1
         }
 
-        /// The same entries, most used first (ties in order of first use): a deterministic order.
-        func byUse() -> Table {
+        /// The same entries, most used first; ties in the order `ties` gives, else in order of first use: a
+        /// deterministic order.
+        func byUse(ties: ((Entry, Entry) -> Bool)? = nil) -> Table {
             var table = Table()
-            for position in entries.indices.sorted(by: { (uses[$0], $1) > (uses[$1], $0) }) {
-                _ = table.index(of: entries[position])
+            let order = entries.indices.sorted { left, right in
+                if uses[left] != uses[right] { return uses[left] > uses[right] }
+                if let ties, entries[left] != entries[right] { return ties(entries[left], entries[right]) }
+                return left < right
             }
+            for position in order { _ = table.index(of: entries[position]) }
             return table
         }
     }
@@ -231,26 +349,40 @@ extension OperationCodec {
         }
     }
 
-    /// Reads version 2 (after the version number).
+    /// Reads versions 2 and 3 (after the version number).
     struct CompactDecoder {
+        private let version: UInt64
         private var reader: ByteReader
         private var strings: [String] = []
         private var ids: [ID128] = []
+        private var slots: [Slot] = []
         private var previousObject: ObjectID?
+        /// The nonce of the previous operation's object, if a stamp named it: its create carries none.
+        private var previousNonce: [UInt8]?
         private var previousReplica: ReplicaID?
+        private var previousOwner: CompanyID?
+        private var previousCreator: ReplicaID?
         private var clock = DeltaClock()
         private var listClock = DeltaClock()
+        private var objectClock = DeltaClock()
 
-        init(_ reader: ByteReader) { self.reader = reader }
+        init(_ reader: ByteReader, version: UInt64) {
+            self.reader = reader
+            self.version = version
+        }
 
         mutating func decode() throws(WireError) -> [Operation] {
-            // Each table entry takes at least one byte (a string) or 16 (an id): a count the rest of the input
-            // cannot hold is a truncation, found before anything is allocated for it.
+            // Each table entry takes at least one byte (a string), two (a version 3 string or a slot) or 16 (an
+            // id): a count the rest of the input cannot hold is a truncation, found before anything is allocated.
             let stringCount = try reader.readCount("string count", limit: maxTableEntries)
             guard stringCount <= reader.remaining else { throw reader.truncated("the string table") }
             strings.reserveCapacity(stringCount)
-            for _ in 0..<stringCount {
-                strings.append(try reader.readString("table string", maxBytes: Operation.maxStringBytes))
+            if version >= 3 {
+                try decodeFrontCodedStrings(stringCount)
+            } else {
+                for _ in 0..<stringCount {
+                    strings.append(try reader.readString("table string", maxBytes: Operation.maxStringBytes))
+                }
             }
             let idCount = try reader.readCount("id count", limit: maxTableEntries)
             guard idCount <= reader.remaining / ID128.byteCount else { throw reader.truncated("the id table") }
@@ -261,6 +393,12 @@ extension OperationCodec {
                 }
                 ids.append(id)
             }
+            if version >= 3 {
+                let slotCount = try reader.readCount("slot count", limit: maxTableEntries)
+                guard slotCount <= reader.remaining / 3 else { throw reader.truncated("the slot table") }
+                slots.reserveCapacity(slotCount)
+                for _ in 0..<slotCount { slots.append(Slot(key: try decodeKey(), visibility: try decodeVisibility())) }
+            }
             let count = try reader.readCount("operation count", limit: maxOperations)
             var operations = [Operation]()
             operations.reserveCapacity(min(count, reader.remaining / 4))
@@ -269,6 +407,66 @@ extension OperationCodec {
                 throw reader.malformed("\(reader.remaining) unexpected bytes after the last operation")
             }
             return operations
+        }
+
+        /// Version 3's strings: each shares a prefix with the one before it, then adds its own bytes. What they
+        /// expand to is bounded by four times the batch plus 1 MiB, so a small batch cannot make a large table.
+        private mutating func decodeFrontCodedStrings(_ count: Int) throws(WireError) {
+            let budget = 4 * (reader.offset + reader.remaining) + (1 << 20)
+            var expanded = 0
+            var previous: [UInt8] = []
+            for _ in 0..<count {
+                let shared = try reader.readVarint("shared prefix")
+                guard shared <= UInt64(previous.count) else {
+                    throw reader.malformed("a string shares \(shared) bytes with one of \(previous.count)")
+                }
+                let length = try reader.readCount(
+                    "table string length",
+                    limit: Operation.maxStringBytes - Int(shared)
+                )
+                var bytes = Array(previous.prefix(Int(shared)))
+                bytes += try reader.readSlice(length, "table string")
+                expanded += bytes.count
+                guard expanded <= budget else {
+                    throw WireError(.tooLarge, "operation batch: its string table expands beyond \(budget) bytes")
+                }
+                guard let text = String(validating: bytes, as: UTF8.self) else {
+                    throw reader.malformed("table string is not valid UTF-8")
+                }
+                strings.append(text)
+                previous = bytes
+            }
+        }
+
+        /// The slot a version 3 field operation refers to.
+        private func slot(_ index: UInt64) throws(WireError) -> Slot {
+            guard index < UInt64(slots.count) else {
+                throw reader.malformed("field slot \(index) is outside a table of \(slots.count)")
+            }
+            return slots[Int(index)]
+        }
+
+        /// The object an operation names: a table id, or (version 3) the owner and stamp of its creation.
+        private mutating func decodeObject() throws(WireError) -> (ObjectID, nonce: [UInt8]?) {
+            guard version >= 3 else { return (ObjectID(raw: try id("object")), nil) }
+            let reference = try reader.readVarint("object")
+            if reference >= 2 {
+                let index = reference - 2
+                guard index < UInt64(ids.count) else {
+                    throw reader.malformed("object refers to id \(index) of a table of \(ids.count)")
+                }
+                return (ObjectID(raw: ids[Int(index)]), nil)
+            }
+            if reference == 1 {
+                previousOwner = CompanyID(raw: try id("object owner"))
+                previousCreator = ReplicaID(raw: try id("object creator"))
+            }
+            guard let owner = previousOwner, let creator = previousCreator else {
+                throw reader.malformed("the first stamped object does not name its owner")
+            }
+            let created = try objectClock.read(&reader, replica: creator)
+            let (object, nonce) = Derivation.objectID(owner: owner, created: created)
+            return (object, nonce)
         }
 
         private mutating func string(_ field: String, maxBytes: Int) throws(WireError) -> String {
@@ -310,7 +508,7 @@ extension OperationCodec {
             }
             let object: ObjectID
             if head & Compact.newObject != 0 {
-                object = ObjectID(raw: try id("object"))
+                (object, previousNonce) = try decodeObject()
             } else if let previousObject {
                 object = previousObject
             } else {
@@ -334,7 +532,11 @@ extension OperationCodec {
             switch kindTag {
             case Tag.create:
                 let type = try string("object type", maxBytes: Operation.maxTypeBytes)
-                kind = .create(type: type, nonce: try reader.readBytes(Derivation.nonceByteCount, "create nonce"))
+                if let nonce = previousNonce {
+                    kind = .create(type: type, nonce: nonce)
+                } else {
+                    kind = .create(type: type, nonce: try reader.readBytes(Derivation.nonceByteCount, "create nonce"))
+                }
             case Tag.addParticipant:
                 kind = .addParticipant(CompanyID(raw: try id("participant")))
             case Tag.removeParticipant:
@@ -342,24 +544,42 @@ extension OperationCodec {
             case Tag.archive:
                 kind = .archive(try decodeBool(&reader, "archive flag"))
             case Tag.set:
-                let key = try decodeKey()
-                let value = try decodeValue()
-                let visibility = try decodeVisibility()
+                let key: FieldKey
+                let value: Value
+                let visibility: Visibility
+                if version >= 3 {
+                    let reference = try reader.readVarint("field slot")
+                    let slot = try slot(reference >> 4)
+                    (key, visibility) = (slot.key, slot.visibility)
+                    value = try decodeValue(tag: UInt8(reference & 0x0F))
+                } else {
+                    key = try decodeKey()
+                    value = try decodeValue(tag: try reader.readByte("value kind"))
+                    visibility = try decodeVisibility()
+                }
                 kind = .set(key, value, visibility, preds: try decodeTimestamps("predecessors", own: ownList, replica))
             case Tag.addElement:
-                let key = try decodeKey()
-                let element = try string("set element", maxBytes: Operation.maxElementBytes)
-                kind = .addElement(key, element, try decodeVisibility())
+                let (key, element, visibility) = try decodeElement()
+                kind = .addElement(key, element, visibility)
             case Tag.removeElement:
-                let key = try decodeKey()
-                let element = try string("set element", maxBytes: Operation.maxElementBytes)
-                let visibility = try decodeVisibility()
+                let (key, element, visibility) = try decodeElement()
                 let observed = try decodeTimestamps("observed adds", own: ownList, replica)
                 kind = .removeElement(key, element, observed: observed, visibility)
             case let other:
                 throw reader.malformed("unknown operation kind \(other)")
             }
             return Operation(object: object, timestamp: timestamp, kind: kind, writer: writer)
+        }
+
+        /// A set element operation's key, element and visibility (version 3: a slot, then the element).
+        private mutating func decodeElement() throws(WireError) -> (FieldKey, String, Visibility) {
+            if version >= 3 {
+                let slot = try slot(try reader.readVarint("field slot"))
+                return (slot.key, try string("set element", maxBytes: Operation.maxElementBytes), slot.visibility)
+            }
+            let key = try decodeKey()
+            let element = try string("set element", maxBytes: Operation.maxElementBytes)
+            return (key, element, try decodeVisibility())
         }
 
         private mutating func decodeKey() throws(WireError) -> FieldKey {
@@ -395,20 +615,16 @@ extension OperationCodec {
             return result
         }
 
-        private mutating func decodeValue() throws(WireError) -> Value {
-            var peek = reader
-            switch try peek.readByte("value kind") {
+        /// A value of kind `tag`: strings, currencies and references are table refs.
+        private mutating func decodeValue(tag: UInt8) throws(WireError) -> Value {
+            switch tag {
             case 1:
-                reader = peek
                 return .string(try string("string value", maxBytes: maxStringBytes))
             case 8:
-                reader = peek
                 return .enumeration(try string("enumeration value", maxBytes: Operation.maxElementBytes))
             case 9:
-                reader = peek
                 return .reference(ObjectID(raw: try id("reference")))
             case 5:
-                reader = peek
                 let amount = try decodeDecimal(&reader)
                 let code = try string("currency", maxBytes: 3)
                 guard code.utf8.count == 3, code.utf8.allSatisfy({ (65...90).contains($0) }),
@@ -416,7 +632,7 @@ extension OperationCodec {
                 else { throw reader.malformed("currency is not three upper-case letters") }
                 return .money(Money(amount: amount, currency: currency))
             default:
-                return try OperationCodec.decodeValue(&reader)
+                return try OperationCodec.decodeValue(tag: tag, &reader)
             }
         }
     }

@@ -2,10 +2,11 @@ public import EntenteCore
 
 /// Encodes and decodes operation batches: the plaintext payload of an envelope (see `Specs/envelope.md`).
 public enum OperationCodec {
-    /// The payload format version written: 2, the compact layout (`OperationCodec+Compact.swift`).
-    public static let version: UInt64 = 2
-    /// The versions read: 1 (one operation after another, every id and string in full) and 2.
-    public static let readableVersions: ClosedRange<UInt64> = 1...2
+    /// The payload format version written: 3, the compact layout with field slots and stamped objects
+    /// (`OperationCodec+Compact.swift`).
+    public static let version: UInt64 = 3
+    /// The versions read: 1 (one operation after another, every id and string in full), 2 and 3 (compact).
+    public static let readableVersions: ClosedRange<UInt64> = 1...3
     /// Most operations in one batch.
     public static let maxOperations = 1_000_000
     /// Longest string value, in UTF-8 bytes.
@@ -29,10 +30,16 @@ public enum OperationCodec {
         static let companies: UInt8 = 2
     }
 
-    /// Encodes operations in `version` (the current one unless an older reader needs version 1).
-    public static func encode(_ operations: [Operation], version: UInt64 = OperationCodec.version) -> [UInt8] {
+    /// Encodes operations in `version` (the current one unless an older reader needs an older one). `origins`
+    /// say where objects were created: version 3 names an object whose nonce derives from its creation stamp by
+    /// that stamp instead of its id (others, and origins of objects not in the batch, are ignored).
+    public static func encode(
+        _ operations: [Operation],
+        version: UInt64 = OperationCodec.version,
+        origins: [ObjectOrigin] = []
+    ) -> [UInt8] {
         precondition(readableVersions.contains(version), "operation batch version \(version) is not written")
-        guard version == 1 else { return CompactEncoder.encode(operations) }
+        guard version == 1 else { return CompactEncoder.encode(operations, version: version, origins: origins) }
         var writer = ByteWriter(capacity: operations.count * 64)
         writer.writeVarint(1)
         writer.writeVarint(UInt64(operations.count))
@@ -123,6 +130,11 @@ public enum OperationCodec {
 
     static func encode(_ value: Value, into writer: inout ByteWriter) {
         writer.write(value.kindTag)
+        encodeBody(value, into: &writer)
+    }
+
+    /// A value without its kind tag.
+    static func encodeBody(_ value: Value, into writer: inout ByteWriter) {
         switch value {
         case .null: break
         case .string(let text), .enumeration(let text): writer.writeString(text)
@@ -152,11 +164,11 @@ public enum OperationCodec {
         guard readableVersions.contains(found) else {
             throw WireError(
                 .unsupportedVersion,
-                "operation batch version \(found) is not supported (this build reads 1 and 2)"
+                "operation batch version \(found) is not supported (this build reads 1 to 3)"
             )
         }
-        if found == 2 {
-            var decoder = CompactDecoder(reader)
+        if found >= 2 {
+            var decoder = CompactDecoder(reader, version: found)
             return try decoder.decode()
         }
         let count = try reader.readCount("operation count", limit: maxOperations)
@@ -277,7 +289,12 @@ public enum OperationCodec {
     }
 
     static func decodeValue(_ reader: inout ByteReader) throws(WireError) -> Value {
-        switch try reader.readByte("value kind") {
+        try decodeValue(tag: try reader.readByte("value kind"), &reader)
+    }
+
+    /// A value of kind `tag`, whose body `reader` holds.
+    static func decodeValue(tag: UInt8, _ reader: inout ByteReader) throws(WireError) -> Value {
+        switch tag {
         case 0: return .null
         case 1: return .string(try reader.readString("string value", maxBytes: maxStringBytes))
         case 2: return .integer(try reader.readSignedVarint("integer value"))

@@ -78,15 +78,26 @@ struct DerivationTests {
         )
     }
 
-    @Test("newObjectID returns a fresh 16-byte nonce that derives the id")
-    func newObjectID() throws {
-        let owner = Derivation.companyID(for: try keys(1, seed: 5)[0])
-        let first = Derivation.newObjectID(owner: owner)
-        let second = Derivation.newObjectID(owner: owner)
-        #expect(first.nonce.count == Derivation.nonceByteCount)
-        #expect(Derivation.objectID(owner: owner, nonce: first.nonce) == first.id)
-        #expect(first.id != second.id)
-        #expect(first.nonce != second.nonce)
+    @Test("an object created at a stamp has a nonce that only that stamp gives, and its id derives from it")
+    func stampedObjectID() throws {
+        let owners = try keys(2, seed: 5).map(Derivation.companyID(for:))
+        let replica = ReplicaID(raw: ID128(high: 0xAB, low: 0xCD))
+        let stamp = Timestamp(physical: 1_800_000_000_000, counter: 7, replica: replica)
+        let created = Derivation.objectID(owner: owners[0], created: stamp)
+        #expect(created.nonce.count == Derivation.nonceByteCount)
+        #expect(created.nonce == Derivation.nonce(created: stamp))
+        #expect(Derivation.objectID(owner: owners[0], nonce: created.nonce) == created.id)
+        #expect(Derivation.objectID(owner: owners[1], created: stamp).id != created.id)
+        let others = [
+            Timestamp(physical: stamp.physical + 1, counter: 7, replica: replica),
+            Timestamp(physical: stamp.physical, counter: 8, replica: replica),
+            Timestamp(physical: stamp.physical, counter: 7, replica: ReplicaID(raw: ID128(high: 0xAB, low: 0xCE))),
+        ]
+        #expect(Set(others.map(Derivation.nonce(created:)) + [created.nonce]).count == 4)
+        // Pinned: the bytes hashed are the prefix, the replica id, then physical and counter big-endian.
+        var input = Array("entente/object-nonce/v1".utf8) + replica.bytes
+        input += [0, 0, 0x01, 0xA3, 0x18, 0x5C, 0x50, 0x00] + [0, 0, 0, 7]
+        #expect(created.nonce == BLAKE2b.hash(input, outputLength: 16))
     }
 
     @Test("a certificate's replica id is the derived id of its key, and it verifies only for its company")

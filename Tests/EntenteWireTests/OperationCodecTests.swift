@@ -59,9 +59,10 @@ struct OperationCodecTests {
         }
     }
 
-    @Test("an empty batch encodes as version 2 with empty tables and count 0; version 1 still reads")
+    @Test("an empty batch encodes as version 3 with empty tables and count 0; versions 1 and 2 still read")
     func emptyBatch() throws {
-        #expect(OperationCodec.encode([]) == [0x02, 0x00, 0x00, 0x00])
+        #expect(OperationCodec.encode([]) == [0x03, 0x00, 0x00, 0x00, 0x00])
+        #expect(try OperationCodec.decode([0x03, 0x00, 0x00, 0x00, 0x00]) == [])
         #expect(try OperationCodec.decode([0x02, 0x00, 0x00, 0x00]) == [])
         #expect(OperationCodec.encode([], version: 1) == [0x01, 0x00])
         #expect(try OperationCodec.decode([0x01, 0x00]) == [])
@@ -185,7 +186,7 @@ struct OperationCodecTests {
         }
     }
 
-    @Test("an unknown batch version is refused", arguments: [[UInt8]([0x00]), [0x03], [0x7F], [0x80, 0x01]])
+    @Test("an unknown batch version is refused", arguments: [[UInt8]([0x00]), [0x04], [0x7F], [0x80, 0x01]])
     func unknownVersion(version: [UInt8]) {
         var rng = SplitMix64(seed: 13)
         let encoded = OperationCodec.encode(rng.operations(count: 2))
