@@ -270,6 +270,21 @@ struct EnvelopeTests {
             let error = wireError { () throws(WireError) in try envelope.open(as: fixture.b.id, with: fixture.b.box) }
             #expect(error?.code == .badObjectID)
         }
+        // A create named by a stamp under another owner (version 3 carries no nonce then): the same check refuses
+        // it, and accepts it under the origin's own company.
+        for owner in [fixture.b.id, fixture.a.id] {
+            let (object, derived) = Derivation.objectID(owner: owner, created: stamp)
+            let create = Operation(object: object, timestamp: stamp, kind: .create(type: "x", nonce: derived))
+            let addressees = fixture.audience.enumerated().map { $1.addressee(sequence: UInt64($0 + 1)) }
+            let envelope = try Envelope.seal(
+                [create],
+                from: fixture.replica,
+                to: addressees,
+                origins: [ObjectOrigin(owner: owner, created: stamp)]
+            )
+            let error = wireError { () throws(WireError) in try envelope.open(as: fixture.b.id, with: fixture.b.box) }
+            #expect(error?.code == (owner == fixture.a.id ? nil : .badObjectID))
+        }
         // Writes to objects the origin does not own are not the wire layer's business (authority is).
         let foreign = Operation(object: fixture.rng.object(), timestamp: stamp, kind: .addParticipant(fixture.c.id))
         let envelope = try fixture.seal([foreign])
