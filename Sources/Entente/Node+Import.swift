@@ -256,9 +256,24 @@ public struct ExportRecord: Hashable, Sendable {
 extension Node {
     /// The objects of `type` this company takes part in, as export rows (archived objects left out).
     public func exportRecords(type: String) throws(EntenteError) -> [ExportRecord] {
+        var rows: [ExportRecord] = []
+        try exportRecords(type: type) { page in rows += page }
+        return rows
+    }
+
+    /// Passes the export rows of `type` to `page` a page (`pageSize` objects) at a time, in creation order, from
+    /// one consistent read: an export of a million records never holds more than a page of them. Returns how
+    /// many rows it passed. An error `page` throws stops the export and is rethrown (an `EntenteError` as is).
+    @discardableResult
+    public func exportRecords(
+        type: String,
+        pageSize: Int = 1000,
+        _ page: ([ExportRecord]) throws -> Void
+    ) throws(EntenteError) -> Int {
         let kind = try knownKind(type)
         return try reading { tx in
             var rows: [ExportRecord] = []
+            var count = 0
             try forEachObject(of: type, tx) { state in
                 guard state.isParticipant(company) else { return }
                 var values: [String: Value] = [:]
@@ -273,8 +288,17 @@ extension Node {
                 var crmID: String?
                 if case .string(let text)? = values.removeValue(forKey: "crm_id") { crmID = text }
                 rows.append(ExportRecord(key: crmID ?? state.id.hex, values: values, sets: sets))
+                if rows.count >= max(pageSize, 1) {
+                    count += rows.count
+                    try page(rows)
+                    rows.removeAll(keepingCapacity: true)
+                }
             }
-            return rows
+            if !rows.isEmpty {
+                count += rows.count
+                try page(rows)
+            }
+            return count
         }
     }
 }

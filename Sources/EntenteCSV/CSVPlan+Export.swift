@@ -26,6 +26,24 @@ extension CSVPlan {
         return writer.text
     }
 
+    /// The header line of an export written a page at a time: write it, then ``exportRows(_:companyName:lineEnding:)``
+    /// of each page; together they are the text ``export(_:companyName:lineEnding:byteOrderMark:)`` returns.
+    public func exportHeaderText(lineEnding: CSVWriter.LineEnding = .crlf, byteOrderMark: Bool = false) -> String {
+        CSVWriter(header: exportHeader, lineEnding: lineEnding, byteOrderMark: byteOrderMark).text
+    }
+
+    /// The lines of `rows` alone, without the header (see ``exportHeaderText(lineEnding:byteOrderMark:)``).
+    /// - Throws: `CSVError` (`unrepresentable`) as ``export(_:companyName:lineEnding:byteOrderMark:)`` does.
+    public func exportRows(
+        _ rows: [ExportRow],
+        companyName: (String) -> String? = { _ in nil },
+        lineEnding: CSVWriter.LineEnding = .crlf
+    ) throws(CSVError) -> String {
+        var writer = CSVWriter(lineEnding: lineEnding)
+        for row in rows { writer.append(try cells(for: row, companyName: companyName)) }
+        return writer.text
+    }
+
     /// Writes objects to a CSV file (see ``export(_:companyName:lineEnding:byteOrderMark:)``).
     /// - Throws: `CSVError` if a value cannot be written or the file cannot be written.
     public func export(

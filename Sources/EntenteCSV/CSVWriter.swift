@@ -29,9 +29,14 @@ public struct CSVWriter: Sendable {
     ///   - lineEnding: written after every row, the last included.
     ///   - byteOrderMark: start with a UTF-8 byte-order mark (helps spreadsheets detect UTF-8).
     public init(header: [String], lineEnding: LineEnding = .crlf, byteOrderMark: Bool = false) {
+        self.init(lineEnding: lineEnding, byteOrderMark: byteOrderMark)
+        append(header)
+    }
+
+    /// Starts rows that continue a file whose header was written before (an export written a page at a time).
+    init(lineEnding: LineEnding, byteOrderMark: Bool = false) {
         self.text = byteOrderMark ? "\u{FEFF}" : ""
         self.lineEnding = lineEnding.rawValue
-        append(header)
     }
 
     /// Appends one row.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Entente
 import EntenteCSV
 import Foundation
+import Synchronization
 
 /// Reads `--map`: a built-in mapping name, or a mapping file.
 func loadMapping(_ text: String?, type: String?) throws -> Mapping {
@@ -166,23 +167,73 @@ struct ExportCSV: AsyncParsableCommand {
             let opened = try node.open()
             let plan = try plan(try loadMapping(map, type: type), type: type)
             let partners = try await opened.partners(includingSelf: true)
-            let rows = try await opened.exportRecords(type: plan.kind.name).map {
-                ExportRow(key: $0.key, values: $0.values, sets: $0.sets)
-            }
-            let text: String
+            let names: @Sendable (String) -> String? = { id in partners.first { $0.company.hex == id }?.name }
+            // Written a page of records at a time: memory stays flat however many records the store holds.
+            let output = try ExportOutput(path: out)
             do {
-                text = try plan.export(
-                    rows,
-                    companyName: { id in partners.first { $0.company.hex == id }?.name },
-                    byteOrderMark: bom
-                )
-            } catch { throw EntenteError(.badInput, "export: \(error)") }
-            if let out {
-                try writeFile(Array(text.utf8), to: out, what: "CSV")
-                Output.progress("wrote \(rows.count) \(plan.kind.name) rows to \(out)")
-            } else {
-                FileHandle.standardOutput.write(Data(text.utf8))
+                try output.write(plan.exportHeaderText(byteOrderMark: bom), rows: 0)
+                let count = try await opened.exportRecords(type: plan.kind.name) { page in
+                    let text: String
+                    do {
+                        text = try plan.exportRows(
+                            page.map { ExportRow(key: $0.key, values: $0.values, sets: $0.sets) },
+                            companyName: names
+                        )
+                    } catch { throw EntenteError(.badInput, "export: \(error)") }
+                    try output.write(text, rows: page.count)
+                }
+                try output.finish()
+                if let out { Output.progress("wrote \(count) \(plan.kind.name) rows to \(out)") }
+            } catch {
+                output.discard()
+                throw error
             }
         }
+    }
+}
+
+/// Where `entente export csv` writes: a temporary file beside the named one, renamed over it once complete (an
+/// export that fails leaves any earlier file as it was), or standard output. Reports progress on stderr.
+final class ExportOutput: Sendable {
+    private let handle: FileHandle
+    private let path: String?
+    private let temporary: String?
+    private let rows = Atomic<Int>(0)
+
+    init(path: String?) throws {
+        self.path = path
+        guard let path else {
+            handle = FileHandle.standardOutput
+            temporary = nil
+            return
+        }
+        let temporary = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil),
+            let handle = FileHandle(forWritingAtPath: temporary)
+        else { throw EntenteError(.invalidArgument, "cannot write CSV to \(path): cannot create \(temporary)") }
+        self.handle = handle
+        self.temporary = temporary
+    }
+
+    func write(_ text: String, rows count: Int) throws {
+        do { try handle.write(contentsOf: Data(text.utf8)) } catch {
+            throw EntenteError(.invalidArgument, "cannot write CSV to \(path ?? "standard output"): \(error.localizedDescription)")
+        }
+        let before = rows.add(count, ordering: .relaxed).oldValue
+        if path != nil, before / 50_000 != (before + count) / 50_000 { Output.progress("exported \(before + count) rows...") }
+    }
+
+    func finish() throws {
+        guard let path, let temporary else { return }
+        try? handle.close()
+        guard rename(temporary, path) == 0 else {
+            throw EntenteError(.invalidArgument, "cannot write CSV to \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    func discard() {
+        guard let temporary else { return }
+        try? handle.close()
+        try? FileManager.default.removeItem(atPath: temporary)
     }
 }

@@ -110,4 +110,33 @@ import Testing
         try await cli.fails(["report", "--rate", "EUR=1.1", "--dir", "g"], mentioning: "--to-currency")
         try await cli.fails(["report", "--as-of", "2027-13-01", "--dir", "g"], mentioning: "2027-13-01")
     }
+
+    /// Export writes a page of records at a time into a temporary file renamed over the target when complete: more
+    /// than two pages come out whole (header once, every row, re-imported unchanged), an existing file is replaced
+    /// with nothing left beside it, and an export that cannot write leaves nothing behind.
+    @Test func aLargeExportIsWrittenInPagesAndReplacesTheFileWhole() async throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try await cli.ok("init", "--company", "Globex", "--dir", "g")
+        var csv = "id,name,account,stage,amount,currency,close_date,region\n"
+        for index in 0..<2_500 { csv += "A-\(index),Deal \(index),Acme,prospect,\(index),USD,2027-01-31,EMEA\n" }
+        try cli.write(Array(csv.utf8), "pipeline.csv")
+        try await cli.ok("import", "csv", "pipeline.csv", "--dir", "g")
+        try cli.write(Array("an older export".utf8), "export.csv")
+        let result = try await cli.run(["export", "csv", "--out", "export.csv", "--dir", "g"])
+        #expect(result.status == 0 && result.stderr.contains("wrote 2500 opportunity rows"), "\(result.stderr)")
+        let lines = String(decoding: cli.bytes("export.csv"), as: UTF8.self).split(separator: "\r\n")
+        #expect(lines.count == 2_501 && lines.filter { $0.hasPrefix("A-") }.count == 2_500)
+        #expect(lines.first?.hasPrefix("id,") == true && !lines.dropFirst().contains { $0.hasPrefix("id,") })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.path(".")).filter { $0.contains("partial") } == [])
+        let again = try await cli.ok("import", "csv", "export.csv", "--dir", "g")
+        #expect(again.contains("created 0, updated 0, unchanged 2500"), "\(again)")
+        // Standard output gets the same text (the runner trims the final line ending).
+        let printed = try await cli.ok("export", "csv", "--dir", "g")
+        let file = String(decoding: cli.bytes("export.csv"), as: UTF8.self)
+        let same = printed.trimmingCharacters(in: .newlines) == file.trimmingCharacters(in: .newlines)
+        #expect(same, "standard output differs from the file (\(printed.utf8.count) and \(file.utf8.count) bytes)")
+        try await cli.fails(["export", "csv", "--out", "missing/export.csv", "--dir", "g"], mentioning: "cannot write CSV")
+        #expect(!FileManager.default.fileExists(atPath: cli.path("missing")))
+    }
 }

@@ -50,6 +50,27 @@ import Testing
         #expect(try await deal.globex.object(bolt.id).joint("delivery_models")?.elements == ["saas"])
     }
 
+    @Test func exportPassesPagesInCreationOrderAndStopsAtThePagesError() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        _ = try await deal.globex.importRecords(type: "opportunity", records)
+        let whole = try await deal.globex.exportRecords(type: "opportunity")
+        #expect(whole.map(\.key) == ["006A", "006B", "006C"])
+        var pages: [[ExportRecord]] = []
+        let count = try await deal.globex.exportRecords(type: "opportunity", pageSize: 2) { pages.append($0) }
+        #expect(count == 3 && pages.map(\.count) == [2, 1] && Array(pages.joined()) == whole)
+        var calls = 0
+        do {
+            try await deal.globex.exportRecords(type: "opportunity", pageSize: 1) { _ in
+                calls += 1
+                if calls == 2 { throw EntenteError(.badInput, "the second page cannot be written") }
+            }
+            Issue.record("an error thrown by the page did not stop the export")
+        } catch {
+            #expect(error.code == .badInput && error.message == "the second page cannot be written" && calls == 2)
+        }
+    }
+
     @Test func aBadRecordImportsNothingUnlessAskedToSkipIt() async throws {
         let deal = try await Deal.make()
         defer { deal.cleanUp() }
