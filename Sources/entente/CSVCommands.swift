@@ -76,27 +76,36 @@ struct ImportCSV: AsyncParsableCommand {
             var participants: [CompanyID] = []
             for name in with { participants.append(try await opened.partner(named: name).company) }
             let started = Date()
-            let converted: CSVImportResult
+            // Each good row becomes an import record as it is read: the file's rows are never all held twice.
+            var records: [ImportRecord] = []
+            var rowErrors: [RowError] = []
+            let warnings: [String]
+            let recordsRead: Int
             do {
-                converted = try plan.convert(
-                    fileAt: file,
+                let reader = try CSVReader(path: file)
+                warnings = try plan.convert(
+                    reader,
                     resolveCompany: { text in
                         partners.first { $0.name.lowercased() == text.lowercased() || $0.company.hex == text }?.company.hex
                     },
                     progress: { read in
                         if read % 20_000 == 0 { Output.progress("read \(read) rows...") }
-                    }
+                    },
+                    onRow: { row in
+                        records.append(
+                            ImportRecord(
+                                line: row.line,
+                                key: row.key,
+                                fields: row.values.map { FieldValue($0.field, $0.value) },
+                                sets: Dictionary(row.sets.map { ($0.field, $0.elements) }, uniquingKeysWith: { _, last in last })
+                            )
+                        )
+                    },
+                    onError: { rowErrors.append($0) }
                 )
+                recordsRead = reader.recordsRead
             } catch { throw EntenteError(.badInput, "\(file): \(error)") }
-            var problems = converted.errors.map { ImportProblem(line: $0.line, message: $0.description) }
-            let records = converted.rows.map { row in
-                ImportRecord(
-                    line: row.line,
-                    key: row.key,
-                    fields: row.values.map { FieldValue($0.field, $0.value) },
-                    sets: Dictionary(row.sets.map { ($0.field, $0.elements) }, uniquingKeysWith: { _, last in last })
-                )
-            }
+            var problems = rowErrors.map { ImportProblem(line: $0.line, message: $0.description) }
             var summary = try await opened.importRecords(
                 type: plan.kind.name,
                 records,
@@ -112,7 +121,7 @@ struct ImportCSV: AsyncParsableCommand {
             if json {
                 Output.print(
                     JSON.object([
-                        ("rows", .number(Int64(converted.recordsRead))), ("created", .number(Int64(summary.created))),
+                        ("rows", .number(Int64(recordsRead))), ("created", .number(Int64(summary.created))),
                         ("updated", .number(Int64(summary.updated))), ("unchanged", .number(Int64(summary.unchanged))),
                         ("written", .bool(!summary.dryRun)),
                         (
@@ -123,15 +132,15 @@ struct ImportCSV: AsyncParsableCommand {
                                 }
                             )
                         ),
-                        ("warnings", .array(converted.warnings.map(JSON.string))),
+                        ("warnings", .array(warnings.map(JSON.string))),
                     ]).rendered()
                 )
             } else {
-                for warning in converted.warnings { Output.progress("warning: \(warning)") }
+                for warning in warnings { Output.progress("warning: \(warning)") }
                 for problem in problems { Output.progress("line \(problem.line): \(problem.message)") }
                 let verb = summary.dryRun ? "would create" : "created"
                 Output.print(
-                    "\(converted.recordsRead) rows: \(verb) \(summary.created), "
+                    "\(recordsRead) rows: \(verb) \(summary.created), "
                         + "\(summary.dryRun ? "would update" : "updated") \(summary.updated), unchanged \(summary.unchanged)"
                         + (problems.isEmpty ? "" : ", \(problems.count) bad") + " (\(String(format: "%.2f", seconds)) s)"
                 )
