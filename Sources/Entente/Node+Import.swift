@@ -86,7 +86,9 @@ extension Node {
             ObjectID(hex: key).flatMap { heldObjects.contains($0) ? $0 : nil }
         }
         var summary = ImportSummary()
-        var creates: [(ImportRecord, Changes)] = []
+        // New records are checked now and their changes made again, a chunk at a time, when written: a large
+        // first import does not hold every record's changes beside the records themselves.
+        var creates: [ImportRecord] = []
         var updates: [(ImportRecord, ObjectID, Changes)] = []
         var seen: [String: Int] = [:]
         var matched: [(ImportRecord, ObjectID)] = []
@@ -103,7 +105,8 @@ extension Node {
                 continue
             }
             do {
-                creates.append((record, try newImportChanges(record, kind: kind)))
+                _ = try newImportChanges(record, kind: kind)
+                creates.append(record)
             } catch {
                 summary.problems.append(ImportProblem(line: record.line, message: error.message))
             }
@@ -142,7 +145,8 @@ extension Node {
         var start = 0
         while start < creates.count {
             let slice = creates[start..<min(start + chunk, creates.count)]
-            _ = try transaction { tx in try createRecords(kind, slice.map(\.1), with: participants, tx) }
+            let changes = try slice.map { record throws(EntenteError) in try newImportChanges(record, kind: kind) }
+            _ = try transaction { tx in try createRecords(kind, changes, with: participants, tx) }
             start += slice.count
             done += slice.count
             progress(done, total)
