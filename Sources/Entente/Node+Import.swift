@@ -51,6 +51,42 @@ public struct ImportSummary: Hashable, Sendable {
     public var dryRun = false
 }
 
+/// One chunk of an import, sorted: the changes creating new objects, the changes to existing ones, how many
+/// records are unchanged, the refused ones, and the lines of the records that write.
+struct SortedImport {
+    var creates: [Changes]
+    var updates: [(ObjectID, Changes)]
+    var unchanged: Int
+    var problems: [ImportProblem]
+    var written: [Int]
+
+    init(
+        _ creates: [Changes],
+        _ updates: [(ObjectID, Changes)],
+        _ unchanged: Int,
+        _ problems: [ImportProblem],
+        _ written: [Int]
+    ) {
+        (self.creates, self.updates, self.unchanged, self.problems, self.written) =
+            (creates, updates, unchanged, problems, written)
+    }
+}
+
+/// Records an import source delivers, in source order: the good ones, and the problems the source found itself
+/// (rows that did not convert).
+public struct ImportChunk: Sendable {
+    /// Records to import.
+    public var records: [ImportRecord]
+    /// Rows the source could not make into records.
+    public var problems: [ImportProblem]
+
+    /// Creates a chunk.
+    public init(records: [ImportRecord], problems: [ImportProblem] = []) {
+        self.records = records
+        self.problems = problems
+    }
+}
+
 extension Node {
     /// Imports CRM records of one type: a record whose CRM id this company already holds updates that object
     /// (only the fields whose value differs, so importing the same file again writes nothing); any other record
@@ -69,6 +105,39 @@ extension Node {
         chunk: Int = 2000,
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws(EntenteError) -> ImportSummary {
+        try importRecords(
+            type: type,
+            with: participants,
+            skipBadRecords: skipBadRecords,
+            dryRun: dryRun,
+            chunk: chunk,
+            progress: progress
+        ) { deliver in
+            var start = 0
+            repeat {
+                let end = min(start + max(chunk, 1), records.count)
+                try deliver(ImportChunk(records: Array(records[start..<end])))
+                start = end
+            } while start < records.count
+        }
+    }
+
+    /// Imports CRM records that `source` delivers a chunk at a time (see ``importRecords(type:_:with:skipBadRecords:dryRun:chunk:progress:)``),
+    /// holding only a chunk of them at once: a CRM file of a million rows is read twice instead of held.
+    ///
+    /// `source` is called once to check every record (and to collect the problems it reports itself), and, if
+    /// the import goes ahead, once more to write, a chunk at a time; it must deliver the same records both times.
+    /// Should the second reading find a problem the first did not (the file changed in between), the import
+    /// stops there with an error that says how many records were written before it.
+    public func importRecords(
+        type: String,
+        with participants: [CompanyID] = [],
+        skipBadRecords: Bool = false,
+        dryRun: Bool = false,
+        chunk: Int = 2000,
+        progress: (Int, Int) -> Void = { _, _ in },
+        from source: (_ deliver: (ImportChunk) throws -> Void) throws -> Void
+    ) throws(EntenteError) -> ImportSummary {
         let kind = try knownKind(type)
         let crmKey = FieldKey(.company(company), "crm_id")
         let existing: [String: ObjectID] = try reading { tx in
@@ -82,36 +151,105 @@ extension Node {
             Set(try tx.objectList(type: type).map(\.id))
         }
         // An exported object without a CRM id is keyed by its object id: a re-import matches it.
-        func heldObject(_ key: String) -> ObjectID? {
-            ObjectID(hex: key).flatMap { heldObjects.contains($0) ? $0 : nil }
+        func match(_ key: String) -> ObjectID? {
+            existing[key] ?? ObjectID(hex: key).flatMap { heldObjects.contains($0) ? $0 : nil }
         }
+        func read(_ body: (ImportChunk) throws -> Void) throws(EntenteError) {
+            do {
+                try withoutActuallyEscaping(body) { body in try source(body) }
+            } catch let error as EntenteError { throw error } catch {
+                throw EntenteError(.badInput, "\(error)")
+            }
+        }
+
         var summary = ImportSummary()
-        // New records are checked now and their changes made again, a chunk at a time, when written: a large
-        // first import does not hold every record's changes beside the records themselves.
-        var creates: [ImportRecord] = []
-        var updates: [(ImportRecord, ObjectID, Changes)] = []
         var seen: [String: Int] = [:]
+        // The lines of the records to write: the second reading skips the others (unchanged or refused).
+        var toWrite = Set<Int>()
+        try read { chunk in
+            summary.problems += chunk.problems
+            let sorted = try sortImport(chunk.records, kind: kind, match: match, seen: &seen)
+            summary.created += sorted.creates.count
+            summary.updated += sorted.updates.count
+            summary.unchanged += sorted.unchanged
+            summary.problems += sorted.problems
+            toWrite.formUnion(sorted.written)
+        }
+        summary.problems.sort { $0.line < $1.line }
+        if dryRun || (!summary.problems.isEmpty && !skipBadRecords) {
+            summary.dryRun = true
+            return summary
+        }
+        guard !toWrite.isEmpty else { return summary }
+
+        let total = summary.created + summary.updated
+        var written = ImportSummary()
+        written.problems = summary.problems
+        written.unchanged = summary.unchanged
+        seen.removeAll(keepingCapacity: true)
+        let known = Set(summary.problems)
+        try read { delivered in
+            let sorted = try sortImport(delivered.records, kind: kind, match: match, seen: &seen, only: toWrite)
+            if let problem = sorted.problems.first(where: { !known.contains($0) }) {
+                throw EntenteError(
+                    .badInput,
+                    "line \(problem.line) changed while it was imported (\(problem.message)); records written before it: \(written.created + written.updated)"
+                )
+            }
+            var start = 0
+            while start < sorted.creates.count {
+                let slice = sorted.creates[start..<min(start + max(chunk, 1), sorted.creates.count)]
+                _ = try transaction { tx in try createRecords(kind, Array(slice), with: participants, tx) }
+                start += slice.count
+                written.created += slice.count
+                progress(written.created + written.updated, total)
+            }
+            start = 0
+            while start < sorted.updates.count {
+                let slice = sorted.updates[start..<min(start + max(chunk, 1), sorted.updates.count)]
+                try transaction { tx in try updateRecords(Array(slice), tx) }
+                start += slice.count
+                written.updated += slice.count
+                progress(written.created + written.updated, total)
+            }
+        }
+        return written
+    }
+
+    /// One chunk of an import, sorted. `seen` holds the keys of earlier records (a repeated key is refused); with
+    /// `lines`, only the records on those lines are checked (the others only take their keys).
+    private func sortImport(
+        _ records: [ImportRecord],
+        kind: ObjectKind,
+        match: (String) -> ObjectID?,
+        seen: inout [String: Int],
+        only lines: Set<Int>? = nil
+    ) throws(EntenteError) -> SortedImport {
+        var creates: [Changes] = []
+        var written: [Int] = []
+        var updates: [(ObjectID, Changes)] = []
+        var unchanged = 0
+        var problems: [ImportProblem] = []
         var matched: [(ImportRecord, ObjectID)] = []
         for record in records {
             if let first = seen[record.key] {
-                summary.problems.append(
-                    ImportProblem(line: record.line, message: "CRM id '\(record.key)' is also on line \(first)")
-                )
+                problems.append(ImportProblem(line: record.line, message: "CRM id '\(record.key)' is also on line \(first)"))
                 continue
             }
             seen[record.key] = record.line
-            if let id = existing[record.key] ?? heldObject(record.key) {
+            if let lines, !lines.contains(record.line) { continue }
+            if let id = match(record.key) {
                 matched.append((record, id))
                 continue
             }
             do {
-                _ = try newImportChanges(record, kind: kind)
-                creates.append(record)
+                creates.append(try newImportChanges(record, kind: kind))
+                written.append(record.line)
             } catch {
-                summary.problems.append(ImportProblem(line: record.line, message: error.message))
+                problems.append(ImportProblem(line: record.line, message: error.message))
             }
         }
-        var checked: [(ImportRecord, ObjectID, Result<Changes?, EntenteError>)] = []
+        guard !matched.isEmpty else { return SortedImport(creates, updates, unchanged, problems, written) }
         try reading { tx in
             let policies = try policySet(tx)
             var start = 0
@@ -120,46 +258,20 @@ extension Node {
                 start += slice.count
                 let states = try tx.loadObjects(slice.map(\.1))
                 for (record, id) in slice {
-                    checked.append(
-                        (record, id, Result { () throws(EntenteError) in try importChanges(record, into: states[id], kind: kind, policies: policies) })
-                    )
+                    do {
+                        if let changes = try importChanges(record, into: states[id], kind: kind, policies: policies) {
+                            updates.append((id, changes))
+                            written.append(record.line)
+                        } else {
+                            unchanged += 1
+                        }
+                    } catch let error as EntenteError {
+                        problems.append(ImportProblem(line: record.line, message: error.message))
+                    }
                 }
             }
         }
-        for (record, id, result) in checked {
-            switch result {
-            case .success(let changes?): updates.append((record, id, changes))
-            case .success(nil): summary.unchanged += 1
-            case .failure(let error): summary.problems.append(ImportProblem(line: record.line, message: error.message))
-            }
-        }
-        summary.problems.sort { $0.line < $1.line }
-        summary.created = creates.count
-        summary.updated = updates.count
-        if dryRun || (!summary.problems.isEmpty && !skipBadRecords) {
-            summary.dryRun = true
-            return summary
-        }
-        let total = creates.count + updates.count
-        var done = 0
-        var start = 0
-        while start < creates.count {
-            let slice = creates[start..<min(start + chunk, creates.count)]
-            let changes = try slice.map { record throws(EntenteError) in try newImportChanges(record, kind: kind) }
-            _ = try transaction { tx in try createRecords(kind, changes, with: participants, tx) }
-            start += slice.count
-            done += slice.count
-            progress(done, total)
-        }
-        start = 0
-        while start < updates.count {
-            let slice = updates[start..<min(start + chunk, updates.count)]
-            try transaction { tx in try updateRecords(slice.map { ($0.1, $0.2) }, tx) }
-            start += slice.count
-            done += slice.count
-            progress(done, total)
-        }
-        return summary
+        return SortedImport(creates, updates, unchanged, problems, written)
     }
 
     /// The changes creating a record's object, checked like a local write.

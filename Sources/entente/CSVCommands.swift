@@ -76,47 +76,53 @@ struct ImportCSV: AsyncParsableCommand {
             var participants: [CompanyID] = []
             for name in with { participants.append(try await opened.partner(named: name).company) }
             let started = Date()
-            // Each good row becomes an import record as it is read: the file's rows are never all held twice.
-            var records: [ImportRecord] = []
-            var rowErrors: [RowError] = []
-            let warnings: [String]
-            let recordsRead: Int
-            do {
-                let reader = try CSVReader(path: file)
-                warnings = try plan.convert(
-                    reader,
-                    resolveCompany: { text in
-                        partners.first { $0.name.lowercased() == text.lowercased() || $0.company.hex == text }?.company.hex
-                    },
-                    progress: { read in
-                        if read % 20_000 == 0 { Output.progress("read \(read) rows...") }
-                    },
-                    onRow: { row in
-                        records.append(
-                            ImportRecord(
-                                line: row.line,
-                                key: row.key,
-                                fields: row.values.map { FieldValue($0.field, $0.value) },
-                                sets: Dictionary(row.sets.map { ($0.field, $0.elements) }, uniquingKeysWith: { _, last in last })
-                            )
-                        )
-                    },
-                    onError: { rowErrors.append($0) }
-                )
-                recordsRead = reader.recordsRead
-            } catch { throw EntenteError(.badInput, "\(file): \(error)") }
-            var problems = rowErrors.map { ImportProblem(line: $0.line, message: $0.description) }
-            var summary = try await opened.importRecords(
+            // The file is read twice, a chunk of records at a time: once to check every row, once to write.
+            var warnings: [String] = []
+            var recordsRead = 0
+            let summary = try await opened.importRecords(
                 type: plan.kind.name,
-                records,
                 with: participants,
                 skipBadRecords: skipBadRows,
-                dryRun: dryRun || (!problems.isEmpty && !skipBadRows),
+                dryRun: dryRun,
                 progress: { done, total in Output.progress("imported \(done)/\(total)") }
-            )
-            problems += summary.problems
-            problems.sort { $0.line < $1.line }
-            summary.problems = problems
+            ) { deliver in
+                var pending = ImportChunk(records: [])
+                var failure: (any Error)?
+                func flush() {
+                    guard failure == nil else { return }
+                    do { try deliver(pending) } catch { failure = error }
+                    pending = ImportChunk(records: [])
+                }
+                do {
+                    let reader = try CSVReader(path: file)
+                    warnings = try plan.convert(
+                        reader,
+                        resolveCompany: { text in
+                            partners.first { $0.name.lowercased() == text.lowercased() || $0.company.hex == text }?
+                                .company.hex
+                        },
+                        progress: { read in
+                            if read % 20_000 == 0 { Output.progress("read \(read) rows...") }
+                        },
+                        onRow: { row in
+                            pending.records.append(
+                                ImportRecord(
+                                    line: row.line,
+                                    key: row.key,
+                                    fields: row.values.map { FieldValue($0.field, $0.value) },
+                                    sets: Dictionary(row.sets.map { ($0.field, $0.elements) }, uniquingKeysWith: { _, last in last })
+                                )
+                            )
+                            if pending.records.count >= 2000 { flush() }
+                        },
+                        onError: { pending.problems.append(ImportProblem(line: $0.line, message: $0.description)) }
+                    )
+                    recordsRead = reader.recordsRead
+                } catch { throw EntenteError(.badInput, "\(file): \(error)") }
+                flush()
+                if let failure { throw failure }
+            }
+            let problems = summary.problems
             let seconds = Date().timeIntervalSince(started)
             if json {
                 Output.print(

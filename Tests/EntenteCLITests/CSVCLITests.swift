@@ -120,8 +120,15 @@ import Testing
         try await cli.ok("init", "--company", "Globex", "--dir", "g")
         var csv = "id,name,account,stage,amount,currency,close_date,region\n"
         for index in 0..<2_500 { csv += "A-\(index),Deal \(index),Acme,prospect,\(index),USD,2027-01-31,EMEA\n" }
+        // A bad row after the first chunk of 2,000 keeps the whole file out (it is read once to check).
+        try cli.write(Array((csv + "A-bad,Dud,Acme,prospect,1,USD,31/31/2027,EMEA\n").utf8), "bad.csv")
+        try await cli.fails(["import", "csv", "bad.csv", "--dir", "g"], mentioning: "nothing was imported")
+        let listed = try await cli.ok("list", "--dir", "g")
+        #expect(!listed.contains("Deal "), "a refused import wrote: \(listed.prefix(200))")
         try cli.write(Array(csv.utf8), "pipeline.csv")
-        try await cli.ok("import", "csv", "pipeline.csv", "--dir", "g")
+        let imported = try await cli.ok("import", "csv", "pipeline.csv", "--dir", "g")
+        #expect(imported.contains("2500 rows: created 2500"), "\(imported)")
+        #expect(try await cli.ok("list", "--dir", "g").contains("Deal 2499"))
         try cli.write(Array("an older export".utf8), "export.csv")
         let result = try await cli.run(["export", "csv", "--out", "export.csv", "--dir", "g"])
         #expect(result.status == 0 && result.stderr.contains("wrote 2500 opportunity rows"), "\(result.stderr)")

@@ -89,4 +89,60 @@ import Testing
         #expect(!skipped.dryRun && skipped.created == 3 && skipped.problems.count == 3)
         #expect(try await deal.globex.objects().count == 3)
     }
+
+    /// A source delivering chunks is read once to check and once to write: a bad record or a problem the source
+    /// reports in its last chunk keeps every earlier chunk from being written, and a source that changes between
+    /// its two readings stops the import with an error naming the line and what was written.
+    @Test func aChunkedSourceIsCheckedWholeBeforeAnythingIsWritten() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        let many = (0..<25).map { index in
+            record(2 + index, "K\(index)", [("title", "Deal \(index)"), ("stage", "qualified"), ("region", "NA")])
+        }
+        var readings = 0
+        var reported: [(Int, Int)] = []
+        func run(_ tail: ImportChunk, skip: Bool = false, dryRun: Bool = false) async throws -> ImportSummary {
+            try await deal.globex.importRecords(
+                type: "opportunity",
+                skipBadRecords: skip,
+                dryRun: dryRun,
+                chunk: 4,
+                progress: { reported.append(($0, $1)) }
+            ) { deliver in
+                readings += 1
+                for start in stride(from: 0, to: many.count, by: 10) {
+                    try deliver(ImportChunk(records: Array(many[start..<min(start + 10, many.count)])))
+                }
+                try deliver(tail)
+            }
+        }
+        let before = try await fingerprint(deal.globex)
+        let refused = try await run(ImportChunk(records: [], problems: [ImportProblem(line: 40, message: "unreadable row")]))
+        #expect(refused.dryRun && refused.created == 25 && refused.problems.map(\.line) == [40] && readings == 1)
+        let dud = ImportChunk(records: [record(41, "K99", [("title", "Dud"), ("close_date", "31.02.2027")])])
+        let refusedRecord = try await run(dud)
+        #expect(refusedRecord.dryRun && refusedRecord.problems.map(\.line) == [41] && readings == 2)
+        #expect(try await fingerprint(deal.globex) == before, "an import with a bad last chunk wrote")
+        let dry = try await run(ImportChunk(records: []), dryRun: true)
+        #expect(dry.dryRun && dry.created == 25 && readings == 3 && reported.isEmpty)
+        let skipped = try await run(dud, skip: true)
+        #expect(!skipped.dryRun && skipped.created == 25 && skipped.problems.map(\.line) == [41] && readings == 5)
+        // Chunks of 10, 10 and 5 records, written 4 at a time.
+        #expect(reported.count == 8 && reported.last.map { $0 == (25, 25) } == true, "\(reported)")
+        #expect(try await deal.globex.objects().count == 25)
+        // The second reading differs from the first: the import stops at the new problem.
+        var second = false
+        do {
+            _ = try await deal.globex.importRecords(type: "opportunity") { deliver in
+                let stage = second ? "closed-lost" : "committed"
+                second = true
+                try deliver(ImportChunk(records: [record(2, "N1", [("title", "New")])]))
+                try deliver(ImportChunk(records: [record(3, "N2", [("title", "Moved"), ("stage", stage)])]))
+            }
+            Issue.record("a source that changed between its readings was imported")
+        } catch {
+            #expect(error.message.contains("line 3 changed while it was imported"), "\(error.message)")
+            #expect(error.message.contains("records written before it: 1"), "\(error.message)")
+        }
+    }
 }
