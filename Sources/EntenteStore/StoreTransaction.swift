@@ -128,9 +128,11 @@ package struct StoreTransaction {
 
     /// Every pinned company's display name (cards were verified when pinned; this reads no card).
     package func companyNames() throws -> [CompanyID: String] {
+        // Read on every object view: stepped in place rather than fetched as rows.
         var names: [CompanyID: String] = [:]
-        for row in try rows(sql: "SELECT id, name FROM company") {
-            if let id = CompanyID(bytes: row["id"] as Data) { names[id] = row["name"] }
+        try Columns.step(db, sql: "SELECT id, name FROM company") { _ in } _: { row in
+            if let id = row.id(0, CompanyID.self) { names[id] = row.text(1) }
+            return true
         }
         return names
     }
@@ -203,7 +205,7 @@ package struct StoreTransaction {
             return true
         }
         guard !objects.isEmpty else { return }
-        let found = objects.map(\.handle)
+        let found = objects.map { $0.handle }
         let placeholders = found.count == 1 ? "= ?" : "IN " + list(found.count)
         let cachedRows = found.count == 1 || found.count == 500
         // Field rows are narrowed by name in SQL, then by namespace here.
