@@ -62,6 +62,7 @@ extension OperationCodec {
         private var clock = DeltaClock()
         private var listClock = DeltaClock()
         private var objectClock = DeltaClock()
+        private var lookedUp: (object: ObjectID, stamp: Stamped?)?
 
         private init(version: UInt64, stamped: [ObjectID: Stamped], capacity: Int) {
             self.version = version
@@ -71,12 +72,11 @@ extension OperationCodec {
 
         static func encode(_ operations: [Operation], version: UInt64, origins: [ObjectOrigin]) -> [UInt8] {
             var stamped: [ObjectID: Stamped] = [:]
-            if version >= 3, !origins.isEmpty {
+            if version >= 3 {
                 // Only an object whose id the stamp derives is named by it: an origin can never name another.
-                let objects = Set(operations.map(\.object))
                 for origin in origins {
                     let (id, nonce) = Derivation.objectID(owner: origin.owner, created: origin.created)
-                    if objects.contains(id) { stamped[id] = Stamped(origin: origin, nonce: nonce) }
+                    stamped[id] = Stamped(origin: origin, nonce: nonce)
                 }
             }
             // A first pass counts how often each string, id and slot is referred to; the tables then list the most
@@ -86,7 +86,12 @@ extension OperationCodec {
             for slot in counting.slots.entries { counting.encode(slot) }
             var encoder = CompactEncoder(version: version, stamped: stamped, capacity: counting.body.bytes.count)
             // Version 3 front-codes its strings: ties in byte order put strings that share a prefix side by side.
-            encoder.strings = counting.strings.byUse(ties: version >= 3 ? { $0.utf8.lexicographicallyPrecedes($1.utf8) } : nil)
+            var stringBytes: [[UInt8]] = []
+            if version >= 3 {
+                (encoder.strings, stringBytes) = counting.strings.byUseInByteOrder()
+            } else {
+                encoder.strings = counting.strings.byUse()
+            }
             encoder.ids = counting.ids.byUse()
             encoder.slots = counting.slots.byUse()
             if version >= 3 {
@@ -101,8 +106,7 @@ extension OperationCodec {
             writer.writeVarint(UInt64(encoder.strings.entries.count))
             if version >= 3 {
                 var previous: [UInt8] = []
-                for text in encoder.strings.entries {
-                    let bytes = Array(text.utf8)
+                for bytes in stringBytes {
                     let shared = zip(previous, bytes).prefix { $0 == $1 }.count
                     writer.writeVarint(UInt64(shared))
                     writer.writeVarint(UInt64(bytes.count - shared))
@@ -133,8 +137,10 @@ extension OperationCodec {
 
         /// The creation stamp that names the operation's object, if it has one: never for a create whose nonce
         /// is not the stamp's (it is then written in full, as the decoder would otherwise derive another).
-        private func stamp(of operation: Operation) -> Stamped? {
-            guard let stamp = stamped[operation.object] else { return nil }
+        private mutating func stamp(of operation: Operation) -> Stamped? {
+            // An object's operations come in a row: it is looked up once for them.
+            if lookedUp?.object != operation.object { lookedUp = (operation.object, stamped[operation.object]) }
+            guard let stamp = lookedUp?.stamp else { return nil }
             if case .create(_, let nonce) = operation.kind, nonce != stamp.nonce { return nil }
             return stamp
         }
@@ -283,30 +289,42 @@ extension OperationCodec {
         private var positions: [Entry: Int] = [:]
         private var uses: [Int] = []
 
+        /// Up to this many entries are found by comparing them in turn, without hashing: a batch's slots and its
+        /// few company and replica ids, looked up for almost every operation.
+        private static var scanLimit: Int { 8 }
+
         /// The entry's position, added at the end on first use.
         mutating func index(of entry: Entry) -> Int {
-            if let position = positions[entry] {
+            if let position = entries.count <= Self.scanLimit ? entries.firstIndex(of: entry) : positions[entry] {
                 uses[position] += 1
                 return position
             }
-            positions[entry] = entries.count
             entries.append(entry)
             uses.append(1)
-            return entries.count - 1
+            let position = entries.count - 1
+            if entries.count > Self.scanLimit {
+                if positions.isEmpty {
+                    for (index, known) in entries.enumerated() { positions[known] = index }
+                } else {
+                    positions[entry] = position
+                }
+            }
+            return position
         }
 
-        /// The same entries, most used first; ties in the order `ties` gives, else in order of first use: a
-        /// deterministic order.
-        func byUse(ties: ((Entry, Entry) -> Bool)? = nil) -> Table {
+        /// The same entries, most used first, ties in order of first use: a deterministic order.
+        func byUse() -> Table {
+            reordered(entries.indices.sorted { uses[$0] != uses[$1] ? uses[$0] > uses[$1] : $0 < $1 })
+        }
+
+        /// A table of these entries in `order` (positions in this one).
+        fileprivate func reordered(_ order: [Int]) -> Table {
             var table = Table()
-            let order = entries.indices.sorted { left, right in
-                if uses[left] != uses[right] { return uses[left] > uses[right] }
-                if let ties, entries[left] != entries[right] { return ties(entries[left], entries[right]) }
-                return left < right
-            }
             for position in order { _ = table.index(of: entries[position]) }
             return table
         }
+
+        fileprivate func uses(_ position: Int) -> Int { uses[position] }
     }
 
     /// The previous timestamp of a sequence: the next one is written as its differences from it.
@@ -635,5 +653,18 @@ extension OperationCodec {
                 return try OperationCodec.decodeValue(tag: tag, &reader)
             }
         }
+    }
+}
+
+extension OperationCodec.Table where Entry == String {
+    /// The same strings, most used first, ties in byte order (version 3, which front-codes them), with the bytes
+    /// of each in that order.
+    func byUseInByteOrder() -> (table: Self, bytes: [[UInt8]]) {
+        let bytes = entries.map { Array($0.utf8) }
+        let order = entries.indices.sorted { left, right in
+            let (leftUses, rightUses) = (uses(left), uses(right))
+            return leftUses != rightUses ? leftUses > rightUses : bytes[left].lexicographicallyPrecedes(bytes[right])
+        }
+        return (reordered(order), order.map { bytes[$0] })
     }
 }
