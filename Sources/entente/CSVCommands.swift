@@ -79,6 +79,7 @@ struct ImportCSV: AsyncParsableCommand {
             // The file is read twice, a chunk of records at a time: once to check every row, once to write.
             var warnings: [String] = []
             var recordsRead = 0
+            var readings = 0
             let summary = try await opened.importRecords(
                 type: plan.kind.name,
                 with: participants,
@@ -86,11 +87,15 @@ struct ImportCSV: AsyncParsableCommand {
                 dryRun: dryRun,
                 progress: { done, total in Output.progress("imported \(done)/\(total)") }
             ) { deliver in
+                readings += 1
+                let pass = readings == 1 ? "checked" : "read again to write"
                 var pending = ImportChunk(records: [])
+                // A chunk the node refuses stops the deliveries; the rest of the file is read but not kept.
                 var failure: (any Error)?
                 func flush() {
-                    guard failure == nil else { return }
-                    do { try deliver(pending) } catch { failure = error }
+                    if failure == nil {
+                        do { try deliver(pending) } catch { failure = error }
+                    }
                     pending = ImportChunk(records: [])
                 }
                 do {
@@ -102,7 +107,7 @@ struct ImportCSV: AsyncParsableCommand {
                                 .company.hex
                         },
                         progress: { read in
-                            if read % 20_000 == 0 { Output.progress("read \(read) rows...") }
+                            if read % 20_000 == 0 { Output.progress("\(pass) \(read) rows...") }
                         },
                         onRow: { row in
                             pending.records.append(
