@@ -148,7 +148,7 @@ extension Node {
             return map
         }
         let heldObjects: Set<ObjectID> = try reading { tx in
-            Set(try tx.objectList(type: type).map(\.id))
+            Set(try tx.objectIDs(type: type, includeArchived: true))
         }
         // An exported object without a CRM id is keyed by its object id: a re-import matches it.
         func match(_ key: String) -> ObjectID? {

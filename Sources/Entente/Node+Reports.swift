@@ -12,11 +12,18 @@ extension Node {
     /// the deal into Entente). The sales cycle starts at the joint `engaged_date`, else the day the object was
     /// created. See `Specs/reports.md` for the KPIs.
     public func dealRecords(hidePrivate: Bool = false) throws(EntenteError) -> [DealRecord] {
+        var records: [DealRecord] = []
+        try forEachDealRecord(hidePrivate: hidePrivate) { records.append($0) }
+        return records
+    }
+
+    /// Passes each of ``dealRecords(hidePrivate:)`` to `body` as it is read, from one read transaction, without
+    /// holding them all; an error `body` throws stops the reading and is rethrown (an `EntenteError` as is).
+    func forEachDealRecord(hidePrivate: Bool, _ body: (DealRecord) throws -> Void) throws(EntenteError) {
         let kind = Catalog.opportunity
-        return try reading { tx in
+        try reading { tx in
             let names = try tx.companyNames()
             func name(_ company: CompanyID) -> String { names[company] ?? company.short }
-            var records: [DealRecord] = []
             try forEachObject(of: kind.name, tx) { state in
                 guard state.isParticipant(company), let owner = state.owner, let created = state.created else { return }
                 func joint(_ field: String) -> Value? {
@@ -48,7 +55,7 @@ extension Node {
                 var probability: Int?
                 if case .integer(let percent)? = own("probability", of: company) { probability = Int(percent) }
                 let originator = text(joint("originating_company")).flatMap(CompanyID.init(hex:)) ?? owner
-                records.append(
+                try body(
                     DealRecord(
                         id: state.id.hex,
                         title: text(joint(kind.titleField)) ?? "(untitled \(state.id.short))",
@@ -67,7 +74,6 @@ extension Node {
                     )
                 )
             }
-            return records
         }
     }
 
@@ -77,9 +83,11 @@ extension Node {
         var options = options
         options.thisCompany = card.name
         if options.stageOrder.isEmpty { options.stageOrder = Catalog.opportunity.workflow?.states ?? [] }
-        let deals = try dealRecords(hidePrivate: options.hidePrivate)
-        do { return try Report(deals: deals, options: options) } catch {
-            throw EntenteError(.invalidArgument, "report: \(error)")
+        // Deals are counted as they are read: a report over a million never holds them together.
+        var builder = ReportBuilder(options: options)
+        try forEachDealRecord(hidePrivate: options.hidePrivate) { deal in
+            do { try builder.add(deal) } catch { throw EntenteError(.invalidArgument, "report: \(error)") }
         }
+        return builder.report
     }
 }

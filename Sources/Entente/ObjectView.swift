@@ -283,7 +283,7 @@ extension Node {
     /// Calls `body` with every object of `type` (archived ones left out) in creation order, loading them in
     /// chunks of 1,000 (bounded memory, five queries per chunk).
     func forEachObject(of type: String?, _ tx: StoreTransaction, _ body: (ObjectState) throws -> Void) throws {
-        let ids = try tx.objectList(type: type, includeArchived: false).map(\.id)
+        let ids = try tx.objectIDs(type: type, includeArchived: false)
         var start = 0
         while start < ids.count {
             let chunk = Array(ids[start..<min(start + 1000, ids.count)])

@@ -15,30 +15,16 @@ extension Report {
     /// let report = try Report(deals: deals, options: options)
     /// ```
     public init(deals: [DealRecord], options: ReportOptions) throws(ReportError) {
-        let prepared = deals.map { PreparedDeal($0, options: options) }
+        var builder = ReportBuilder(options: options)
+        for deal in deals { try builder.add(deal) }
+        self.init(builder)
+    }
 
-        var total = GroupTally()
-        var groups: [GroupKey: GroupTally] = [:]
-        var partners: [String: PartnerTally] = [:]
-        var stages: [GroupKey: StageTally] = [:]
-        var seenCurrencies = Set<CurrencyCode>()
-        var unconverted = Set<CurrencyCode>()
-
-        for deal in prepared {
-            if let amount = deal.amount { seenCurrencies.insert(amount.currency) }
-            if deal.unconverted, let currency = deal.amount?.currency { unconverted.insert(currency) }
-            try total.add(deal)
-            for key in Self.groupKeys(of: deal, grouping: options.groupBy) {
-                try groups[key, default: GroupTally()].add(deal)
-            }
-            for partner in deal.partners {
-                try partners[partner, default: PartnerTally()].add(deal, partner: partner)
-            }
-            if deal.record.outcome == .open {
-                try stages[GroupKey(deal.record.stage), default: StageTally()].add(deal)
-            }
-        }
-
+    /// The report of the deals added to `builder`.
+    fileprivate init(_ builder: ReportBuilder) {
+        let options = builder.options
+        let (total, groups, partners, stages) = (builder.total, builder.groups, builder.partners, builder.stages)
+        let (seenCurrencies, unconverted) = (builder.seenCurrencies, builder.unconverted)
         let target = options.rates?.target
         let currencyOrder = seenCurrencies.sorted { left, right in
             if left == target || right == target { return left == target && right != target }
@@ -77,7 +63,7 @@ extension Report {
         }
     }
 
-    private static func groupKeys(of deal: PreparedDeal, grouping: Grouping) -> [GroupKey] {
+    static func groupKeys(of deal: PreparedDeal, grouping: Grouping) -> [GroupKey] {
         let record = deal.record
         switch grouping {
         case .none: return []
@@ -98,6 +84,42 @@ extension Report {
         case .year: return String(day.prefix(4))
         }
     }
+}
+
+/// A report computed one deal at a time, so that the deals never have to be held together: add each, then take
+/// ``report``. Gives what ``Report/init(deals:options:)`` gives for the same deals in the same order.
+public struct ReportBuilder: Sendable {
+    fileprivate let options: ReportOptions
+    fileprivate var total = GroupTally()
+    fileprivate var groups: [GroupKey: GroupTally] = [:]
+    fileprivate var partners: [String: PartnerTally] = [:]
+    fileprivate var stages: [GroupKey: StageTally] = [:]
+    fileprivate var seenCurrencies = Set<CurrencyCode>()
+    fileprivate var unconverted = Set<CurrencyCode>()
+
+    /// Starts an empty report.
+    public init(options: ReportOptions) { self.options = options }
+
+    /// Counts one deal (already stripped of values this company may not see or chose to hide).
+    /// - Throws: ``ReportError/Code-swift.struct/overflow`` if a sum does not fit 128 bits.
+    public mutating func add(_ record: DealRecord) throws(ReportError) {
+        let deal = PreparedDeal(record, options: options)
+        if let amount = deal.amount { seenCurrencies.insert(amount.currency) }
+        if deal.unconverted, let currency = deal.amount?.currency { unconverted.insert(currency) }
+        try total.add(deal)
+        for key in Report.groupKeys(of: deal, grouping: options.groupBy) {
+            try groups[key, default: GroupTally()].add(deal)
+        }
+        for partner in deal.partners {
+            try partners[partner, default: PartnerTally()].add(deal, partner: partner)
+        }
+        if deal.record.outcome == .open {
+            try stages[GroupKey(deal.record.stage), default: StageTally()].add(deal)
+        }
+    }
+
+    /// The report of the deals added so far.
+    public var report: Report { Report(self) }
 }
 
 /// A group's name; `nil` (and the empty string) is the group of deals that have no value.

@@ -290,4 +290,19 @@ import Testing
         #expect(!(exact("2.50") < exact("2.5")))
         #expect(exact("2.50") == exact("2.5"))
     }
+
+    /// The node counts deals as it reads them: a builder fed one deal at a time gives, after each, the report of
+    /// the deals so far (taking the report does not disturb what follows).
+    @Test func aBuilderFedOneDealAtATimeGivesTheReportOfTheDealsSoFar() throws {
+        for grouping in [Grouping.none, .partner, .stage, .period(.quarter)] {
+            let options = Fixture.options(grouping)
+            var builder = ReportBuilder(options: options)
+            for (index, deal) in Fixture.deals.enumerated() {
+                try builder.add(deal)
+                let expected = try Report(deals: Array(Fixture.deals.prefix(index + 1)), options: options)
+                #expect(builder.report == expected, "\(grouping) after \(index + 1) deals")
+            }
+            #expect(builder.report.total.counts.total == Fixture.deals.count)
+        }
+    }
 }
