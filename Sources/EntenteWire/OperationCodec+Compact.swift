@@ -1,10 +1,5 @@
 public import EntenteCore
 
-/// Batch version 2, the compact layout (`Specs/envelope.md`, "Compact batches"): every string and every 16-byte
-/// id appears once, in a table at the head of the batch, and operations refer to them by index; an operation
-/// on the same object, or by the same replica, as the one before it says so with a bit instead of repeating it;
-/// timestamps are differences from the previous one. A delta that changes three fields of a thousand records
-/// thus costs about a fifth of version 1.
 /// Where an object was made: its owner, and the stamp of the operation that created it. A version 3 batch names
 /// an object whose nonce derives from that stamp (`Derivation.nonce(created:)`) by the stamp, in a few bytes,
 /// instead of its 16-byte id.
@@ -18,8 +13,13 @@ public struct ObjectOrigin: Hashable, Sendable {
     }
 }
 
+/// Batch versions 2 and 3, the compact layouts (`Specs/envelope.md`, "Compact batches" and "Version 3"): every
+/// string and every 16-byte id appears once, in a table at the head of the batch, and operations refer to them by
+/// index; an operation on the same object, or by the same replica, as the one before it says so with a bit
+/// instead of repeating it; timestamps are differences from the previous one. Version 3 adds a table of field
+/// slots, names objects by their creation stamps and front-codes its strings.
 extension OperationCodec {
-    /// Most entries in a version 2 string or id table.
+    /// Most entries in a string, id or slot table.
     public static let maxTableEntries = 4 * maxOperations
 
     enum Compact {
@@ -83,6 +83,7 @@ extension OperationCodec {
             // used first, so that field names and repeated values take one-byte refs however many rare ones follow.
             var counting = CompactEncoder(version: version, stamped: stamped, capacity: operations.count * 16)
             for operation in operations { counting.encode(operation) }
+            // A slot's name and companies count once each, however many operations use the slot.
             for slot in counting.slots.entries { counting.encode(slot) }
             var encoder = CompactEncoder(version: version, stamped: stamped, capacity: counting.body.bytes.count)
             // Version 3 front-codes its strings: ties in byte order put strings that share a prefix side by side.
@@ -174,15 +175,15 @@ extension OperationCodec {
             case .archive(let flag):
                 body.write(flag ? 1 : 0)
             case .set(let key, let value, let visibility, let preds):
+                // Version 3: the slot and the value's kind in one varint; version 2: key, kind, value, visibility.
                 if version >= 3 {
                     body.writeVarint(slot(key, visibility) << 4 | UInt64(value.kindTag))
-                    encodeBody(value)
                 } else {
                     encode(key)
                     body.write(value.kindTag)
-                    encodeBody(value)
-                    encode(visibility)
                 }
+                encodeBody(value)
+                if version < 3 { encode(visibility) }
                 encode(preds, own: ownList)
             case .addElement(let key, let element, let visibility):
                 encodeElement(key, element, visibility)
@@ -227,6 +228,7 @@ extension OperationCodec {
             }
             objectClock.write(origin.created, into: &body)
         }
+
         /// True if the operation's predecessor (or observed) list is one timestamp by its own replica, the usual
         /// case: an edit superseding the replica's own earlier write.
         private static func ownList(of operation: Operation) -> Bool {
@@ -283,7 +285,7 @@ extension OperationCodec {
         }
     }
 
-    /// The entries of a string or id table, in order of first use, with how often each was asked for.
+    /// The entries of a string, id or slot table, in order of first use, with how often each was asked for.
     struct Table<Entry: Hashable> {
         private(set) var entries: [Entry] = []
         private var positions: [Entry: Int] = [:]
@@ -390,8 +392,8 @@ extension OperationCodec {
         }
 
         mutating func decode() throws(WireError) -> [Operation] {
-            // Each table entry takes at least one byte (a string), two (a version 3 string or a slot) or 16 (an
-            // id): a count the rest of the input cannot hold is a truncation, found before anything is allocated.
+            // Each table entry takes at least one byte (a string), two (a version 3 string), three (a slot) or 16
+            // (an id): a count the rest of the input cannot hold is a truncation, found before anything is allocated.
             let stringCount = try reader.readCount("string count", limit: maxTableEntries)
             guard stringCount <= reader.remaining else { throw reader.truncated("the string table") }
             strings.reserveCapacity(stringCount)
@@ -468,13 +470,7 @@ extension OperationCodec {
         private mutating func decodeObject() throws(WireError) -> (ObjectID, nonce: [UInt8]?) {
             guard version >= 3 else { return (ObjectID(raw: try id("object")), nil) }
             let reference = try reader.readVarint("object")
-            if reference >= 2 {
-                let index = reference - 2
-                guard index < UInt64(ids.count) else {
-                    throw reader.malformed("object refers to id \(index) of a table of \(ids.count)")
-                }
-                return (ObjectID(raw: ids[Int(index)]), nil)
-            }
+            if reference >= 2 { return (ObjectID(raw: try Self.entry(of: ids, reference - 2, reader, "object")), nil) }
             if reference == 1 {
                 previousOwner = CompanyID(raw: try id("object owner"))
                 previousCreator = ReplicaID(raw: try id("object creator"))
@@ -509,7 +505,16 @@ extension OperationCodec {
             _ reader: inout ByteReader,
             _ field: String
         ) throws(WireError) -> ID128 {
-            let index = try reader.readVarint(field)
+            try entry(of: table, try reader.readVarint(field), reader, field)
+        }
+
+        /// Entry `index` of `table`; outside it, malformed (`reader` says where).
+        private static func entry(
+            of table: [ID128],
+            _ index: UInt64,
+            _ reader: ByteReader,
+            _ field: String
+        ) throws(WireError) -> ID128 {
             guard index < UInt64(table.count) else {
                 throw reader.malformed("\(field) refers to id \(index) of a table of \(table.count)")
             }
