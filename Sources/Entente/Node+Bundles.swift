@@ -390,6 +390,7 @@ extension Node {
         _ report: inout ImportReport
     ) throws {
         for (newcomer, objects) in newcomers.byCompany where newcomer != company {
+            let pinned = try tx.company(newcomer) != nil
             var start = 0
             while start < objects.count {
                 let chunk = Array(objects[start..<min(start + 500, objects.count)])
@@ -408,7 +409,7 @@ extension Node {
                         state.reemission(of: company, for: newcomer)
                         + tombstoneOperations(state, for: newcomer, writable: { $0.namespace == .company(company) })
                     guard !operations.isEmpty else { continue }
-                    guard try tx.company(newcomer) != nil else {
+                    guard pinned else {
                         report.notes.append(
                             "company \(newcomer.short) joined \(object.short) but is not a pinned partner here: add its card, then update your fields so it receives them"
                         )
