@@ -1,4 +1,5 @@
 import EntenteCore
+import EntenteDomain
 import EntenteReports
 import Foundation
 import Testing
@@ -40,6 +41,11 @@ import Testing
         #expect(usd.partnerSourcedPipeline == ExactDecimal(500), "Initech originated the open deal")
         #expect(usd.partnerInfluencedRevenue == ExactDecimal(300), "Initech took part in the won deal")
         #expect(report.partners.map(\.partner) == ["Initech"])
+        // The report counts deals as it reads them; over the collected deal records it is the same.
+        var collected = options
+        collected.thisCompany = "Globex"
+        collected.stageOrder = Catalog.opportunity.workflow?.states ?? []
+        #expect(try Report(deals: await deal.globex.dealRecords(), options: collected) == report)
 
         // Initech sees the deals it takes part in, without Globex's private deal values.
         try await send(deal.globex, deal.initech)
