@@ -21,9 +21,8 @@ extension CSVPlan {
         lineEnding: CSVWriter.LineEnding = .crlf,
         byteOrderMark: Bool = false
     ) throws(CSVError) -> String {
-        var writer = CSVWriter(header: exportHeader, lineEnding: lineEnding, byteOrderMark: byteOrderMark)
-        for row in rows { writer.append(try cells(for: row, companyName: companyName)) }
-        return writer.text
+        exportHeaderText(lineEnding: lineEnding, byteOrderMark: byteOrderMark)
+            + (try exportRows(rows, companyName: companyName, lineEnding: lineEnding))
     }
 
     /// The header line of an export written a page at a time: write it, then ``exportRows(_:companyName:lineEnding:)``
