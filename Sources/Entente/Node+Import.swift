@@ -54,22 +54,11 @@ public struct ImportSummary: Hashable, Sendable {
 /// One chunk of an import, sorted: the changes creating new objects, the changes to existing ones, how many
 /// records are unchanged, the refused ones, and the lines of the records that write.
 struct SortedImport {
-    var creates: [Changes]
-    var updates: [(ObjectID, Changes)]
-    var unchanged: Int
-    var problems: [ImportProblem]
-    var written: [Int]
-
-    init(
-        _ creates: [Changes],
-        _ updates: [(ObjectID, Changes)],
-        _ unchanged: Int,
-        _ problems: [ImportProblem],
-        _ written: [Int]
-    ) {
-        (self.creates, self.updates, self.unchanged, self.problems, self.written) =
-            (creates, updates, unchanged, problems, written)
-    }
+    var creates: [Changes] = []
+    var updates: [(ObjectID, Changes)] = []
+    var unchanged = 0
+    var problems: [ImportProblem] = []
+    var written: [Int] = []
 }
 
 /// Records an import source delivers, in source order: the good ones, and the problems the source found itself
@@ -225,15 +214,13 @@ extension Node {
         seen: inout [String: Int],
         only lines: Set<Int>? = nil
     ) throws(EntenteError) -> SortedImport {
-        var creates: [Changes] = []
-        var written: [Int] = []
-        var updates: [(ObjectID, Changes)] = []
-        var unchanged = 0
-        var problems: [ImportProblem] = []
+        var sorted = SortedImport()
         var matched: [(ImportRecord, ObjectID)] = []
         for record in records {
             if let first = seen[record.key] {
-                problems.append(ImportProblem(line: record.line, message: "CRM id '\(record.key)' is also on line \(first)"))
+                sorted.problems.append(
+                    ImportProblem(line: record.line, message: "CRM id '\(record.key)' is also on line \(first)")
+                )
                 continue
             }
             seen[record.key] = record.line
@@ -243,13 +230,13 @@ extension Node {
                 continue
             }
             do {
-                creates.append(try newImportChanges(record, kind: kind))
-                written.append(record.line)
+                sorted.creates.append(try newImportChanges(record, kind: kind))
+                sorted.written.append(record.line)
             } catch {
-                problems.append(ImportProblem(line: record.line, message: error.message))
+                sorted.problems.append(ImportProblem(line: record.line, message: error.message))
             }
         }
-        guard !matched.isEmpty else { return SortedImport(creates, updates, unchanged, problems, written) }
+        guard !matched.isEmpty else { return sorted }
         try reading { tx in
             let policies = try policySet(tx)
             var start = 0
@@ -260,18 +247,18 @@ extension Node {
                 for (record, id) in slice {
                     do {
                         if let changes = try importChanges(record, into: states[id], kind: kind, policies: policies) {
-                            updates.append((id, changes))
-                            written.append(record.line)
+                            sorted.updates.append((id, changes))
+                            sorted.written.append(record.line)
                         } else {
-                            unchanged += 1
+                            sorted.unchanged += 1
                         }
                     } catch let error as EntenteError {
-                        problems.append(ImportProblem(line: record.line, message: error.message))
+                        sorted.problems.append(ImportProblem(line: record.line, message: error.message))
                     }
                 }
             }
         }
-        return SortedImport(creates, updates, unchanged, problems, written)
+        return sorted
     }
 
     /// The changes creating a record's object, checked like a local write.
