@@ -30,14 +30,14 @@ public enum Derivation {
     /// `BLAKE2b-128("entente/object-nonce/v1" || replica id || physical (u64, big-endian) || counter (u32,
     /// big-endian))`: the nonce of an object created by the operation stamped `created`. A timestamp is unique
     /// to one operation of one replica, so the nonce is too, and a batch can name the object by its creation
-    /// stamp instead of its 16-byte id (`Specs/envelope.md`, "Stamped objects").
+    /// stamp instead of its 16-byte id (`Specs/envelope.md`, "Version 3").
     public static func nonce(created: Timestamp) -> [UInt8] {
-        var input = stampPrefix
-        input.reserveCapacity(stampPrefix.count + 28)
-        input += created.replica.bytes
-        for shift in stride(from: 56, through: 0, by: -8) { input.append(UInt8(truncatingIfNeeded: created.physical >> UInt64(shift))) }
-        for shift in stride(from: 24, through: 0, by: -8) { input.append(UInt8(truncatingIfNeeded: created.counter >> UInt32(shift))) }
-        return BLAKE2b.hash(input, outputLength: nonceByteCount)
+        var input = ByteWriter(capacity: stampPrefix.count + 28)
+        input.write(stampPrefix)
+        input.write(created.replica.bytes)
+        input.writeUInt64(created.physical)
+        input.writeUInt32(created.counter)
+        return BLAKE2b.hash(input.bytes, outputLength: nonceByteCount)
     }
 
     /// The id and nonce of the object `owner` creates with the operation stamped `created`.
