@@ -46,6 +46,28 @@ public struct Batch: Hashable, Sendable {
     }
 }
 
+/// An object's create, once applied: who owns the object, its type and its create's nonce.
+public struct Creation: Hashable, Sendable {
+    /// The owning company (the create's signer).
+    public var owner: CompanyID
+    /// The object's type.
+    public var type: String
+    /// The create's nonce, or nil when it is not known but bound by the object's id: a receiver opens an envelope
+    /// only if each create's object id derives from its signer and nonce (`Specs/envelope.md`), so two creates of
+    /// one id by one owner carry one nonce.
+    public var nonce: [UInt8]?
+
+    /// Creates a creation.
+    public init(owner: CompanyID, type: String, nonce: [UInt8]?) {
+        self.owner = owner
+        self.type = type
+        self.nonce = nonce
+    }
+
+    /// True if a create with `nonce` agrees with this one's nonce (or the nonce is bound by the id).
+    func matches(nonce other: [UInt8]) -> Bool { nonce.map { $0 == other } ?? true }
+}
+
 /// What merging a batch did.
 public struct MergeResult: Hashable, Sendable {
     /// Objects whose visible state changed.
@@ -111,6 +133,87 @@ public enum Merge {
         return AuthorityError(.notOwner, "an envelope may not mix membership changes with re-sent writes")
     }
 
+    /// What merging `batch` would do as far as refusals go, decided without the objects' states: `creation`
+    /// gives each object's create as known before the batch (nil: not received yet). Returns the refusal, if the
+    /// batch would be refused, or else the creates it makes of objects not received before it. For any states,
+    /// `check(batch) { states[$0]?.creation }` refuses exactly when `apply(batch, to: &states)` does, with the
+    /// same error (a bundle import checks a whole bundle this way before its first write).
+    public static func check(
+        _ batch: Batch,
+        parts: [(object: ObjectID, part: Batch)],
+        creation: (ObjectID) -> Creation?
+    ) -> Result<[ObjectID: Creation], AuthorityError> {
+        if let error = batch.validationError() { return .failure(error) }
+        var made: [ObjectID: Creation] = [:]
+        for (object, part) in parts {
+            if let error = mixingError(part) { return .failure(error) }
+            if let known = creation(object) {
+                if let error = refusal(of: part, creation: known) { return .failure(error) }
+                continue
+            }
+            // An object not received yet: its part is decided on its own, as `apply` would merge it.
+            var state = ObjectState(id: object)
+            switch applyPart(part, to: &state, values: false) {
+            case .reject(let error): return .failure(error)
+            case .wait: break
+            case .apply: made[object] = state.creation
+            }
+        }
+        return .success(made)
+    }
+
+    /// Why `part` is refused for good, if it is, given the object's create as known before the part (nil: not
+    /// received yet). Besides the part's own operations, a refusal depends only on the create, which never
+    /// changes once known, so anyone who knows the create can tell whether a part will be refused without
+    /// merging it (a bundle import checks a whole bundle this way before its first write). The part's own
+    /// create, if the object had none, counts for the operations after it. The caller has validated the part.
+    public static func refusal(of part: Batch, creation: Creation?) -> AuthorityError? {
+        var creation = creation
+        for operation in part.operations {
+            if let error = refusal(of: operation, author: part.author, creation: creation, id: operation.object) {
+                return error
+            }
+            if creation == nil, case .create(let type, let nonce) = operation.kind {
+                creation = Creation(owner: part.author, type: type, nonce: nonce)
+            }
+        }
+        return nil
+    }
+
+    /// The refusal rules that depend on the object's create (`Specs/crdt.md`, "Validity and authority").
+    static func refusal(
+        of operation: Operation,
+        author: CompanyID,
+        creation: Creation?,
+        id: ObjectID
+    ) -> AuthorityError? {
+        guard let creation else { return nil }
+        let owner = creation.owner
+        switch operation.kind {
+        case .create(let type, let nonce):
+            guard owner != author || creation.type != type || !creation.matches(nonce: nonce) else { return nil }
+            return AuthorityError(.conflictingCreate, "object \(id.short) already exists with another owner or type")
+        case .addParticipant(let company), .removeParticipant(let company):
+            guard owner == author else {
+                return AuthorityError(.notOwner, "only the owner \(owner.short) may change who takes part in \(id.short)")
+            }
+            guard company != owner else {
+                return AuthorityError(.notOwner, "the owner of \(id.short) cannot invite or remove itself")
+            }
+            return nil
+        case .archive:
+            guard owner == author else {
+                return AuthorityError(.notOwner, "only the owner \(owner.short) may archive \(id.short)")
+            }
+            return nil
+        case .set, .addElement, .removeElement:
+            guard (operation.writer ?? author) == author || author == owner else {
+                return AuthorityError(.notOwner, "only the owner may re-send another company's writes to \(id.short)")
+            }
+            return nil
+        }
+    }
+
     enum PartOutcome {
         case apply(ObjectState.Effect)
         case wait(String)
@@ -118,8 +221,13 @@ public enum Merge {
     }
 
     /// Checks the state-dependent rules and applies one part in order against a scratch copy; commits it only if
-    /// all of it applies. The caller has validated the part (`validationError`).
-    static func applyPart(_ part: Batch, to state: inout ObjectState) -> PartOutcome {
+    /// all of it applies. The caller has validated the part (`validationError`). Refusals are decided first, for
+    /// the whole part (`refusal(of:creation:)`): a part is refused or not whatever else has arrived, and only a
+    /// part that is not refused may wait.
+    /// With `values` false, field operations are decided but not applied (no decision depends on a field's
+    /// value): the outcome is the same, and the state gets the part's ownership operations only.
+    static func applyPart(_ part: Batch, to state: inout ObjectState, values: Bool = true) -> PartOutcome {
+        if let error = refusal(of: part, creation: state.creation) { return .reject(error) }
         var scratch = state
         var total = ObjectState.Effect()
         for operation in part.operations {
@@ -127,6 +235,7 @@ public enum Merge {
             case .wait(let reason): return .wait(reason)
             case .reject(let error): return .reject(error)
             case .apply:
+                guard values || operation.isOwnerOperation else { continue }
                 let effect = scratch.apply(operation, author: part.author)
                 total.changed = total.changed || effect.changed
                 total.removal = total.removal || effect.removal

@@ -128,44 +128,28 @@ public struct ObjectState: Hashable, Sendable {
 
     /// `decide` for an operation that already passed `Operation.validate` (`Merge` validates a batch once).
     func decideValidated(_ operation: Operation, author: CompanyID) -> Decision {
-        let writer = operation.writer ?? author
+        if let error = Merge.refusal(of: operation, author: author, creation: creation, id: id) {
+            return .reject(error)
+        }
         switch operation.kind {
-        case .create(let type, let nonce):
-            guard let owner else { return .apply }
-            if owner == author && self.type == type && createNonce == nonce { return .apply }
-            return .reject(
-                AuthorityError(.conflictingCreate, "object \(id.short) already exists with another owner or type")
-            )
-        case .addParticipant(let company), .removeParticipant(let company):
-            guard let owner else { return .wait("object \(id.short) has not been received yet") }
-            guard owner == author else {
-                return .reject(
-                    AuthorityError(.notOwner, "only the owner \(owner.short) may change who takes part in \(id.short)")
-                )
-            }
-            guard company != owner else {
-                return .reject(AuthorityError(.notOwner, "the owner of \(id.short) cannot invite or remove itself"))
-            }
+        case .create:
             return .apply
-        case .archive:
-            guard let owner else { return .wait("object \(id.short) has not been received yet") }
-            guard owner == author else {
-                return .reject(AuthorityError(.notOwner, "only the owner \(owner.short) may archive \(id.short)"))
-            }
-            return .apply
+        case .addParticipant, .removeParticipant, .archive:
+            return owner == nil ? .wait("object \(id.short) has not been received yet") : .apply
         case .set, .addElement, .removeElement:
-            guard let owner else { return .wait("object \(id.short) has not been received yet") }
-            guard writer == author || author == owner else {
-                return .reject(
-                    AuthorityError(.notOwner, "only the owner may re-send another company's writes to \(id.short)")
-                )
-            }
+            guard owner != nil else { return .wait("object \(id.short) has not been received yet") }
             // An invitation covering this write may still be on its way, so a non-participant's write waits.
+            let writer = operation.writer ?? author
             guard isParticipant(writer, at: operation.timestamp) else {
                 return .wait("company \(writer.short) was not a participant of \(id.short) when it wrote")
             }
             return .apply
         }
+    }
+
+    /// The object's create, once applied: all the refusal rules need to know about the object.
+    public var creation: Creation? {
+        owner.map { Creation(owner: $0, type: type ?? "", nonce: createNonce) }
     }
 
     /// What applying an operation did.

@@ -180,4 +180,46 @@ import Testing
         }
         #expect(resent == ["delivery"])
     }
+
+    /// A part's refusal does not depend on what else has arrived: a refused operation behind one that waits
+    /// refuses the part at once, and `Merge.refusal` tells so from the part and the create alone.
+    @Test func aRefusalBehindAWaitRefusesThePartAtOnce() {
+        let state = created()
+        let waiting = Operation(
+            object: object,
+            timestamp: stamp(30, 1),
+            kind: .set(FieldKey(.joint, "stage"), .string("won"), .participants, preds: [])
+        )
+        let invite = Operation(object: object, timestamp: stamp(31, 1), kind: .addParticipant(outsider))
+        // The write alone waits for the partner's invitation; with the non-owner's invite behind it, refused.
+        let alone = Batch(author: partner, operations: [waiting])
+        #expect(Merge.refusal(of: alone, creation: state.creation) == nil)
+        var unchanged = [object: state]
+        guard case .merged(let result) = Merge.apply(alone, to: &unchanged) else {
+            Issue.record("a write by a non-participant should wait, not be refused")
+            return
+        }
+        #expect(result.waiting[object] != nil)
+        let part = Batch(author: partner, operations: [waiting, invite])
+        #expect(Merge.refusal(of: part, creation: state.creation)?.code == .notOwner)
+        var states = [object: state]
+        guard case .reject(let error) = Merge.apply(part, to: &states) else {
+            Issue.record("an invitation by a non-owner behind a waiting write was not refused")
+            return
+        }
+        #expect(error.code == .notOwner)
+        // Before the create is known nothing is refused: the part waits, and nothing of it applies.
+        #expect(Merge.refusal(of: part, creation: nil) == nil)
+        // A create in the part counts for the operations after it; a second create of another type conflicts.
+        let create = Operation(object: object, timestamp: stamp(5, 1), kind: .create(type: "lead", nonce: [2]))
+        let own = Batch(author: partner, operations: [create, invite])
+        #expect(Merge.refusal(of: own, creation: nil) == nil)
+        #expect(Merge.refusal(of: own, creation: state.creation)?.code == .conflictingCreate)
+        // A nonce bound by the id (nil) agrees with any nonce of the same owner and type.
+        let same = Batch(author: owner, operations: [
+            Operation(object: object, timestamp: stamp(10), kind: .create(type: "opportunity", nonce: [9]))
+        ])
+        #expect(Merge.refusal(of: same, creation: state.creation)?.code == .conflictingCreate)
+        #expect(Merge.refusal(of: same, creation: Creation(owner: owner, type: "opportunity", nonce: nil)) == nil)
+    }
 }

@@ -28,6 +28,34 @@ import Testing
         }
     }
 
+    /// `Merge.check` tells from the creates alone exactly what `Merge.apply` refuses, and which creates it makes,
+    /// at every point of a random history (hostile batches included).
+    @Test(arguments: seeds)
+    func checkAgreesWithApply(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let history = RandomHistory.batches(using: &rng).shuffled(using: &rng)
+        var replica = SimulatedReplica()
+        var refusals = 0
+        for batch in history {
+            let states = replica.states
+            let checked = Merge.check(batch, parts: batch.parts) { states[$0]?.creation }
+            var applied = states
+            switch (checked, Merge.apply(batch, to: &applied)) {
+            case (.failure(let predicted), .reject(let error)):
+                #expect(predicted == error, "seed \(seed): another refusal predicted")
+                refusals += 1
+            case (.success(let made), .merged):
+                let created = Set(applied.compactMap { states[$0.key]?.creation == nil && $0.value.exists ? $0.key : nil })
+                #expect(Set(made.keys) == created, "seed \(seed): other creates predicted")
+                for (object, creation) in made { #expect(applied[object]?.creation == creation) }
+            case (let checked, let outcome):
+                Issue.record("seed \(seed): check said \(checked), apply said \(outcome)")
+            }
+            replica.deliver(batch)
+        }
+        #expect(refusals == replica.rejected.count, "seed \(seed): the replica refused other batches")
+    }
+
     @Test(arguments: seeds)
     func associative(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
