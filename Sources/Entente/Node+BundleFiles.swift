@@ -84,12 +84,13 @@ extension Node {
 
     /// Imports the bundle file at `path` like ``importBundle(_:)``, reading it an envelope at a time: the file is
     /// checked whole (size, format, checksum) before anything is imported, and memory holds one envelope of it
-    /// at a time. All or nothing, as for a bundle in memory.
+    /// at a time. All or nothing for bad input, as for a bundle in memory: the file is read once to check it, then
+    /// again to merge it, and refused if it changed in between.
     @discardableResult
-    public func importBundle(file path: String) throws(EntenteError) -> ImportReport {
-        let reader = try openBundle(path)
-        return try importEnvelopes(count: reader.count, revocations: reader.revocations) { () throws(WireError) in
-            try reader.next()
-        }
+    public func importBundle(
+        file path: String,
+        progress: (@Sendable (BundleImportProgress) -> Void)? = nil
+    ) async throws(EntenteError) -> ImportReport {
+        try await importChecked(.file(path: path), progress: progress)
     }
 }

@@ -2,6 +2,7 @@ import EntenteCore
 import EntenteStore
 import EntenteSync
 import EntenteWire
+import class Foundation.FileHandle
 
 /// What an import did.
 public struct ImportReport: Hashable, Sendable {
@@ -23,6 +24,22 @@ public struct ImportReport: Hashable, Sendable {
     public var revocations = 0
     /// Notes for the user (for example a newcomer this node cannot reach yet).
     public var notes: [String] = []
+}
+
+extension ImportReport {
+    /// Adds the report of a later transaction of the same import: counts add up, the waiting envelopes are the
+    /// later count (it counts the store's), and notes are kept once each.
+    mutating func add(_ later: ImportReport) {
+        envelopes += later.envelopes
+        applied += later.applied
+        duplicates += later.duplicates
+        waiting = later.waiting
+        operations += later.operations
+        resent += later.resent
+        revoked += later.revoked
+        revocations += later.revocations
+        for note in later.notes where !notes.contains(note) { notes.append(note) }
+    }
 }
 
 extension Node {
@@ -65,13 +82,24 @@ extension Node {
     }
 
     /// Imports a bundle: every envelope is parsed, its certificate and signature verified against the pinned
-    /// origin, checked to be addressed to this company, decrypted, clock-checked and merged. All or nothing:
-    /// if any envelope is bad, the store is left exactly as it was.
+    /// origin, checked to be addressed to this company, decrypted, clock-checked and merged.
+    ///
+    /// All or nothing for bad input: the whole bundle is first checked without writing (``checkImport(_:)``),
+    /// and if any envelope would be refused, the store is left exactly as it was. The checked bundle is then
+    /// merged in transactions of ``transactionBudget`` (a few tens of milliseconds) each, so that the store's
+    /// write lock is never held long and local writes and other syncs run in between. Only if the store changes
+    /// between the check and the merge in a way that refuses an envelope (another import bringing the same object
+    /// with another type, say) does the import stop with the envelopes before it imported; importing the bundle
+    /// again resumes it, as every envelope already held is skipped.
+    /// `progress` hears how far the check and the merge are.
     @discardableResult
-    public func importBundle(_ bytes: [UInt8]) throws(EntenteError) -> ImportReport {
+    public func importBundle(
+        _ bytes: [UInt8],
+        progress: (@Sendable (BundleImportProgress) -> Void)? = nil
+    ) async throws(EntenteError) -> ImportReport {
         let bundle: Bundle
         do { bundle = try Bundle(decoding: bytes) } catch { throw EntenteError(.badInput, error.message, cause: error) }
-        return try importEnvelopes(bundle.envelopes, revocations: bundle.revocations)
+        return try await importChecked(.memory(bundle), progress: progress)
     }
 
     /// Imports encoded envelopes (from a bundle or a network batch) in one transaction: every envelope is
@@ -86,31 +114,113 @@ extension Node {
         return try importEnvelopes(count: envelopes.count, revocations: revocations) { remaining.next() }
     }
 
-    /// Imports envelopes from the front of `envelopes` in one transaction, taking the next one only if the time
-    /// spent so far plus the longest envelope's merge so far stays within `budget`, and `maxBytes` are not
-    /// exceeded (the first one always): a network import's unit of commit. Returns the import's result and how
-    /// many envelopes it took (on failure, including the refused one).
+    /// How long one transaction of a large import (a network batch, a bundle) may take: it takes another
+    /// envelope only if the time so far plus its longest envelope so far fits. With envelopes of at most
+    /// ``operationsPerEnvelope`` operations (about 30 ms of merging for a CRM delta), the store's write lock is
+    /// held well under 100 ms at a time.
+    static let transactionBudget = Duration.milliseconds(60)
+
+    /// Most envelope bytes committed in one transaction of a large import (an envelope larger than this alone),
+    /// whatever the time.
+    static let transactionBytes = 64 << 10
+
+    /// Checks `source`, then merges it in transactions of ``transactionBudget``, letting other work on this node
+    /// run between them (`importBundle`).
+    func importChecked(
+        _ source: BundleSource,
+        progress: (@Sendable (BundleImportProgress) -> Void)? = nil
+    ) async throws(EntenteError) -> ImportReport {
+        let checksum = try await checkImport(source, progress: progress)
+        let reading = try source.open(expecting: checksum)
+        var queue = EnvelopeQueue(reading.next)
+        var report = ImportReport()
+        repeat {
+            var budget = CommitBudget(time: Self.transactionBudget, bytes: Self.transactionBytes)
+            let done = report.envelopes
+            let part = try importEnvelopes(
+                count: reading.count,
+                first: done,
+                revocations: done == 0 ? reading.revocations : [],
+                outcome: done == 0
+                    ? "nothing was imported"
+                    : "the \(done) envelopes before it were imported, as the bundle was checked before the store changed; import the bundle again to resume"
+            ) { () throws(WireError) in
+                guard let next = try queue.peek(), budget.admits(next.count) else { return nil }
+                queue.take()
+                return next
+            }
+            report.add(part)
+            progress?(.merged(report.envelopes, of: reading.count))
+            await Task.yield()
+        } while try queue.hasMore()
+        return report
+    }
+
+    /// Checks a bundle as importing it would, without writing and without holding this node: every envelope is
+    /// parsed, verified, opened and clock-checked, and its merge is checked against the objects' creates, known
+    /// from the store or from the bundle's envelopes before it (`Merge.refusal(of:creation:)`: a refusal depends
+    /// on nothing else). Throws what the import would throw for the first bad envelope. Returns the checksum of
+    /// the bundle file checked, if it is one.
+    nonisolated func checkImport(
+        _ source: BundleSource,
+        progress: (@Sendable (BundleImportProgress) -> Void)? = nil
+    ) async throws(EntenteError) -> [UInt8]? {
+        let bundle = try source.open(expecting: nil)
+        try reading { tx in
+            var revoked = try revokedReplicas(tx)
+            for revocation in try valid(bundle.revocations, tx) {
+                revoked[revocation.company, default: []].insert(revocation.replica)
+            }
+            var allowance = StorageAllowance()
+            var held = Set<EnvelopeHash>()
+            var creations = BundleCreations()
+            var ignored = ImportReport()
+            var checked = 0
+            try Self.eachEnvelope(count: bundle.count, first: 0, outcome: "nothing was imported", next: bundle.next) {
+                raw in
+                defer {
+                    checked += 1
+                    if checked % 100 == 0 || checked == bundle.count { progress?(.checked(checked, of: bundle.count)) }
+                }
+                let admitted = try admitEnvelope(raw, revoked: revoked, &allowance, tx, &ignored) { envelope in
+                    try !held.insert(envelope.hash).inserted || tx.hasEnvelope(envelope.hash)
+                }
+                if let (envelope, operations) = admitted {
+                    try checkMerge(Batch(author: envelope.origin, operations: operations), tx, &creations)
+                }
+            }
+        }
+        return bundle.checksum
+    }
+
+    /// Throws what merging `batch` would throw, decided from the creates of its objects alone (`creations`,
+    /// then the store: `Merge.check`), and notes the creates it makes.
+    private nonisolated func checkMerge(_ batch: Batch, _ tx: StoreTransaction, _ creations: inout BundleCreations) throws {
+        let parts = batch.parts
+        let stored = try tx.creations(of: parts.map(\.object).filter { creations[$0] == nil })
+        switch Merge.check(batch, parts: parts, creation: { creations[$0] ?? stored[$0] }) {
+        case .failure(let error): throw EntenteError(.rejected, error.message, cause: error)
+        case .success(let made): for (object, creation) in made { creations.insert(object, creation) }
+        }
+    }
+
+    /// Imports envelopes from the front of `envelopes` in one transaction, taking the next one only if the
+    /// ``CommitBudget`` allows (the first one always): a network import's unit of commit. Returns the import's
+    /// result and how many envelopes it took (on failure, including the refused one).
     func importFront(
         _ envelopes: ArraySlice<[UInt8]>,
         budget: Duration,
         maxBytes: Int
     ) -> (result: Result<ImportReport, EntenteError>, taken: Int) {
         var taken = 0
-        var bytes = 0
-        var began: ContinuousClock.Instant?
-        var handed: ContinuousClock.Instant?
-        var longest = Duration.zero
+        var budget = CommitBudget(time: budget, bytes: maxBytes)
         var remaining = envelopes.makeIterator()
+        var queue = EnvelopeQueue { remaining.next() }
         do throws(EntenteError) {
             let report = try importEnvelopes(count: envelopes.count, revocations: []) { () throws(WireError) in
-                let now = ContinuousClock.now
-                if let handed { longest = max(longest, now - handed) }
-                if let began, now - began + longest > budget { return nil }
-                began = began ?? now
-                handed = now
-                guard let next = remaining.next(), taken == 0 || bytes + next.count <= maxBytes else { return nil }
+                guard let next = try queue.peek(), budget.admits(next.count) else { return nil }
+                queue.take()
                 taken += 1
-                bytes += next.count
                 return next
             }
             return (.success(report), taken)
@@ -120,9 +230,13 @@ extension Node {
     }
 
     /// Imports `count` envelopes that `next` hands over one at a time (nil after the last), in one transaction.
+    /// Errors name an envelope by its place among `count`, the first handed over being number `first` + 1, and
+    /// end with the `outcome` of a failure.
     func importEnvelopes(
         count: Int,
+        first: Int = 0,
         revocations: [ReplicaRevocation],
+        outcome: String = "nothing was imported",
         next: () throws(WireError) -> [UInt8]?
     ) throws(EntenteError) -> ImportReport {
         var report = ImportReport()
@@ -140,27 +254,10 @@ extension Node {
                 report.revocations = try admit(revocations, tx)
                 let revoked = try revokedReplicas(tx)
                 var allowance = StorageAllowance()
-                var index = 0
-                while true {
-                    let envelope: [UInt8]?
-                    do throws(WireError) { envelope = try next() } catch {
-                        throw EntenteError(.badInput, "\(error.message); nothing was imported", cause: error)
-                    }
-                    guard let raw = envelope else { break }
-                    do {
-                        try importEnvelope(raw, revoked: revoked, &allowance, tx, &report, &newcomers)
-                    } catch {
-                        let inner = Self.translate(error)
-                        throw EntenteError(
-                            inner.code,
-                            "envelope \(index + 1) of \(count): \(inner.message); nothing was imported",
-                            cause: error
-                        )
-                    }
-                    index += 1
+                // The envelopes taken (an import in several transactions stops before `count`).
+                report.envelopes = try Self.eachEnvelope(count: count, first: first, outcome: outcome, next: next) {
+                    raw in try importEnvelope(raw, revoked: revoked, &allowance, tx, &report, &newcomers)
                 }
-                // The envelopes taken (`importFront` may stop before `count`).
-                report.envelopes = index
                 try retryWaiting(tx, &report, &newcomers)
                 try resend(to: newcomers, tx, &report)
                 report.waiting = Set(try tx.waitingParts().map(\.envelope)).count
@@ -173,6 +270,32 @@ extension Node {
         return report
     }
 
+    /// Hands each envelope `next` gives to `body` until it gives nil; returns how many it gave. A failure names
+    /// the envelope by its place among `count` (the first given being number `first` + 1) and ends with
+    /// `outcome`.
+    @discardableResult
+    private nonisolated static func eachEnvelope(
+        count: Int,
+        first: Int,
+        outcome: String,
+        next: () throws(WireError) -> [UInt8]?,
+        _ body: ([UInt8]) throws -> Void
+    ) throws(EntenteError) -> Int {
+        var index = first
+        while true {
+            let envelope: [UInt8]?
+            do throws(WireError) { envelope = try next() } catch {
+                throw EntenteError(.badInput, "\(error.message); \(outcome)", cause: error)
+            }
+            guard let raw = envelope else { return index - first }
+            do { try body(raw) } catch {
+                let inner = translate(error)
+                throw EntenteError(inner.code, "envelope \(index + 1) of \(count): \(inner.message); \(outcome)", cause: error)
+            }
+            index += 1
+        }
+    }
+
     private func importEnvelope(
         _ raw: [UInt8],
         revoked: [CompanyID: Set<ReplicaID>],
@@ -181,10 +304,38 @@ extension Node {
         _ report: inout ImportReport,
         _ newcomers: inout Newcomers
     ) throws {
-        let envelope = try Envelope(parsing: raw)
-        if try tx.hasEnvelope(envelope.hash) {
-            report.duplicates += 1
+        let held = { (envelope: Envelope) throws -> Bool in try tx.hasEnvelope(envelope.hash) }
+        guard let (envelope, operations) = try admitEnvelope(raw, revoked: revoked, &allowance, tx, &report, held: held) else {
             return
+        }
+        let rowid = try tx.logEnvelope(envelope)
+        if try merge(
+            Batch(author: envelope.origin, operations: operations),
+            rowid: rowid,
+            audience: Set(envelope.audience),
+            tx,
+            &newcomers
+        ) {
+            report.applied += 1
+            report.operations += operations.count
+        }
+    }
+
+    /// Takes an envelope as far as its merge: parses it, skips it if it is `held` (counted as a duplicate) or
+    /// signed by a `revoked` replica (counted and noted), checks its origin is pinned, its signature and the
+    /// origin's quota, opens it and checks its timestamps. Returns it with its operations, or nil if skipped.
+    private nonisolated func admitEnvelope(
+        _ raw: [UInt8],
+        revoked: [CompanyID: Set<ReplicaID>],
+        _ allowance: inout StorageAllowance,
+        _ tx: StoreTransaction,
+        _ report: inout ImportReport,
+        held: (Envelope) throws -> Bool
+    ) throws -> (Envelope, [Operation])? {
+        let envelope = try Envelope(parsing: raw)
+        if try held(envelope) {
+            report.duplicates += 1
+            return nil
         }
         guard let origin = try tx.company(envelope.origin) else {
             throw EntenteError(
@@ -201,37 +352,31 @@ extension Node {
                 )
             }
             report.revoked += 1
-            return
+            return nil
         }
         try allowance.charge(raw.count, to: origin, tx)
         let operations = try envelope.open(as: company, with: encryptionKey)
         let now = options.now()
+        let drift = HybridClock(replica: replica, maxDrift: options.maxClockDrift)
         for operation in operations {
-            do { try clock.check(operation.timestamp, now: now) } catch {
+            do { try drift.check(operation.timestamp, now: now) } catch {
                 throw EntenteError(.rejected, "it carries a timestamp from the future: \(error)", cause: error)
             }
         }
-        let rowid = try tx.logEnvelope(envelope)
-        if try merge(
-            Batch(author: envelope.origin, operations: operations),
-            rowid: rowid,
-            audience: Set(envelope.audience),
-            tx,
-            &newcomers
-        ) {
-            report.applied += 1
-            report.operations += operations.count
-        }
+        return (envelope, operations)
     }
 
     /// Merges a logged envelope's batch (or one waiting part of it): records each object part as applied or
     /// waiting, persists the states, rebuilds objects where a removal arrived, and throws if anything is
-    /// refused. Returns true if some part was applied.
+    /// refused. A waiting part that is `retried` is not thrown for when its object's create, now known, refuses
+    /// it: it waits for good with the refusal as its reason (as `rebuild` keeps it), so that it cannot stop the
+    /// imports of the envelopes that let it be examined. Returns true if some part was applied.
     @discardableResult
     func merge(
         _ batch: Batch,
         rowid: Int64,
         audience: Set<CompanyID>,
+        retried: Bool = false,
         _ tx: StoreTransaction,
         _ newcomers: inout Newcomers
     ) throws -> Bool {
@@ -240,6 +385,9 @@ extension Node {
         let previous = states
         let result: MergeResult
         switch Merge.apply(batch, parts: parts, to: &states) {
+        case .reject(let error) where retried:
+            for (object, _) in parts { try tx.setPart(rowid, object, waiting: "refused: \(error.message)") }
+            return false
         case .reject(let error): throw EntenteError(.rejected, error.message, cause: error)
         case .merged(let merged): result = merged
         }
@@ -374,7 +522,14 @@ extension Node {
                 let envelope = try Envelope(parsing: waiting.bytes)
                 let operations = try envelope.open(as: company, with: encryptionKey)
                 let part = Batch(author: envelope.origin, operations: operations).part(waiting.object)
-                if try merge(part, rowid: waiting.envelope, audience: Set(envelope.audience), tx, &newcomers) {
+                if try merge(
+                    part,
+                    rowid: waiting.envelope,
+                    audience: Set(envelope.audience),
+                    retried: true,
+                    tx,
+                    &newcomers
+                ) {
                     report.applied += 1
                     report.operations += part.operations.count
                 }
@@ -528,5 +683,137 @@ struct Newcomers {
             for object in list.sorted() where unique.last != object { unique.append(object) }
             return (company, unique)
         }
+    }
+}
+
+/// How far a bundle import is: its envelopes are all checked first, then merged a transaction at a time.
+public enum BundleImportProgress: Hashable, Sendable {
+    /// The first envelopes checked, of the bundle's.
+    case checked(Int, of: Int)
+    /// The first envelopes merged and committed, of the bundle's.
+    case merged(Int, of: Int)
+}
+
+/// A bundle to import, which an import reads twice: once to check it, once to merge it.
+enum BundleSource: Sendable {
+    case memory(Bundle)
+    case file(path: String)
+
+    /// One reading of the bundle: its envelope count, revocations and checksum (of a file), and its envelopes.
+    struct Reading {
+        var count: Int
+        var revocations: [ReplicaRevocation]
+        var checksum: [UInt8]?
+        var next: () throws(WireError) -> [UInt8]?
+    }
+
+    /// Reads the bundle from its start. A file is checked whole first (size, format, checksum), and refused if
+    /// its checksum is not `expected` (the file changed since it was checked).
+    func open(expecting expected: [UInt8]?) throws(EntenteError) -> Reading {
+        switch self {
+        case .memory(let bundle):
+            var remaining = bundle.envelopes.makeIterator()
+            return Reading(count: bundle.envelopes.count, revocations: bundle.revocations, checksum: nil) {
+                remaining.next()
+            }
+        case .file(let path):
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw EntenteError(.notFound, "cannot read bundle file \(path)")
+            }
+            let reader: BundleFileReader
+            do throws(WireError) { reader = try BundleFileReader(handle: handle) } catch {
+                try? handle.close()
+                throw EntenteError(.badInput, error.message, cause: error)
+            }
+            if let expected, reader.checksum != expected {
+                throw EntenteError(
+                    .badInput,
+                    "the bundle file \(path) changed after it was checked; nothing was imported"
+                )
+            }
+            return Reading(count: reader.count, revocations: reader.revocations, checksum: reader.checksum) {
+                () throws(WireError) in try reader.next()
+            }
+        }
+    }
+}
+
+/// Envelopes handed over one at a time, with a look at the next one before it is taken.
+struct EnvelopeQueue {
+    private let source: () throws(WireError) -> [UInt8]?
+    private var pending: [UInt8]?
+    private var ended = false
+
+    init(_ source: @escaping () throws(WireError) -> [UInt8]?) { self.source = source }
+
+    /// The next envelope, left in the queue (nil after the last).
+    mutating func peek() throws(WireError) -> [UInt8]? {
+        if pending == nil, !ended {
+            pending = try source()
+            ended = pending == nil
+        }
+        return pending
+    }
+
+    /// Removes the envelope `peek` returned.
+    mutating func take() { pending = nil }
+
+    /// True while an envelope is left.
+    mutating func hasMore() throws(EntenteError) -> Bool {
+        do { return try peek() != nil } catch { throw EntenteError(.badInput, error.message, cause: error) }
+    }
+}
+
+/// When one transaction of a large import stops taking envelopes: it takes the next one only if the time so far
+/// plus its longest envelope so far fits in `time`, and its bytes fit in `bytes` (the first one always).
+struct CommitBudget {
+    let time: Duration
+    let bytes: Int
+    private var began: ContinuousClock.Instant?
+    private var handed: ContinuousClock.Instant?
+    private var longest = Duration.zero
+    private var taken = 0
+    private var used = 0
+
+    init(time: Duration, bytes: Int) {
+        self.time = time
+        self.bytes = bytes
+    }
+
+    /// Asked before an envelope of `size` bytes is handed over; true if the transaction takes it.
+    mutating func admits(_ size: Int) -> Bool {
+        let now = ContinuousClock.now
+        if let handed { longest = max(longest, now - handed) }
+        if let began, now - began + longest > time { return false }
+        guard taken == 0 || used + size <= bytes else { return false }
+        began = began ?? now
+        handed = now
+        taken += 1
+        used += size
+        return true
+    }
+}
+
+/// The creates a bundle's check found applied, compactly: a full sync creates every object of a pipeline, so
+/// each object keeps only an index into the few (owner, type) pairs seen. The nonce is bound by the object's id
+/// (`Creation.nonce`), so it is not kept.
+struct BundleCreations {
+    private var objects: [ObjectID: UInt32] = [:]
+    private var kinds: [Creation] = []
+    private var kindIndex: [Creation: UInt32] = [:]
+
+    subscript(object: ObjectID) -> Creation? { objects[object].map { kinds[Int($0)] } }
+
+    mutating func insert(_ object: ObjectID, _ creation: Creation) {
+        let kind = Creation(owner: creation.owner, type: creation.type, nonce: nil)
+        let index: UInt32
+        if let known = kindIndex[kind] {
+            index = known
+        } else {
+            index = UInt32(kinds.count)
+            kinds.append(kind)
+            kindIndex[kind] = index
+        }
+        objects[object] = index
     }
 }

@@ -220,16 +220,6 @@ struct NodeSyncStore: SyncStore {
         try await node.admitRevocations(revocations)
     }
 
-    /// How long one transaction of a network import may take: it takes another envelope only if the time so
-    /// far plus its longest envelope so far fits. With envelopes of at most ``Node/operationsPerEnvelope``
-    /// operations (about 30 ms of merging for a CRM delta), the store's write lock is held well under 100 ms at
-    /// a time, and local writes and other syncs run between a large batch's transactions.
-    static let transactionBudget = Duration.milliseconds(60)
-
-    /// Most envelope bytes committed in one transaction of a network import (an envelope larger than this
-    /// alone), whatever the time.
-    static let transactionBytes = 64 << 10
-
     /// Imports the batch in transactions of consecutive envelopes, each closed once ``transactionBudget`` has
     /// passed or ``transactionBytes`` are taken, all committed before the batch is acknowledged. If a
     /// transaction's import refuses an envelope, the envelopes it had taken are imported one by one so the good
@@ -242,8 +232,8 @@ struct NodeSyncStore: SyncStore {
         while start < envelopes.count, outcome.cutOff == nil {
             let (result, taken) = await node.importFront(
                 envelopes[start...],
-                budget: Self.transactionBudget,
-                maxBytes: Self.transactionBytes
+                budget: Node.transactionBudget,
+                maxBytes: Node.transactionBytes
             )
             switch result {
             case .success(let report): outcome.add(Self.outcome(report))

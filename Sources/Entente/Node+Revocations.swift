@@ -34,7 +34,7 @@ extension Node {
 
     /// The revoked replicas, by the company that revoked them (a company revokes only its own replicas, so a
     /// replica is refused only under its own company).
-    func revokedReplicas(_ tx: StoreTransaction) throws -> [CompanyID: Set<ReplicaID>] {
+    nonisolated func revokedReplicas(_ tx: StoreTransaction) throws -> [CompanyID: Set<ReplicaID>] {
         try tx.revocations().reduce(into: [:]) { $0[$1.company, default: []].insert($1.replica) }
     }
 
@@ -42,11 +42,15 @@ extension Node {
     /// company, bad signature) are ignored. Returns how many were new.
     func admit(_ revocations: [ReplicaRevocation], _ tx: StoreTransaction) throws -> Int {
         var added = 0
-        for revocation in revocations {
-            guard let issuer = try tx.company(revocation.company), revocation.isValid(companyKey: issuer.card.signingKey)
-            else { continue }
-            if try tx.saveRevocation(revocation) { added += 1 }
-        }
+        for revocation in try valid(revocations, tx) where try tx.saveRevocation(revocation) { added += 1 }
         return added
+    }
+
+    /// The revocations whose signature verifies under their company's pinned key.
+    nonisolated func valid(_ revocations: [ReplicaRevocation], _ tx: StoreTransaction) throws -> [ReplicaRevocation] {
+        try revocations.filter { revocation in
+            guard let issuer = try tx.company(revocation.company) else { return false }
+            return revocation.isValid(companyKey: issuer.card.signingKey)
+        }
     }
 }

@@ -53,12 +53,12 @@ public actor Node {
     /// This company's partner card.
     public nonisolated let card: PartnerCard
 
-    let store: Store
+    nonisolated let store: Store
     /// The company signing key; nil on a replica enrolled from another one.
     nonisolated let companyKey: SigningKeyPair?
     nonisolated let encryptionKey: BoxKeyPair
     nonisolated let credentials: ReplicaCredentials
-    let options: Options
+    nonisolated let options: Options
     var clock: HybridClock
     var subscribers: [Int: AsyncStream<Change>.Continuation] = [:]
     var nextSubscriber = 0
@@ -282,7 +282,7 @@ public actor Node {
         }
     }
 
-    func reading<T>(_ body: (StoreTransaction) throws -> T) throws(EntenteError) -> T {
+    nonisolated func reading<T>(_ body: (StoreTransaction) throws -> T) throws(EntenteError) -> T {
         do { return try store.read(body) } catch { throw Self.translate(error) }
     }
 

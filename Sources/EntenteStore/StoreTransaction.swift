@@ -154,6 +154,31 @@ package struct StoreTransaction {
         try loadObjects([id])[id]
     }
 
+    /// The creates of the known objects among `ids` (unknown ones left out), read from the object rows alone,
+    /// 500 at a time: what the refusal rules need (`Merge.refusal(of:creation:)`).
+    package func creations(of ids: [ObjectID]) throws -> [ObjectID: Creation] {
+        var result: [ObjectID: Creation] = [:]
+        var start = 0
+        while start < ids.count {
+            let chunk = ids[start..<min(start + 500, ids.count)]
+            start += chunk.count
+            let list = chunk.count == 1 ? "= ?" : "IN (" + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")"
+            try Columns.step(
+                db,
+                cached: chunk.count == 1 || chunk.count == 500,
+                sql: "SELECT id, owner, type, nonce FROM object WHERE id \(list)"
+            ) { row in
+                for id in chunk { row.bind(id.raw) }
+            } _: { row in
+                guard let id = row.id(0, ObjectID.self) else { throw corrupt("object id") }
+                guard let owner = row.id(1, CompanyID.self) else { throw corrupt("object owner") }
+                result[id] = Creation(owner: owner, type: row.text(2), nonce: row.bytes(3))
+                return true
+            }
+        }
+        return result
+    }
+
     /// Loads many objects with five queries per chunk of 500 (not five per object): exports, reports and
     /// import matching read whole types this way. Unknown ids are left out.
     ///

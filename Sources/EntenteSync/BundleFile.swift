@@ -14,6 +14,9 @@ public final class BundleFileReader {
     public private(set) var revocations: [ReplicaRevocation] = []
     /// The number of envelopes the bundle holds.
     public private(set) var count = 0
+    /// The file's checksum (BLAKE2b-256 of everything before it), checked when it was opened: two readers with
+    /// one checksum read the same bundle.
+    public private(set) var checksum: [UInt8] = []
     private let handle: FileHandle
     private let size: Int
     private var buffer: [UInt8] = []
@@ -44,7 +47,8 @@ public final class BundleFileReader {
             check.update(chunk)
             left -= chunk.count
         }
-        guard check.finalize() == (try Self.read(handle, upTo: 32)) else { throw Bundle.checksumMismatch }
+        checksum = try Self.read(handle, upTo: 32)
+        guard check.finalize() == checksum else { throw Bundle.checksumMismatch }
         // Second pass: the head, then envelopes on demand.
         try Self.seek(handle, to: 0)
         (revocations, count) = try Bundle.readHead { count, what throws(WireError) in try self.take(count, what) }

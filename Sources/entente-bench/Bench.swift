@@ -121,8 +121,9 @@ struct Bench: AsyncParsableCommand {
                 try await owner.updateMany(changed.map { (ids[$0], workload.delta($0, round: UInt64(100 + round))) })
                 envelopes = try await owner.envelopes(for: partner.company, since: try await partner.summary())
             }
+            let bundle = Bundle(envelopes: envelopes).encoded()
             let cpu = Meter.cpuSeconds()
-            w3 += try await Meter.seconds { try await partner.importEnvelopes(envelopes) }
+            w3 += try await Meter.seconds { try await partner.importBundle(bundle) }
             w3CPU += Meter.cpuSeconds() - cpu
         }
         let peak = Meter.peakRSS()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Entente
 import Foundation
+import Synchronization
 
 struct SummaryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -76,7 +77,7 @@ struct BundleCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Verify and merge a bundle from a partner.",
             discussion:
-                "All or nothing: if any envelope is malformed, tampered with, from an unknown company, misaddressed or unauthorised, nothing is imported. The file is checked whole first, then read an envelope at a time."
+                "All or nothing: if any envelope is malformed, tampered with, from an unknown company, misaddressed or unauthorised, nothing is imported. The file is checked whole first, envelope by envelope, without writing; then merged in short transactions, so that other work on the node goes on meanwhile. Progress goes to standard error."
         )
         @OptionGroup var node: NodeOptions
         @Argument(help: "The bundle file.") var file: String
@@ -84,7 +85,8 @@ struct BundleCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await guarded {
-                let report = try await node.open().importBundle(file: file)
+                let printer = ImportProgressPrinter()
+                let report = try await node.open().importBundle(file: file) { printer.report($0) }
                 if json {
                     Output.print(
                         JSON.object([
@@ -148,5 +150,27 @@ struct BundleCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+}
+
+/// Prints a bundle import's progress on standard error at each tenth of a large bundle's envelopes.
+final class ImportProgressPrinter: Sendable {
+    /// The last step printed and its tenth.
+    private let last = Mutex<(step: String, tenth: Int)>(("", 0))
+
+    func report(_ progress: BundleImportProgress) {
+        let (step, done, total) =
+            switch progress {
+            case .checked(let done, let total): ("checked", done, total)
+            case .merged(let done, let total): ("merged", done, total)
+            }
+        guard total >= 1_000 else { return }
+        let tenth = done * 10 / total
+        let isNew = last.withLock { last in
+            guard last.step != step || last.tenth != tenth else { return false }
+            last = (step, tenth)
+            return true
+        }
+        if isNew, tenth > 0 { Output.progress("\(step) \(done)/\(total) envelopes") }
     }
 }

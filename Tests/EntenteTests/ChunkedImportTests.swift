@@ -1,0 +1,167 @@
+import EntenteCore
+import EntenteSync
+import EntenteWire
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Entente
+
+/// A large bundle is checked whole, then merged in short transactions: bad input anywhere in it still changes
+/// nothing, and a good one ends as one transaction would have left it.
+@Suite struct ChunkedImportTests {
+    /// A deal where Globex created `count` opportunities with Initech and Umbra; returns Globex's bundle for
+    /// Initech (several hundred kilobytes: more than one transaction's bytes).
+    func largeDeal(_ count: Int = 3_000) async throws -> (Deal, [ObjectID], [UInt8]) {
+        let deal = try await Deal.make()
+        let records = (0..<count).map { index in
+            var changes = Changes()
+            changes.joint = [
+                FieldValue("title", "Deal \(index) with a name long enough to take room \(index * 7_919)"),
+                FieldValue("stage", .enumeration("qualified")),
+                FieldValue("next_step", "Call \(index * 104_729) about the renewal"),
+            ]
+            changes.privateFields = [FieldValue("deal_size", "\(1_000 + index)")]
+            return changes
+        }
+        let ids = try await deal.globex.createMany(
+            type: "opportunity",
+            records: records,
+            with: [deal.initech.company, deal.umbra.company]
+        )
+        let bundle = try await deal.globex.exportBundle(to: deal.initech.company).encoded()
+        if count >= 3_000 {
+            #expect(bundle.count > 3 * Node.transactionBytes, "the bundle must span several transactions")
+        }
+        return (deal, ids, bundle)
+    }
+
+    /// An envelope signed by `author`'s replica for `recipient`, carrying `kind` for `object`.
+    func forge(_ kind: EntenteCore.Operation.Kind, on object: ObjectID, by author: Node, to recipient: Node) throws
+        -> [UInt8]
+    {
+        let operation = EntenteCore.Operation(
+            object: object,
+            timestamp: Timestamp(physical: UInt64(Date().timeIntervalSince1970 * 1000), counter: 0, replica: author.replica),
+            kind: kind
+        )
+        let addressee = Addressee(company: recipient.company, encryptionKey: recipient.card.encryptionKey, sequence: 90)
+        return try Envelope.seal([operation], from: author.credentials, to: [addressee]).bytes
+    }
+
+    @Test func aLargeBundleMergesInSeveralTransactionsAsOneWould() async throws {
+        let (deal, _, bundle) = try await largeDeal()
+        defer { deal.cleanUp() }
+        let envelopes = try Bundle(decoding: bundle).envelopes
+        _ = deal.initech.takeWriteStatistics()
+        let heard = Mutex<[BundleImportProgress]>([])
+        let report = try await deal.initech.importBundle(bundle) { step in heard.withLock { $0.append(step) } }
+        let writes = deal.initech.takeWriteStatistics()
+        // Progress: the whole bundle is checked before anything is merged, then merged a transaction at a time.
+        let steps = heard.withLock { $0 }
+        let total = envelopes.count
+        let checked = steps.compactMap { if case .checked(let done, total) = $0 { done } else { nil } }
+        let merged = steps.compactMap { if case .merged(let done, total) = $0 { done } else { nil } }
+        #expect(checked.count + merged.count == steps.count, "every step counts the bundle's \(total) envelopes")
+        #expect(checked.last == total && checked == checked.sorted())
+        #expect(merged.last == total && merged == merged.sorted() && merged.count == writes.transactions)
+        #expect(steps.prefix(checked.count).allSatisfy { if case .checked = $0 { true } else { false } })
+        #expect(writes.transactions > 3, "a bundle of \(bundle.count) bytes merged in \(writes.transactions) transactions")
+        #expect(report.envelopes == envelopes.count)
+        #expect(report.applied == envelopes.count)
+        #expect(report.duplicates == 0)
+        // Umbra merges the same envelopes in one transaction: both show the same.
+        let umbraBundle = try await deal.globex.exportBundle(to: deal.umbra.company)
+        let single = try await deal.umbra.importEnvelopes(umbraBundle.envelopes)
+        #expect(single.operations == report.operations)
+        let initechObjects = try await deal.initech.objects().map(\.id).sorted()
+        #expect(initechObjects == (try await deal.umbra.objects().map(\.id).sorted()))
+        for id in initechObjects.prefix(20) {
+            let seenByInitech = try await deal.initech.object(id)
+            let seenByUmbra = try await deal.umbra.object(id)
+            #expect(seenByInitech.joint == seenByUmbra.joint)
+            #expect(seenByInitech.participants.map(\.id) == seenByUmbra.participants.map(\.id))
+        }
+        // Importing it again finds every envelope held.
+        let again = try await deal.initech.importBundle(bundle)
+        #expect(again.duplicates == envelopes.count)
+        #expect(again.applied == 0)
+    }
+
+    /// A refusal that only merging can tell (a partner inviting a company to an object it does not own), placed
+    /// after several transactions' worth of good envelopes, keeps the whole bundle out, as a file too.
+    @Test func aRefusalAtTheEndOfALargeBundleImportsNothing() async throws {
+        let (deal, ids, bundle) = try await largeDeal()
+        defer { deal.cleanUp() }
+        let envelopes = try Bundle(decoding: bundle).envelopes
+        let invite = try forge(.addParticipant(deal.initech.company), on: ids[7], by: deal.umbra, to: deal.initech)
+        let bad = Bundle(envelopes: envelopes + [invite]).encoded()
+        let before = try await fingerprint(deal.initech)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("chunked-\(UUID().uuidString).bundle")
+        try Data(bad).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        _ = deal.initech.takeWriteStatistics()
+        for (label, attempt) in [
+            ("in memory", { () async throws(EntenteError) in _ = try await deal.initech.importBundle(bad) }),
+            ("as a file", { () async throws(EntenteError) in _ = try await deal.initech.importBundle(file: file.path) }),
+        ] {
+            do throws(EntenteError) {
+                try await attempt()
+                Issue.record("\(label): a bundle ending with a non-owner's invitation was imported")
+            } catch {
+                #expect(error.code == .rejected, "\(label): \(error.message)")
+                #expect(error.message.contains("envelope \(envelopes.count + 1) of \(envelopes.count + 1)"), "\(error.message)")
+                #expect(error.message.contains("only the owner"), "\(error.message)")
+                #expect(error.message.hasSuffix("nothing was imported"), "\(error.message)")
+            }
+        }
+        #expect(deal.initech.takeWriteStatistics().transactions == 0, "the check writes nothing")
+        #expect(try await fingerprint(deal.initech) == before)
+        // Without it, the bundle imports.
+        #expect(try await deal.initech.importBundle(bundle).applied == envelopes.count)
+    }
+
+    /// A part that waits for its object and turns out refused once the object arrives waits for good, with the
+    /// refusal as its reason, instead of refusing the envelope that brought the object.
+    @Test func aWaitingPartRefusedLaterDoesNotBlockTheObjectsArrival() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        var changes = Changes()
+        changes.joint = [FieldValue("title", "Arrives late")]
+        let id = try await deal.globex.create(type: "opportunity", changes: changes, with: [deal.initech.company])
+        let invite = try forge(.addParticipant(deal.umbra.company), on: id, by: deal.umbra, to: deal.initech)
+        let early = try await deal.initech.importEnvelopes([invite])
+        #expect(early.waiting == 1, "the object is not known yet: the invitation waits")
+        let report = try await deal.initech.importBundle(try await deal.globex.exportBundle(to: deal.initech.company).encoded())
+        #expect(report.applied > 0)
+        #expect(try await deal.initech.object(id).joint("title")?.value == .string("Arrives late"))
+        let waiting = try deal.initech.reading { tx in try tx.waitingParts() }
+        #expect(waiting.count == 1)
+        #expect(waiting.first?.waiting?.hasPrefix("refused: only the owner") == true, "\(waiting)")
+        #expect(try await !deal.initech.object(id).participants.map(\.id).contains(deal.umbra.company))
+    }
+
+    /// A bundle file that changed between its check and its merge is refused before anything is written.
+    @Test func aFileChangedAfterItsCheckIsRefused() async throws {
+        let (deal, _, bundle) = try await largeDeal(50)
+        defer { deal.cleanUp() }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("changed-\(UUID().uuidString).bundle")
+        try Data(bundle).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let checked = try await deal.initech.checkImport(.file(path: file.path))
+        #expect(checked?.count == 32)
+        // The same bundle with one more object: the file now holds other envelopes.
+        _ = try await deal.globex.create(type: "opportunity", changes: Changes(), with: [deal.initech.company])
+        let other = try await deal.globex.exportBundle(to: deal.initech.company).encoded()
+        #expect(other != bundle)
+        try Data(other).write(to: file)
+        #expect(throws: EntenteError.self) { try BundleSource.file(path: file.path).open(expecting: checked) }
+        do {
+            _ = try BundleSource.file(path: file.path).open(expecting: checked)
+        } catch {
+            #expect(error.code == .badInput)
+            #expect(error.message.contains("changed after it was checked; nothing was imported"), "\(error.message)")
+        }
+        #expect(try BundleSource.file(path: file.path).open(expecting: nil).count > 0)
+    }
+}
