@@ -128,21 +128,6 @@ extension Node {
         from source: (_ deliver: (ImportChunk) throws -> Void) throws -> Void
     ) throws(EntenteError) -> ImportSummary {
         let kind = try knownKind(type)
-        let crmKey = FieldKey(.company(company), "crm_id")
-        let existing: [String: ObjectID] = try reading { tx in
-            var map: [String: ObjectID] = [:]
-            for (id, value) in try tx.fieldValues(of: crmKey, type: type) {
-                if case .string(let key) = value { map[key] = id }
-            }
-            return map
-        }
-        let heldObjects: Set<ObjectID> = try reading { tx in
-            Set(try tx.objectIDs(type: type, includeArchived: true))
-        }
-        // An exported object without a CRM id is keyed by its object id: a re-import matches it.
-        func match(_ key: String) -> ObjectID? {
-            existing[key] ?? ObjectID(hex: key).flatMap { heldObjects.contains($0) ? $0 : nil }
-        }
         func read(_ body: (ImportChunk) throws -> Void) throws(EntenteError) {
             do {
                 try withoutActuallyEscaping(body) { body in try source(body) }
@@ -157,7 +142,7 @@ extension Node {
         var toWrite = Set<Int>()
         try read { chunk in
             summary.problems += chunk.problems
-            let sorted = try sortImport(chunk.records, kind: kind, match: match, seen: &seen)
+            let sorted = try sortImport(chunk.records, kind: kind, seen: &seen)
             summary.created += sorted.creates.count
             summary.updated += sorted.updates.count
             summary.unchanged += sorted.unchanged
@@ -178,7 +163,7 @@ extension Node {
         seen.removeAll(keepingCapacity: true)
         let known = Set(summary.problems)
         try read { delivered in
-            let sorted = try sortImport(delivered.records, kind: kind, match: match, seen: &seen, only: toWrite)
+            let sorted = try sortImport(delivered.records, kind: kind, seen: &seen, only: toWrite)
             if let problem = sorted.problems.first(where: { !known.contains($0) }) {
                 throw EntenteError(
                     .badInput,
@@ -205,15 +190,31 @@ extension Node {
         return written
     }
 
+    /// The objects of `type` that import `keys` name: by this company's CRM id, or, for an exported object
+    /// without one, by its object id (a re-import matches it).
+    private nonisolated func importMatches(
+        _ keys: [String],
+        type: String,
+        _ tx: StoreTransaction
+    ) throws -> [String: ObjectID] {
+        var found = try tx.objectIDs(of: type, where: FieldKey(.company(company), "crm_id"), isOneOf: keys)
+        let named = keys.filter { found[$0] == nil }.compactMap { key in ObjectID(hex: key).map { (key, $0) } }
+        let held = try tx.creations(of: named.map(\.1))
+        for (key, id) in named where held[id]?.type == type { found[key] = id }
+        return found
+    }
+
     /// One chunk of an import, sorted. `seen` holds the keys of earlier records (a repeated key is refused); with
-    /// `lines`, only the records on those lines are checked (the others only take their keys).
+    /// `lines`, only the records on those lines are checked (the others only take their keys). The objects the
+    /// chunk's keys name are looked up for the chunk alone, so an import holds no map of the store's records.
     private func sortImport(
         _ records: [ImportRecord],
         kind: ObjectKind,
-        match: (String) -> ObjectID?,
         seen: inout [String: Int],
         only lines: Set<Int>? = nil
     ) throws(EntenteError) -> SortedImport {
+        let keys = records.filter { lines?.contains($0.line) ?? true }.map(\.key)
+        let matches = try reading { tx in try importMatches(keys, type: kind.name, tx) }
         var sorted = SortedImport()
         var matched: [(ImportRecord, ObjectID)] = []
         for record in records {
@@ -225,7 +226,7 @@ extension Node {
             }
             seen[record.key] = record.line
             if let lines, !lines.contains(record.line) { continue }
-            if let id = match(record.key) {
+            if let id = matches[record.key] {
                 matched.append((record, id))
                 continue
             }

@@ -526,15 +526,39 @@ package struct StoreTransaction {
         return ids
     }
 
-    /// The objects whose field `key` holds exactly `value` (the CRM id lookup of imports; indexed for `crm_id`).
-    package func objectIDs(where key: FieldKey, is value: Value) throws -> [ObjectID] {
-        try rows(
-            sql: """
-                SELECT o.id FROM field f JOIN object o ON o.handle = f.object
-                WHERE f.name = ? AND f.value = ? AND f.namespace = ?
-                """,
-            arguments: [key.name, Data(StorageCoding.encode(value)), Data(StorageCoding.encode(key.namespace))]
-        ).compactMap { ObjectID(bytes: $0["id"] as Data) }
+    /// The objects of `type` whose field `key` holds one of the strings `values`, by value (the CRM id lookup of
+    /// an import's chunk: indexed for `crm_id`), 500 values a query. Should two objects hold one value, the
+    /// lower id is kept. The join is `CROSS` so that SQLite looks the values up first: left to itself, it
+    /// walked every object of the type (the `object_type` index) and took 0.57 s for 500 values among 5,000
+    /// objects, against 1.4 ms.
+    package func objectIDs(of type: String, where key: FieldKey, isOneOf values: [String]) throws -> [String: ObjectID] {
+        var found: [String: ObjectID] = [:]
+        let namespace = StorageCoding.encode(key.namespace)
+        var start = 0
+        while start < values.count {
+            let chunk = values[start..<min(start + 500, values.count)]
+            start += chunk.count
+            let list = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            try Columns.step(
+                db,
+                cached: chunk.count == 500,
+                sql: """
+                    SELECT f.value, o.id FROM field f CROSS JOIN object o ON o.handle = f.object
+                    WHERE f.name = ? AND f.namespace = ? AND f.value IN (\(list)) AND o.type = ?
+                    """
+            ) { row in
+                row.bind(text: key.name)
+                row.bind(namespace)
+                for value in chunk { row.bind(StorageCoding.encode(Value.string(value))) }
+                row.bind(text: type)
+            } _: { row in
+                guard let id = row.id(1, ObjectID.self) else { throw corrupt("object id") }
+                guard case .string(let value) = try StorageCoding.decodeValue(row.bytes(0)) else { return true }
+                if found[value].map({ id < $0 }) ?? true { found[value] = id }
+                return true
+            }
+        }
+        return found
     }
 
     /// Every object of `type` with its value of field `key` (for an import's upsert map).

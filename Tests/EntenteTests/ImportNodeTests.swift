@@ -50,6 +50,40 @@ import Testing
         #expect(try await deal.globex.object(bolt.id).joint("delivery_models")?.elements == ["saas"])
     }
 
+    /// Each chunk looks up the objects its keys name: by CRM id or by object id, within the imported type only.
+    @Test func keysMatchByCRMIdOrObjectIdWithinTheTypeChunkByChunk() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        let node = deal.globex
+        var title = Changes()
+        title.joint = [FieldValue("title", "Made by hand")]
+        let handMade = try await node.create(type: "opportunity", changes: title, with: [])
+        let lead = try await node.create(type: "lead", changes: Changes(), with: [])
+        _ = try await node.importRecords(type: "lead", [record(2, "L1", [("title", "A lead")])])
+        let first = try await node.importRecords(type: "opportunity", records, chunk: 1)
+        #expect(first.created == 3)
+        var next = records
+        next[2] = record(4, "006C", [("title", "Core renamed"), ("stage", "closed-lost"), ("closed_lost_reason", "price")])
+        next += [
+            // The hand-made opportunity, keyed by its object id as an export without CRM id writes it.
+            record(5, handMade.hex, [("title", "Made by hand, edited")]),
+            // A lead's object id and a lead's CRM id name no opportunity: both are new records.
+            record(6, lead.hex, [("title", "Not the lead")]),
+            record(7, "L1", [("title", "Not the lead either")]),
+        ]
+        // Chunks of two records: every lookup is made for a chunk alone.
+        let chunks = stride(from: 0, to: next.count, by: 2).map { Array(next[$0..<min($0 + 2, next.count)]) }
+        let summary = try await node.importRecords(type: "opportunity") { deliver in
+            for chunk in chunks { try deliver(ImportChunk(records: chunk, problems: [])) }
+        }
+        #expect(summary.problems.isEmpty, "\(summary.problems)")
+        #expect(summary.updated == 2 && summary.unchanged == 2 && summary.created == 2, "\(summary)")
+        #expect(try await node.object(handMade).joint("title")?.value == .string("Made by hand, edited"))
+        #expect(try await node.object(lead).joint("title") == nil)
+        let titles = Set(try await node.objects(type: "opportunity").map(\.title))
+        #expect(titles.isSuperset(of: ["Core renamed", "Not the lead", "Not the lead either"]))
+    }
+
     @Test func exportPassesPagesInCreationOrderAndStopsAtThePagesError() async throws {
         let deal = try await Deal.make()
         defer { deal.cleanUp() }
