@@ -13,11 +13,11 @@ struct Bench: AsyncParsableCommand {
             Run it in release mode: swift run -c release entente-bench [--records N] [--fields F] [--partners P] [--json]
             W1 build: the owner creates N records of F fields (one private) shared with P-1 partners.
             W5 full sync: a partner receives the whole pipeline it is entitled to, as a bundle file (read an
-               envelope at a time, imported in one transaction).
+               envelope at a time, checked whole, then merged in transactions of about 60 ms).
             W2 delta: the owner changes 3 fields in 10% of the records; the delta for one partner is exported.
-            W3 merge: the partner imports it (open, verify, decrypt, merge, persist) as a bundle (one transaction);
-               then such a delta over TCP on loopback (committed in chunks; the longest write transaction is
-               reported); then with concurrent changes by the partner to the same fields, and both sides converge.
+            W3 merge: the partner imports it (open, verify, decrypt, merge, persist) as a bundle (checked whole,
+               then merged in transactions of about 60 ms; the longest is reported); then such a delta over TCP on
+               loopback (committed in chunks; the longest write transaction is reported); then with concurrent changes by the partner to the same fields, and both sides converge.
                With --rounds R, W2 and W3 run R times (fresh changes to the same records) and W3 is reported over all.
             W4 cold open: open the partner's store and read one record; then read 1,000 random records.
             Limits: raw SQLite upserts of the same rows (one prepared statement, sorted, one transaction),
