@@ -84,7 +84,7 @@ extension Node {
     /// Imports a bundle: every envelope is parsed, its certificate and signature verified against the pinned
     /// origin, checked to be addressed to this company, decrypted, clock-checked and merged.
     ///
-    /// All or nothing for bad input: the whole bundle is first checked without writing (``checkImport(_:)``),
+    /// All or nothing for bad input: the whole bundle is first checked without writing (``checkImport(_:progress:)``),
     /// and if any envelope would be refused, the store is left exactly as it was. The checked bundle is then
     /// merged in transactions of ``transactionBudget`` (a few tens of milliseconds) each, so that the store's
     /// write lock is never held long and local writes and other syncs run in between. Only if the store changes
@@ -143,7 +143,7 @@ extension Node {
                 revocations: done == 0 ? reading.revocations : [],
                 outcome: done == 0
                     ? "nothing was imported"
-                    : "the \(done) envelopes before it were imported, as the bundle was checked before the store changed; import the bundle again to resume"
+                    : "the first \(done) envelopes were imported (the store changed after the bundle was checked); import the bundle again to resume"
             ) { () throws(WireError) in
                 guard let next = try queue.peek(), budget.admits(next.count) else { return nil }
                 queue.take()

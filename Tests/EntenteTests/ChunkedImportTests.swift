@@ -141,6 +141,60 @@ import Testing
         #expect(try await !deal.initech.object(id).participants.map(\.id).contains(deal.umbra.company))
     }
 
+    /// Should the store change between the check and the merge so that an envelope is refused (here another
+    /// object of the same id and another type lands while the check runs), the import stops at that envelope
+    /// with those of the earlier transactions kept and says so; importing the bundle again resumes it.
+    @Test func aStoreChangedDuringTheCheckStopsTheMergeAndAnotherImportResumes() async throws {
+        let (deal, ids, bundle) = try await largeDeal()
+        defer { deal.cleanUp() }
+        let envelopes = try Bundle(decoding: bundle).envelopes
+        let last = try #require(ids.last)
+        let store = deal.initech.store
+        let globex = deal.globex.company
+        let intruder = ObjectState(
+            id: last,
+            type: "lead",
+            owner: globex,
+            created: Timestamp(physical: 1, counter: 0, replica: deal.globex.replica),
+            createNonce: [],
+            membership: [:],
+            archived: nil,
+            fields: [:],
+            sets: [:]
+        )
+        let planted = Mutex(false)
+        do throws(EntenteError) {
+            try await deal.initech.importBundle(bundle) { step in
+                guard case .checked(let done, let total) = step, done == total else { return }
+                // The check is over (its read transaction is still open): another writer lands meanwhile.
+                planted.withLock { planted in
+                    planted = (try? store.write { tx in try tx.saveObject(intruder, previous: nil) }) != nil
+                }
+            }
+            Issue.record("the merge went through an envelope the store now refuses")
+        } catch {
+            #expect(error.code == .rejected, "\(error.message)")
+            #expect(error.message.contains("already exists with another owner or type"), "\(error.message)")
+            #expect(error.message.contains("envelopes were imported (the store changed after the bundle was checked)"))
+            #expect(!error.message.contains("the first 0 envelopes"), "the refused envelope is not in the first transaction")
+        }
+        #expect(planted.withLock { $0 })
+        let kept = try await deal.initech.status().envelopes
+        #expect(kept > 0 && kept < envelopes.count, "\(kept) of \(envelopes.count) envelopes kept")
+        // Importing the bundle again skips what was kept: its check now sees the intruder, and refuses the same
+        // envelope before writing anything.
+        var failing = 0
+        do throws(EntenteError) {
+            try await deal.initech.importBundle(bundle)
+            Issue.record("the second import went through the intruder")
+        } catch {
+            #expect(error.message.hasSuffix("nothing was imported"), "\(error.message)")
+            failing = Int(error.message.split(separator: " ")[1]) ?? 0
+        }
+        #expect(failing > kept, "the refused envelope comes after those kept")
+        #expect(try await deal.initech.status().envelopes == kept)
+    }
+
     /// A bundle file that changed between its check and its merge is refused before anything is written.
     @Test func aFileChangedAfterItsCheckIsRefused() async throws {
         let (deal, _, bundle) = try await largeDeal(50)
