@@ -260,7 +260,7 @@ extension Node {
                 }
                 try retryWaiting(tx, &report, &newcomers)
                 try resend(to: newcomers, tx, &report)
-                report.waiting = Set(try tx.waitingParts().map(\.envelope)).count
+                report.waiting = try tx.waitingEnvelopeCount()
                 try saveClock(tx)
             }
         } catch {

@@ -736,6 +736,11 @@ package struct StoreTransaction {
         Set(try rows(sql: "SELECT DISTINCT object FROM waiting_part").compactMap { ObjectID(bytes: $0[0] as Data) })
     }
 
+    /// How many envelopes have a waiting part (counted in SQL: each transaction of an import reports it).
+    package func waitingEnvelopeCount() throws -> Int {
+        try value(Int.self, sql: "SELECT count(DISTINCT envelope) FROM waiting_part") ?? 0
+    }
+
     /// Every waiting part, in log order.
     package func waitingParts() throws -> [LoggedPart] {
         try waitingParts(sql: "ORDER BY p.envelope")
