@@ -88,6 +88,43 @@ import Testing
         #expect(again.applied == 0)
     }
 
+    /// Between a bundle's transactions the node serves other calls: a local write asked for once the first
+    /// transaction committed finishes before the import does.
+    @Test func aLocalWriteRunsBetweenTheTransactionsOfABundleImport() async throws {
+        let (deal, _, bundle) = try await largeDeal(6_000)
+        defer { deal.cleanUp() }
+        let node = deal.initech
+        let events = Events()
+        let report = try await node.importBundle(bundle) { step in
+            guard case .merged(let done, let total) = step, done < total, events.ask() else { return }
+            Task { [events] in
+                var changes = Changes()
+                changes.joint = [FieldValue("title", "Written during the import")]
+                _ = try await node.create(type: "opportunity", changes: changes, with: [])
+                events.append("local write")
+            }
+        }
+        events.append("import")
+        #expect(report.envelopes > 0)
+        // The write was asked for with transactions still to come; it ran between two of them.
+        try await Task.sleep(for: .milliseconds(10))
+        #expect(events.list == ["local write", "import"], "\(events.list)")
+    }
+
+    /// What happened, in order, across tasks.
+    final class Events: Sendable {
+        private let state = Mutex<(list: [String], asked: Bool)>(([], false))
+        var list: [String] { state.withLock { $0.list } }
+        func append(_ event: String) { state.withLock { $0.list.append(event) } }
+        /// True the first time only.
+        func ask() -> Bool {
+            state.withLock { state in
+                defer { state.asked = true }
+                return !state.asked
+            }
+        }
+    }
+
     /// A refusal that only merging can tell (a partner inviting a company to an object it does not own), placed
     /// after several transactions' worth of good envelopes, keeps the whole bundle out, as a file too.
     @Test func aRefusalAtTheEndOfALargeBundleImportsNothing() async throws {
