@@ -368,9 +368,9 @@ extension Node {
 
     /// Merges a logged envelope's batch (or one waiting part of it): records each object part as applied or
     /// waiting, persists the states, rebuilds objects where a removal arrived, and throws if anything is
-    /// refused. A waiting part that is `retried` is not thrown for when its object's create, now known, refuses
-    /// it: it waits for good with the refusal as its reason (as `rebuild` keeps it), so that it cannot stop the
-    /// imports of the envelopes that let it be examined. Returns true if some part was applied.
+    /// refused. A waiting part that is `retried` and that its object's create, now known, refuses throws
+    /// ``LateRefusal``: its envelope is then refused whole (`refuseLate`), and the import that let the part be
+    /// examined goes on. Returns true if some part was applied.
     @discardableResult
     func merge(
         _ batch: Batch,
@@ -385,9 +385,7 @@ extension Node {
         let previous = states
         let result: MergeResult
         switch Merge.apply(batch, parts: parts, to: &states) {
-        case .reject(let error) where retried:
-            for (object, _) in parts { try tx.setPart(rowid, object, waiting: "refused: \(error.message)") }
-            return false
+        case .reject(let error) where retried: throw LateRefusal(error: error)
         case .reject(let error): throw EntenteError(.rejected, error.message, cause: error)
         case .merged(let merged): result = merged
         }
@@ -487,7 +485,8 @@ extension Node {
     }
 
     /// Recomputes an object from every logged part for it (applied or waiting): a removal that arrived late
-    /// may invalidate writes already applied (`Specs/crdt.md`, "Membership").
+    /// may invalidate writes already applied (`Specs/crdt.md`, "Membership"), and an envelope refused late takes
+    /// its parts away. An object whose create went that way is deleted.
     func rebuild(_ object: ObjectID, _ tx: StoreTransaction) throws {
         let logged = try tx.parts(of: object)
         var batches: [Batch] = []
@@ -498,13 +497,27 @@ extension Node {
         }
         let previous = try tx.loadObject(object)
         let (state, waiting) = Merge.rebuild(object, from: batches)
-        try tx.replaceObject(state)
+        if state.exists { try tx.replaceObject(state) }
         importChanged.insert(object)
         for (part, reason) in zip(logged, waiting) where part.waiting != reason {
             try tx.setPart(part.envelope, object, waiting: reason)
             if reason != nil { importWaiting?.insert(object) }
         }
+        guard state.exists else {
+            if previous != nil { try tx.deleteObject(object) }
+            return
+        }
         record(from: previous.map { [object: $0] } ?? [:], to: [object: state], author: company, isLocal: false)
+    }
+
+    /// Refuses a logged envelope whole once one of its waiting parts turns out refused (`Specs/crdt.md`,
+    /// "Refusals first"): its parts stop counting (the envelope stays logged, so it is not taken again) and every
+    /// object it touched is rebuilt without it, as on a replica that refused it on arrival.
+    func refuseLate(_ batch: Batch, rowid: Int64, _ tx: StoreTransaction) throws {
+        for object in batch.objects {
+            try tx.removePart(rowid, object)
+            try rebuild(object, tx)
+        }
     }
 
     /// Retries the waiting parts of objects whose state changed, until nothing more applies. A part's decision
@@ -518,20 +531,30 @@ extension Node {
         while !importChanged.isEmpty {
             let objects = importChanged
             importChanged.removeAll()
-            for waiting in try tx.waitingParts(of: objects) {
+            var refused = Set<Int64>()
+            for waiting in try tx.waitingParts(of: objects) where !refused.contains(waiting.envelope) {
                 let envelope = try Envelope(parsing: waiting.bytes)
                 let operations = try envelope.open(as: company, with: encryptionKey)
-                let part = Batch(author: envelope.origin, operations: operations).part(waiting.object)
-                if try merge(
-                    part,
-                    rowid: waiting.envelope,
-                    audience: Set(envelope.audience),
-                    retried: true,
-                    tx,
-                    &newcomers
-                ) {
-                    report.applied += 1
-                    report.operations += part.operations.count
+                let batch = Batch(author: envelope.origin, operations: operations)
+                let part = batch.part(waiting.object)
+                do {
+                    if try merge(
+                        part,
+                        rowid: waiting.envelope,
+                        audience: Set(envelope.audience),
+                        retried: true,
+                        tx,
+                        &newcomers
+                    ) {
+                        report.applied += 1
+                        report.operations += part.operations.count
+                    }
+                } catch let late as LateRefusal {
+                    refused.insert(waiting.envelope)
+                    try refuseLate(batch, rowid: waiting.envelope, tx)
+                    report.notes.append(
+                        "refused an envelope from \(envelope.origin.short) whose part for \(waiting.object.short) waited for that object, now that it arrived: \(late.error.message); its other parts were taken back"
+                    )
                 }
             }
         }
@@ -684,6 +707,11 @@ struct Newcomers {
             return (company, unique)
         }
     }
+}
+
+/// A waiting part that its object's create, once known, refuses: its envelope is refused whole.
+struct LateRefusal: Error {
+    let error: AuthorityError
 }
 
 /// How far a bundle import is: its envelopes are all checked first, then merged a transaction at a time.

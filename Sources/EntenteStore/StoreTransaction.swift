@@ -705,6 +705,29 @@ package struct StoreTransaction {
         }
     }
 
+    /// Forgets an envelope's part for `object`, applied or waiting (an envelope refused late: its parts stop
+    /// counting, while the envelope stays logged).
+    package func removePart(_ envelope: Int64, _ object: ObjectID) throws {
+        if let handle = try handle(of: object) {
+            try execute(sql: "DELETE FROM applied_part WHERE object = ? AND envelope = ?", arguments: [handle, envelope])
+        }
+        try execute(
+            sql: "DELETE FROM waiting_part WHERE envelope = ? AND object = ?",
+            arguments: [envelope, Data(object.bytes)]
+        )
+    }
+
+    /// Deletes an object's rows (its create went with an envelope refused late, so it no longer exists). Its
+    /// parts must already be waiting or gone.
+    package func deleteObject(_ id: ObjectID) throws {
+        guard let handle = try handle(of: id) else { return }
+        for table in ["membership", "field", "set_field", "set_element", "applied_part"] {
+            try execute(sql: "DELETE FROM \(table) WHERE object = ?", arguments: [handle])
+        }
+        try execute(sql: "DELETE FROM object WHERE handle = ?", arguments: [handle])
+        handles.remember(id, nil)
+    }
+
     /// Every logged envelope with a part for `object`, in log order, with that part's status.
     package func parts(of object: ObjectID) throws -> [LoggedPart] {
         var found = try waitingParts(sql: "WHERE p.object = ?", arguments: [Data(object.bytes)])

@@ -10,9 +10,11 @@ public struct SimulatedReplica: Sendable {
     public private(set) var log: [ObjectID: [Batch]] = [:]
     /// Parts waiting for a dependency, per object.
     public private(set) var waiting: [ObjectID: [Batch]] = [:]
-    /// Batches refused for good.
+    /// Batches refused for good (on arrival, or once one of their waiting parts turned out refused).
     public private(set) var rejected: [Batch] = []
     private var seen: Set<Batch> = []
+    /// The batch each logged part came from.
+    private var origin: [Batch: Batch] = [:]
 
     /// An empty replica.
     public init() {}
@@ -32,6 +34,7 @@ public struct SimulatedReplica: Sendable {
         case .merged(let result):
             for object in batch.objects {
                 let part = batch.part(object)
+                origin[part] = batch
                 log[object, default: []].append(part)
                 if result.waiting[object] != nil { waiting[object, default: []].append(part) }
             }
@@ -44,7 +47,7 @@ public struct SimulatedReplica: Sendable {
     private mutating func rebuild(_ object: ObjectID) {
         let parts = log[object] ?? []
         let (state, reasons) = Merge.rebuild(object, from: parts)
-        states[object] = state
+        states[object] = state.exists ? state : nil
         waiting[object] = zip(parts, reasons).compactMap { $1 == nil ? nil : $0 }
     }
 
@@ -53,14 +56,33 @@ public struct SimulatedReplica: Sendable {
         while progress {
             progress = false
             for (object, parts) in waiting {
-                for part in parts {
-                    guard case .merged(let result) = Merge.apply(part, to: &states), result.waiting[object] == nil
-                    else { continue }
-                    waiting[object]?.removeAll { $0 == part }
-                    for rebuilt in result.rebuild { rebuild(rebuilt) }
-                    progress = true
+                for part in parts where waiting[object]?.contains(part) == true {
+                    switch Merge.apply(part, to: &states) {
+                    case .reject:
+                        // Refused now that its object's create is known: its whole batch is refused.
+                        if let batch = origin[part] { refuseLate(batch) }
+                        progress = true
+                    case .merged(let result) where result.waiting[object] == nil:
+                        waiting[object]?.removeAll { $0 == part }
+                        for rebuilt in result.rebuild { rebuild(rebuilt) }
+                        progress = true
+                    case .merged: break
+                    }
                 }
             }
+        }
+    }
+
+    /// Refuses a logged batch whole: its parts leave the log (applied or waiting), and the objects are rebuilt
+    /// without them, as on a replica that refused the batch on arrival.
+    private mutating func refuseLate(_ batch: Batch) {
+        rejected.append(batch)
+        for object in batch.objects {
+            let part = batch.part(object)
+            origin[part] = nil
+            log[object]?.removeAll { $0 == part }
+            waiting[object]?.removeAll { $0 == part }
+            rebuild(object)
         }
     }
 
@@ -79,7 +101,7 @@ public enum RandomHistory {
 
     /// Generates batches for `objects` objects owned by company 0, with companies 1 and 2 invited at random
     /// points and company 3 never invited (its writes must never apply). Also includes refused writes to a
-    /// foreign namespace.
+    /// foreign namespace, and batches that mix a valid write with a refused invitation to another object.
     public static func batches<R: RandomNumberGenerator>(
         objects: Int = 2,
         steps: Int = 40,
@@ -156,6 +178,29 @@ public enum RandomHistory {
                     )
                 }
                 batches.append(Batch(author: companies[actor], operations: operations))
+            }
+        }
+        // Hostile batches over two objects: a valid joint write to one and an invitation to the other by a
+        // partner that does not own it (refused whenever that object's create is known: on arrival, or later).
+        if objects >= 2 {
+            for index in 0..<Int.random(in: 1...2, using: &rng) {
+                let author = 1 + index % 2
+                let first = ObjectID(raw: ID128(high: 0x0B, low: 0))
+                let second = ObjectID(raw: ID128(high: 0x0B, low: 1))
+                let (valid, refused) = Bool.random(using: &rng) ? (first, second) : (second, first)
+                batches.append(
+                    Batch(
+                        author: companies[author],
+                        operations: [
+                            Operation(
+                                object: valid,
+                                timestamp: stamp(author, &rng),
+                                kind: .set(FieldKey(.joint, "stage"), .string("hostile"), .participants, preds: [])
+                            ),
+                            Operation(object: refused, timestamp: stamp(author, &rng), kind: .addParticipant(companies[3])),
+                        ]
+                    )
+                )
             }
         }
         return batches

@@ -158,24 +158,69 @@ import Testing
         #expect(try await deal.initech.importBundle(bundle).applied == envelopes.count)
     }
 
-    /// A part that waits for its object and turns out refused once the object arrives waits for good, with the
-    /// refusal as its reason, instead of refusing the envelope that brought the object.
-    @Test func aWaitingPartRefusedLaterDoesNotBlockTheObjectsArrival() async throws {
+    /// An envelope from a partner with a valid write to one object and an invitation to another that it does
+    /// not own: a node that does not know the second object yet applies the write, and once the object arrives
+    /// refuses the envelope whole and takes the write back, as a node that knew both refuses it on arrival. The
+    /// import that brings the object goes through.
+    @Test func anEnvelopeRefusedLateIsTakenBackWhole() async throws {
         let deal = try await Deal.make()
         defer { deal.cleanUp() }
         var changes = Changes()
+        changes.joint = [FieldValue("title", "Known"), FieldValue("stage", .enumeration("qualified"))]
+        let known = try await deal.globex.create(
+            type: "opportunity",
+            changes: changes,
+            with: [deal.initech.company, deal.umbra.company]
+        )
+        try await send(deal.globex, deal.umbra)
+        let before = try #require(try await deal.umbra.object(known).joint("stage")?.value)
         changes.joint = [FieldValue("title", "Arrives late")]
-        let id = try await deal.globex.create(type: "opportunity", changes: changes, with: [deal.initech.company])
-        let invite = try forge(.addParticipant(deal.umbra.company), on: id, by: deal.umbra, to: deal.initech)
-        let early = try await deal.initech.importEnvelopes([invite])
-        #expect(early.waiting == 1, "the object is not known yet: the invitation waits")
-        let report = try await deal.initech.importBundle(try await deal.globex.exportBundle(to: deal.initech.company).encoded())
+        let late = try await deal.globex.create(type: "opportunity", changes: changes, with: [deal.initech.company])
+        let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        let nonce = [UInt8](repeating: 7, count: 16)
+        let own = Derivation.objectID(owner: deal.initech.company, nonce: nonce)
+        let operations = [
+            EntenteCore.Operation(
+                object: known,
+                timestamp: Timestamp(physical: now, counter: 0, replica: deal.initech.replica),
+                kind: .set(FieldKey(.joint, "stage"), .enumeration("committed"), .participants, preds: [])
+            ),
+            EntenteCore.Operation(
+                object: late,
+                timestamp: Timestamp(physical: now, counter: 1, replica: deal.initech.replica),
+                kind: .addParticipant(deal.umbra.company)
+            ),
+            // Initech's own new object, created by the same envelope: it goes with it.
+            EntenteCore.Operation(
+                object: own,
+                timestamp: Timestamp(physical: now, counter: 2, replica: deal.initech.replica),
+                kind: .create(type: "opportunity", nonce: nonce)
+            ),
+        ]
+        let addressee = Addressee(company: deal.umbra.company, encryptionKey: deal.umbra.card.encryptionKey, sequence: 90)
+        let hostile = try Envelope.seal(operations, from: deal.initech.credentials, to: [addressee]).bytes
+        // Umbra does not know the second object yet: the write applies, the invitation waits.
+        let early = try await deal.umbra.importEnvelopes([hostile])
+        #expect(early.applied == 1 && early.waiting == 1)
+        #expect(try await deal.umbra.object(known).joint("stage")?.value == .enumeration("committed"))
+        #expect(before != .enumeration("committed"))
+        #expect(try await deal.umbra.object(own).owner.id == deal.initech.company)
+        // The second object arrives (Globex invites Umbra): the envelope is refused whole, the write taken back.
+        try await deal.globex.invite(late, deal.umbra.company)
+        let report = try await deal.umbra.importBundle(try await deal.globex.exportBundle(to: deal.umbra.company).encoded())
         #expect(report.applied > 0)
-        #expect(try await deal.initech.object(id).joint("title")?.value == .string("Arrives late"))
-        let waiting = try deal.initech.reading { tx in try tx.waitingParts() }
-        #expect(waiting.count == 1)
-        #expect(waiting.first?.waiting?.hasPrefix("refused: only the owner") == true, "\(waiting)")
-        #expect(try await !deal.initech.object(id).participants.map(\.id).contains(deal.umbra.company))
+        #expect(report.notes.contains { $0.contains("its other parts were taken back") }, "\(report.notes)")
+        let stage = try await deal.umbra.object(known).joint("stage")
+        #expect(stage?.value == before, "\(String(describing: stage))")
+        #expect(try await deal.umbra.object(late).joint("title")?.value == .string("Arrives late"))
+        #expect(try deal.umbra.reading { tx in try tx.waitingParts() }.isEmpty)
+        await #expect(throws: EntenteError.self, "the object the envelope created is gone") {
+            try await deal.umbra.object(own)
+        }
+        #expect(try await !deal.umbra.objects().map(\.id).contains(own))
+        // The envelope stays logged: offered again, it is held, and changes nothing.
+        #expect(try await deal.umbra.importEnvelopes([hostile]).duplicates == 1)
+        #expect(try await deal.umbra.object(known).joint("stage")?.value == before)
     }
 
     /// Should the store change between the check and the merge so that an envelope is refused (here another
