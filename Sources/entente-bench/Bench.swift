@@ -86,13 +86,17 @@ struct Bench: AsyncParsableCommand {
         let bundle = root.appendingPathComponent("pipeline.bundle").path
         let written = try await owner.exportBundle(to: partner.company, since: try await partner.summary(), file: bundle)
         let w5Before = Meter.resetPeak()
+        _ = partner.takeWriteStatistics()
         let w5 = try await Meter.seconds { try await partner.importBundle(file: bundle) }
+        let w5Writes = partner.takeWriteStatistics()
         let w5Peak = Meter.peakRSS()
         try? FileManager.default.removeItem(atPath: bundle)
         results += [
             ("w5_seconds", w5), ("w5_envelopes", Double(written.envelopes)), ("w5_bytes", Double(written.bytes)),
             ("w5_fields_per_second", Double(records * (fields - 1)) / w5),
             ("w5_peak_rss_bytes", Double(w5Peak)), ("w5_rss_growth_bytes", Double(max(0, w5Peak - w5Before))),
+            ("w5_transactions", Double(w5Writes.transactions)),
+            ("w5_longest_write_ms", Meter.milliseconds(w5Writes.longest)),
         ]
 
         progress("W2: changing 3 fields in 10% of the records...")

@@ -26,5 +26,8 @@ import Testing
         for key in keys { #expect(report[key] != nil, "missing \(key)") }
         #expect(report["w2_changed_fields"] as? Int == 18)
         #expect(report["w3_converged"] as? Int == 1, "the concurrent merge converged")
+        // Each bundle import reports its write transactions: at least one each.
+        #expect((report["w5_transactions"] as? Int ?? 0) >= 1)
+        #expect(report["w3_longest_write_ms"] != nil && report["w5_longest_write_ms"] != nil)
     }
 }
