@@ -230,16 +230,13 @@ public enum Merge {
         if let error = refusal(of: part, creation: state.creation) { return .reject(error) }
         var scratch = state
         var total = ObjectState.Effect()
+        // No operation is refused now (the scan above followed the part's own create), so each applies or waits.
         for operation in part.operations {
-            switch scratch.decideValidated(operation, author: part.author) {
-            case .wait(let reason): return .wait(reason)
-            case .reject(let error): return .reject(error)
-            case .apply:
-                guard values || operation.isOwnerOperation else { continue }
-                let effect = scratch.apply(operation, author: part.author)
-                total.changed = total.changed || effect.changed
-                total.removal = total.removal || effect.removal
-            }
+            if let reason = scratch.waitReason(operation, author: part.author) { return .wait(reason) }
+            guard values || operation.isOwnerOperation else { continue }
+            let effect = scratch.apply(operation, author: part.author)
+            total.changed = total.changed || effect.changed
+            total.removal = total.removal || effect.removal
         }
         state = scratch
         return .apply(total)

@@ -122,29 +122,28 @@ public struct ObjectState: Hashable, Sendable {
     /// known (the owner); anything that more operations could still make valid waits instead, so every
     /// replica reaches the same outcome whatever the delivery order.
     public func decide(_ operation: Operation, author: CompanyID) -> Decision {
-        if let error = operation.validate(author: author) { return .reject(error) }
-        return decideValidated(operation, author: author)
-    }
-
-    /// `decide` for an operation that already passed `Operation.validate` (`Merge` validates a batch once).
-    func decideValidated(_ operation: Operation, author: CompanyID) -> Decision {
-        if let error = Merge.refusal(of: operation, author: author, creation: creation, id: id) {
+        if let error = operation.validate(author: author)
+            ?? Merge.refusal(of: operation, author: author, creation: creation, id: id)
+        {
             return .reject(error)
         }
-        switch operation.kind {
-        case .create:
-            return .apply
-        case .addParticipant, .removeParticipant, .archive:
-            return owner == nil ? .wait("object \(id.short) has not been received yet") : .apply
-        case .set, .addElement, .removeElement:
-            guard owner != nil else { return .wait("object \(id.short) has not been received yet") }
-            // An invitation covering this write may still be on its way, so a non-participant's write waits.
-            let writer = operation.writer ?? author
-            guard isParticipant(writer, at: operation.timestamp) else {
-                return .wait("company \(writer.short) was not a participant of \(id.short) when it wrote")
-            }
-            return .apply
+        return waitReason(operation, author: author).map(Decision.wait) ?? .apply
+    }
+
+    /// Why an operation that is not refused must wait for more operations, or nil if it applies now: its object
+    /// has not been received, or its writer did not take part when it wrote (an invitation covering the write
+    /// may still be on its way).
+    func waitReason(_ operation: Operation, author: CompanyID) -> String? {
+        guard owner != nil else {
+            if case .create = operation.kind { return nil }
+            return "object \(id.short) has not been received yet"
         }
+        guard !operation.isOwnerOperation else { return nil }
+        let writer = operation.writer ?? author
+        guard isParticipant(writer, at: operation.timestamp) else {
+            return "company \(writer.short) was not a participant of \(id.short) when it wrote"
+        }
+        return nil
     }
 
     /// The object's create, once applied: all the refusal rules need to know about the object.
