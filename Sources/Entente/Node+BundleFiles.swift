@@ -67,12 +67,12 @@ extension Node {
     /// Describes the envelopes of the bundle file at `path` like ``inspect(_:)``, reading it an envelope at a time
     /// after checking it whole.
     public func inspect(file path: String) throws(EntenteError) -> [EnvelopeInfo] {
-        let reader = try openBundle(path)
+        let reader = try Self.openBundle(path)
         return try inspect { () throws(WireError) in try reader.next() }
     }
 
     /// Opens and checks a bundle file for reading.
-    private func openBundle(_ path: String) throws(EntenteError) -> BundleFileReader {
+    static func openBundle(_ path: String) throws(EntenteError) -> BundleFileReader {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw EntenteError(.notFound, "cannot read bundle file \(path)")
         }

@@ -2,7 +2,6 @@ import EntenteCore
 import EntenteStore
 import EntenteSync
 import EntenteWire
-import class Foundation.FileHandle
 
 /// What an import did.
 public struct ImportReport: Hashable, Sendable {
@@ -144,11 +143,7 @@ extension Node {
                 outcome: done == 0
                     ? "nothing was imported"
                     : "the first \(done) envelopes were imported (the store changed after the bundle was checked); import the bundle again to resume"
-            ) { () throws(WireError) in
-                guard let next = try queue.peek(), budget.admits(next.count) else { return nil }
-                queue.take()
-                return next
-            }
+            ) { () throws(WireError) in try queue.next(within: &budget) }
             report.add(part)
             progress?(.merged(report.envelopes, of: reading.count))
             await Task.yield()
@@ -218,8 +213,7 @@ extension Node {
         var queue = EnvelopeQueue { remaining.next() }
         do throws(EntenteError) {
             let report = try importEnvelopes(count: envelopes.count, revocations: []) { () throws(WireError) in
-                guard let next = try queue.peek(), budget.admits(next.count) else { return nil }
-                queue.take()
+                guard let next = try queue.next(within: &budget) else { return nil }
                 taken += 1
                 return next
             }
@@ -745,14 +739,7 @@ enum BundleSource: Sendable {
                 remaining.next()
             }
         case .file(let path):
-            guard let handle = FileHandle(forReadingAtPath: path) else {
-                throw EntenteError(.notFound, "cannot read bundle file \(path)")
-            }
-            let reader: BundleFileReader
-            do throws(WireError) { reader = try BundleFileReader(handle: handle) } catch {
-                try? handle.close()
-                throw EntenteError(.badInput, error.message, cause: error)
-            }
+            let reader = try Node.openBundle(path)
             if let expected, reader.checksum != expected {
                 throw EntenteError(
                     .badInput,
@@ -775,7 +762,7 @@ struct EnvelopeQueue {
     init(_ source: @escaping () throws(WireError) -> [UInt8]?) { self.source = source }
 
     /// The next envelope, left in the queue (nil after the last).
-    mutating func peek() throws(WireError) -> [UInt8]? {
+    private mutating func peek() throws(WireError) -> [UInt8]? {
         if pending == nil, !ended {
             pending = try source()
             ended = pending == nil
@@ -783,8 +770,13 @@ struct EnvelopeQueue {
         return pending
     }
 
-    /// Removes the envelope `peek` returned.
-    mutating func take() { pending = nil }
+    /// Takes the next envelope if `budget` admits it into the current transaction; nil after the last, or when
+    /// the transaction is full (the envelope stays for the next one).
+    mutating func next(within budget: inout CommitBudget) throws(WireError) -> [UInt8]? {
+        guard let next = try peek(), budget.admits(next.count) else { return nil }
+        pending = nil
+        return next
+    }
 
     /// True while an envelope is left.
     mutating func hasMore() throws(EntenteError) -> Bool {
