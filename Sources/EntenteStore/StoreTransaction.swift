@@ -68,6 +68,23 @@ package struct StoreTransaction {
         }
     }
 
+    /// `items` 500 at a time: the store reads many objects (or values) with one query per chunk, not per item.
+    private func inChunks<T>(_ items: [T], _ body: (ArraySlice<T>) throws -> Void) rethrows {
+        var start = 0
+        while start < items.count {
+            let chunk = items[start..<min(start + 500, items.count)]
+            try body(chunk)
+            start += chunk.count
+        }
+    }
+
+    /// The SQL match for `count` bound values (`= ?` for one, `IN (?, …)` for more), and whether to cache its
+    /// statement: single reads and full chunks recur, while a chunk's odd-sized tail is prepared once.
+    private static func match(_ count: Int) -> (sql: String, cached: Bool) {
+        let sql = count == 1 ? "= ?" : "IN (" + Array(repeating: "?", count: count).joined(separator: ",") + ")"
+        return (sql, count == 1 || count == 500)
+    }
+
     // MARK: cached statements (compiled once per connection, reused across a batch)
 
     func rows(sql: String, arguments: StatementArguments = StatementArguments()) throws -> [Row] {
@@ -158,16 +175,10 @@ package struct StoreTransaction {
     /// 500 at a time: what the refusal rules need (`Merge.refusal(of:creation:)`).
     package func creations(of ids: [ObjectID]) throws -> [ObjectID: Creation] {
         var result: [ObjectID: Creation] = [:]
-        var start = 0
-        while start < ids.count {
-            let chunk = ids[start..<min(start + 500, ids.count)]
-            start += chunk.count
-            let list = chunk.count == 1 ? "= ?" : "IN (" + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")"
-            try Columns.step(
-                db,
-                cached: chunk.count == 1 || chunk.count == 500,
-                sql: "SELECT id, owner, type, nonce FROM object WHERE id \(list)"
-            ) { row in
+        try inChunks(ids) { chunk in
+            let match = Self.match(chunk.count)
+            try Columns.step(db, cached: match.cached, sql: "SELECT id, owner, type, nonce FROM object WHERE id \(match.sql)") {
+                row in
                 for id in chunk { row.bind(id.raw) }
             } _: { row in
                 guard let id = row.id(0, ObjectID.self) else { throw corrupt("object id") }
@@ -188,12 +199,7 @@ package struct StoreTransaction {
     package func loadObjects(_ ids: [ObjectID], fields: Set<FieldKey>? = nil) throws -> [ObjectID: ObjectState] {
         var result: [ObjectID: ObjectState] = [:]
         result.reserveCapacity(ids.count)
-        var start = 0
-        while start < ids.count {
-            let chunk = ids[start..<min(start + 500, ids.count)]
-            start += chunk.count
-            try loadChunk(Array(chunk), fields: fields, into: &result)
-        }
+        try inChunks(ids) { chunk in try loadChunk(Array(chunk), fields: fields, into: &result) }
         return result
     }
 
@@ -202,18 +208,15 @@ package struct StoreTransaction {
         fields keys: Set<FieldKey>?,
         into result: inout [ObjectID: ObjectState]
     ) throws {
-        func list(_ count: Int) -> String { "(" + Array(repeating: "?", count: count).joined(separator: ",") + ")" }
         // The object rows first: they give each object's local handle, which keys its state rows.
         var objectIDs: [Int64: ObjectID] = [:]
         var objects: [(handle: Int64, id: ObjectID, type: String, owner: CompanyID, created: Timestamp, nonce: [UInt8],
             archived: ArchiveFlag?)] = []
-        let byID = ids.count == 1 ? "= ?" : "IN " + list(ids.count)
-        // Single loads and full chunks reuse cached statements; a chunk's odd-sized tail is prepared once.
-        let cached = ids.count == 1 || ids.count == 500
+        let byID = Self.match(ids.count)
         try Columns.step(
             db,
-            cached: cached,
-            sql: "SELECT handle, id, type, owner, created, nonce, archived, archived_stamp FROM object WHERE id \(byID)"
+            cached: byID.cached,
+            sql: "SELECT handle, id, type, owner, created, nonce, archived, archived_stamp FROM object WHERE id \(byID.sql)"
         ) { row in
             for id in ids { row.bind(id.raw) }
         } _: { row in
@@ -231,13 +234,12 @@ package struct StoreTransaction {
         }
         guard !objects.isEmpty else { return }
         let found = objects.map { $0.handle }
-        let placeholders = found.count == 1 ? "= ?" : "IN " + list(found.count)
-        let cachedRows = found.count == 1 || found.count == 500
+        let byHandle = Self.match(found.count)
         // Field rows are narrowed by name in SQL, then by namespace here.
         let names = keys.map { Set($0.map(\.name)).sorted() } ?? []
-        let fieldFilter = keys == nil ? "" : " AND name IN " + list(names.count)
+        let fieldFilter = keys == nil ? "" : " AND name " + Self.match(names.count).sql
         func each(_ sql: String, fieldRows: Bool = false, _ body: (Columns) throws -> Void) throws {
-            try Columns.step(db, cached: cachedRows, sql: fieldRows ? sql + fieldFilter : sql) { row in
+            try Columns.step(db, cached: byHandle.cached, sql: fieldRows ? sql + fieldFilter : sql) { row in
                 for handle in found { row.bind(handle) }
                 if fieldRows { for name in names { row.bind(text: name) } }
             } _: { columns in
@@ -262,7 +264,7 @@ package struct StoreTransaction {
             }
         }
         var membership: [ObjectID: [CompanyID: [MembershipEvent]]] = [:]
-        try each("SELECT object, company, stamp, is_member FROM membership WHERE object \(placeholders)") { event in
+        try each("SELECT object, company, stamp, is_member FROM membership WHERE object \(byHandle.sql)") { event in
             guard let company = event.id(1, CompanyID.self) else { throw corrupt("membership company") }
             let stamp = try StorageCoding.decodeTimestamp(event.bytes(2))
             membership[try objectID(event), default: [:]][company, default: []].append(
@@ -271,7 +273,7 @@ package struct StoreTransaction {
         }
         var fields: [ObjectID: [FieldKey: FieldState]] = [:]
         try each(
-            "SELECT object, namespace, name, value, stamp, visibility, writer, extra FROM field WHERE object \(placeholders)",
+            "SELECT object, namespace, name, value, stamp, visibility, writer, extra FROM field WHERE object \(byHandle.sql)",
             fieldRows: true
         ) { field in
             guard let key = try fieldKey(field) else { return }
@@ -289,7 +291,7 @@ package struct StoreTransaction {
         }
         var sets: [ObjectID: [FieldKey: SetField]] = [:]
         try each(
-            "SELECT object, namespace, name, visibility, stamp FROM set_field WHERE object \(placeholders)",
+            "SELECT object, namespace, name, visibility, stamp FROM set_field WHERE object \(byHandle.sql)",
             fieldRows: true
         ) { set in
             guard let key = try fieldKey(set) else { return }
@@ -299,7 +301,7 @@ package struct StoreTransaction {
             )
         }
         try each(
-            "SELECT object, namespace, name, element, state FROM set_element WHERE object \(placeholders)",
+            "SELECT object, namespace, name, element, state FROM set_element WHERE object \(byHandle.sql)",
             fieldRows: true
         ) { element in
             guard let key = try fieldKey(element) else { return }
@@ -427,14 +429,10 @@ package struct StoreTransaction {
     package func objects(_ ids: [ObjectID], withFieldsIn namespace: Namespace) throws -> Set<ObjectID> {
         let space = Data(StorageCoding.encode(namespace))
         var found: Set<ObjectID> = []
-        var start = 0
-        while start < ids.count {
-            let chunk = ids[start..<min(start + 500, ids.count)]
-            start += chunk.count
-            let list = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+        try inChunks(ids) { chunk in
             let rows = try rows(
                 sql: """
-                    SELECT o.id FROM object o WHERE o.id IN (\(list)) AND (
+                    SELECT o.id FROM object o WHERE o.id \(Self.match(chunk.count).sql) AND (
                         EXISTS (SELECT 1 FROM field f WHERE f.object = o.handle AND f.namespace = ?)
                         OR EXISTS (SELECT 1 FROM set_field s WHERE s.object = o.handle AND s.namespace = ?))
                     """,
@@ -534,17 +532,14 @@ package struct StoreTransaction {
     package func objectIDs(of type: String, where key: FieldKey, isOneOf values: [String]) throws -> [String: ObjectID] {
         var found: [String: ObjectID] = [:]
         let namespace = StorageCoding.encode(key.namespace)
-        var start = 0
-        while start < values.count {
-            let chunk = values[start..<min(start + 500, values.count)]
-            start += chunk.count
-            let list = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+        try inChunks(values) { chunk in
+            let match = Self.match(chunk.count)
             try Columns.step(
                 db,
-                cached: chunk.count == 500,
+                cached: match.cached,
                 sql: """
                     SELECT f.value, o.id FROM field f CROSS JOIN object o ON o.handle = f.object
-                    WHERE f.name = ? AND f.namespace = ? AND f.value IN (\(list)) AND o.type = ?
+                    WHERE f.name = ? AND f.namespace = ? AND f.value \(match.sql) AND o.type = ?
                     """
             ) { row in
                 row.bind(text: key.name)
