@@ -351,9 +351,8 @@ extension Node {
         try allowance.charge(raw.count, to: origin, tx)
         let operations = try envelope.open(as: company, with: encryptionKey)
         let now = options.now()
-        let drift = HybridClock(replica: replica, maxDrift: options.maxClockDrift)
         for operation in operations {
-            do { try drift.check(operation.timestamp, now: now) } catch {
+            do { try HybridClock.check(operation.timestamp, now: now, maxDrift: options.maxClockDrift) } catch {
                 throw EntenteError(.rejected, "it carries a timestamp from the future: \(error)", cause: error)
             }
         }

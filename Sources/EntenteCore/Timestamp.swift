@@ -77,8 +77,14 @@ public struct HybridClock: Hashable, Sendable {
         return Timestamp(physical: latest.physical, counter: latest.counter, replica: replica)
     }
 
-    /// Checks a remote timestamp against the drift bound without changing the clock.
+    /// Checks a remote timestamp against this clock's drift bound without changing the clock.
     public func check(_ timestamp: Timestamp, now: UInt64) throws(ClockError) {
+        try Self.check(timestamp, now: now, maxDrift: maxDrift)
+    }
+
+    /// Checks a remote timestamp against a drift bound (it depends on no clock's state: an import checks
+    /// envelopes before it merges them, without the node's clock).
+    public static func check(_ timestamp: Timestamp, now: UInt64, maxDrift: UInt64) throws(ClockError) {
         if timestamp.physical > now, timestamp.physical - now > maxDrift {
             throw ClockError(timestamp: timestamp, now: now, maxDrift: maxDrift)
         }
