@@ -197,7 +197,7 @@ extension Node {
         type: String,
         _ tx: StoreTransaction
     ) throws -> [String: ObjectID] {
-        var found = try tx.objectIDs(of: type, where: FieldKey(.company(company), "crm_id"), isOneOf: keys)
+        var found = try tx.objectIDs(of: type, crmIDsIn: .company(company), isOneOf: keys)
         let named = keys.filter { found[$0] == nil }.compactMap { key in ObjectID(hex: key).map { (key, $0) } }
         let held = try tx.creations(of: named.map(\.1))
         for (key, id) in named where held[id]?.type == type { found[key] = id }

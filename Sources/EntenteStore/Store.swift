@@ -314,6 +314,75 @@ enum Schema {
                     """
             )
         }
+        // v7: an object's scalar fields are one row, a record (`RecordCoding`), instead of a row each. A merge
+        // that changes three fields of a record reads and writes one row instead of three, and building or
+        // receiving a record writes one instead of twenty (`Specs/storage.md`, "Records"). The CRM id lookup
+        // the field table's partial index served is its own small table, kept in step by `saveRecord`.
+        migrator.registerMigration("v7") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE record (
+                        object INTEGER PRIMARY KEY, fields BLOB NOT NULL, conflicted INTEGER NOT NULL DEFAULT 0);
+                    CREATE INDEX record_conflicted ON record(conflicted) WHERE conflicted = 1;
+                    CREATE TABLE crm_key (
+                        object INTEGER NOT NULL, namespace BLOB NOT NULL, value BLOB NOT NULL,
+                        PRIMARY KEY (object, namespace)) WITHOUT ROWID;
+                    CREATE INDEX crm_key_value ON crm_key(value, namespace);
+                    INSERT INTO crm_key SELECT object, namespace, value FROM field WHERE name = 'crm_id';
+                    """
+            )
+            try Self.recordsFromFieldRows(db)
+            try db.execute(sql: "DROP TABLE field")
+        }
         return migrator
+    }
+
+    /// Migration v7's copy: each object's field rows (v6) encoded as one record.
+    static func recordsFromFieldRows(_ db: Database) throws {
+        let insert = try db.makeStatement(sql: "INSERT INTO record (object, fields, conflicted) VALUES (?, ?, ?)")
+        var handle: Int64?
+        var changes: [(key: FieldKey, state: FieldState)] = []
+        func flush() throws {
+            guard let handle, !changes.isEmpty else { return }
+            let record = try RecordCoding.encode(changes, onto: nil)
+            try insert.execute(arguments: [handle, Data(record.bytes), record.conflicted])
+            changes.removeAll(keepingCapacity: true)
+        }
+        let rows = try Row.fetchCursor(
+            db,
+            sql: "SELECT object, namespace, name, value, stamp, visibility, writer, extra FROM field ORDER BY object"
+        )
+        while let row = try rows.next() {
+            let object: Int64 = row[0]
+            if object != handle {
+                try flush()
+                handle = object
+            }
+            func bytes(_ index: Int) -> [UInt8] { [UInt8]((row[index] as Data?) ?? Data()) }
+            let name: String = row[2]
+            do {
+                guard let writer = CompanyID(bytes: bytes(6)) else {
+                    throw WireError(.malformed, "the writer is not 16 bytes")
+                }
+                let winner = Register(
+                    value: try StorageCoding.decodeValue(bytes(3)),
+                    timestamp: try StorageCoding.decodeTimestamp(bytes(4)),
+                    visibility: try StorageCoding.decodeVisibility(bytes(5)),
+                    writer: writer
+                )
+                changes.append(
+                    (
+                        FieldKey(try StorageCoding.decodeNamespace(bytes(1)), name),
+                        try StorageCoding.decodeField(winner: winner, extra: bytes(7))
+                    )
+                )
+            } catch {
+                throw StoreError(
+                    .corrupt,
+                    "the field \(name) of object handle \(object) cannot be read (\(error)); the store cannot be upgraded"
+                )
+            }
+        }
+        try flush()
     }
 }

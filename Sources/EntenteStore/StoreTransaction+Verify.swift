@@ -90,10 +90,10 @@ extension StoreTransaction {
         try Row.fetchAll(db, sql: "SELECT id FROM object ORDER BY id").map { Self.blob($0[0]) }
     }
 
-    /// Field, membership, set and applied-part rows whose object handle has no row in the object table.
+    /// Record, CRM key, membership, set and applied-part rows whose object handle has no row in the object table.
     package func orphanStateRows() throws -> [(table: String, handle: Int64)] {
         var found: [(String, Int64)] = []
-        for table in ["field", "membership", "set_field", "set_element", "applied_part"] {
+        for table in ["record", "crm_key", "membership", "set_field", "set_element", "applied_part"] {
             let rows = try Row.fetchAll(
                 db,
                 sql: "SELECT DISTINCT object FROM \(table) WHERE object NOT IN (SELECT handle FROM object)"

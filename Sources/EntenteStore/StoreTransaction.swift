@@ -272,22 +272,8 @@ package struct StoreTransaction {
             )
         }
         var fields: [ObjectID: [FieldKey: FieldState]] = [:]
-        try each(
-            "SELECT object, namespace, name, value, stamp, visibility, writer, extra FROM field WHERE object \(byHandle.sql)",
-            fieldRows: true
-        ) { field in
-            guard let key = try fieldKey(field) else { return }
-            guard let writer = field.id(6, CompanyID.self) else { throw corrupt("field writer") }
-            let winner = Register(
-                value: try StorageCoding.decodeValue(field.bytes(3)),
-                timestamp: try StorageCoding.decodeTimestamp(field.bytes(4)),
-                visibility: try StorageCoding.decodeVisibility(field.bytes(5)),
-                writer: writer
-            )
-            fields[try objectID(field), default: [:]][key] = try StorageCoding.decodeField(
-                winner: winner,
-                extra: field.bytes(7)
-            )
+        try each("SELECT object, fields FROM record WHERE object \(byHandle.sql)") { record in
+            fields[try objectID(record)] = try RecordCoding.decode(record.bytes(1), wanted: keys)
         }
         var sets: [ObjectID: [FieldKey: SetField]] = [:]
         try each(
@@ -371,26 +357,8 @@ package struct StoreTransaction {
                 try row.run()
             }
         }
-        for (field, fieldState) in state.fields where previous?.fields[field] != fieldState {
-            let winner = fieldState.winner
-            var row = try Bindings(
-                db,
-                sql: """
-                    INSERT OR REPLACE INTO field (object, namespace, name, value, stamp, visibility, writer, extra, conflicted)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            )
-            row.bind(handle)
-            row.bind(StorageCoding.encode(field.namespace))
-            row.bind(text: field.name)
-            row.bind(StorageCoding.encode(winner.value))
-            row.bind(StorageCoding.encode(winner.timestamp))
-            row.bind(StorageCoding.encode(winner.visibility))
-            row.bind(winner.writer.raw)
-            row.bind(StorageCoding.encodeExtra(fieldState))
-            row.bind(!fieldState.conflicts.isEmpty)
-            try row.run()
-        }
+        let changed = state.fields.filter { previous?.fields[$0.key] != $0.value }.map { (key: $0.key, state: $0.value) }
+        if !changed.isEmpty { try saveRecord(handle, changed) }
         for (field, set) in state.sets where previous?.sets[field] != set {
             let namespace = Data(StorageCoding.encode(field.namespace))
             try execute(
@@ -413,11 +381,39 @@ package struct StoreTransaction {
         }
     }
 
+    /// Writes `changes` over the object's record (the fields not among them stay as they are), and keeps the
+    /// CRM id lookup (`crm_key`) in step with its `crm_id` fields.
+    private func saveRecord(_ handle: Int64, _ changes: [(key: FieldKey, state: FieldState)]) throws {
+        var old: [UInt8]?
+        try Columns.step(db, sql: "SELECT fields FROM record WHERE object = ?") { row in
+            row.bind(handle)
+        } _: { row in
+            old = row.bytes(0)
+            return false
+        }
+        let record = try RecordCoding.encode(changes, onto: old)
+        var row = try Bindings(db, sql: "INSERT OR REPLACE INTO record (object, fields, conflicted) VALUES (?, ?, ?)")
+        row.bind(handle)
+        row.bind(record.bytes)
+        row.bind(record.conflicted)
+        try row.run()
+        for change in changes where change.key.name == Self.crmIDField {
+            var key = try Bindings(db, sql: "INSERT OR REPLACE INTO crm_key (object, namespace, value) VALUES (?, ?, ?)")
+            key.bind(handle)
+            key.bind(StorageCoding.encode(change.key.namespace))
+            key.bind(StorageCoding.encode(change.state.winner.value))
+            try key.run()
+        }
+    }
+
+    /// The field whose values `crm_key` indexes (`objectIDs(of:crmIDsIn:isOneOf:)`).
+    static let crmIDField = "crm_id"
+
     /// Replaces an object's state: every membership, field and set row is deleted and `state` written afresh (a
     /// rebuild). The object row stays, so the object keeps its handle and its applied parts.
     package func replaceObject(_ state: ObjectState) throws {
         if let handle = try handle(of: state.id) {
-            for table in ["membership", "field", "set_field", "set_element"] {
+            for table in ["membership", "record", "crm_key", "set_field", "set_element"] {
                 try execute(sql: "DELETE FROM \(table) WHERE object = ?", arguments: [handle])
             }
         }
@@ -427,18 +423,31 @@ package struct StoreTransaction {
     /// Of `ids`, the objects holding at least one scalar or set field in `namespace`: a few queries per 500
     /// objects, reading keys only (no object is loaded).
     package func objects(_ ids: [ObjectID], withFieldsIn namespace: Namespace) throws -> Set<ObjectID> {
-        let space = Data(StorageCoding.encode(namespace))
+        let space = StorageCoding.encode(namespace)
         var found: Set<ObjectID> = []
         try inChunks(ids) { chunk in
-            let rows = try rows(
+            let match = Self.match(chunk.count)
+            try Columns.step(
+                db,
+                cached: match.cached,
                 sql: """
-                    SELECT o.id FROM object o WHERE o.id \(Self.match(chunk.count).sql) AND (
-                        EXISTS (SELECT 1 FROM field f WHERE f.object = o.handle AND f.namespace = ?)
-                        OR EXISTS (SELECT 1 FROM set_field s WHERE s.object = o.handle AND s.namespace = ?))
-                    """,
-                arguments: StatementArguments(chunk.map { Data($0.bytes) } + [space, space])
-            )
-            for row in rows { if let id = ObjectID(bytes: row[0] as Data) { found.insert(id) } }
+                    SELECT o.id, r.fields, EXISTS (SELECT 1 FROM set_field s WHERE s.object = o.handle AND s.namespace = ?)
+                    FROM object o LEFT JOIN record r ON r.object = o.handle WHERE o.id \(match.sql)
+                    """
+            ) { row in
+                row.bind(space)
+                for id in chunk { row.bind(id.raw) }
+            } _: { row in
+                guard let id = row.id(0, ObjectID.self) else { throw corrupt("object id") }
+                if row.bool(2) {
+                    found.insert(id)
+                } else if !row.isNull(1),
+                    try RecordCoding.layout(row.bytes(1)).entries.contains(where: { $0.key.namespace == namespace })
+                {
+                    found.insert(id)
+                }
+                return true
+            }
         }
         return found
     }
@@ -461,49 +470,43 @@ package struct StoreTransaction {
     package func conflictedObjects() throws -> [ObjectID] {
         try Data.fetchAll(
             db,
-            sql: "SELECT DISTINCT o.id FROM field f JOIN object o ON o.handle = f.object WHERE f.conflicted = 1"
+            sql: "SELECT o.id FROM record r JOIN object o ON o.handle = r.object WHERE r.conflicted = 1"
         ).compactMap { ObjectID(bytes: $0) }
     }
 
     /// Objects, optionally of one type, ordered by creation time, with their joint title value if any (the field
-    /// `titleFields` names for the object's type, else `title`; one query, no object is loaded).
+    /// `titleFields` names for the object's type, else `title`; one query, the title read from each record
+    /// without decoding its other fields).
     package func objectList(
         type: String?,
         includeArchived: Bool = true,
         titleFields: [String: String] = [:]
     ) throws -> [(id: ObjectID, type: String, owner: CompanyID, title: Value?)] {
         var conditions = includeArchived ? [] : ["o.archived = 0"]
-        var arguments = StatementArguments()
-        if let type {
-            conditions.append("o.type = ?")
-            arguments += [type]
-        }
-        var titleName = "'title'"
-        if !titleFields.isEmpty {
-            titleName = "CASE o.type"
-            var titleArguments = StatementArguments()
-            for (kind, field) in titleFields.sorted(by: { $0.key < $1.key }) {
-                titleName += " WHEN ? THEN ?"
-                titleArguments += [kind, field]
-            }
-            titleName += " ELSE 'title' END"
-            arguments = titleArguments + arguments
-        }
-        let found = try rows(
+        if type != nil { conditions.append("o.type = ?") }
+        var list: [(id: ObjectID, type: String, owner: CompanyID, title: Value?)] = []
+        try Columns.step(
+            db,
             sql: """
-                SELECT o.id, o.type, o.owner, f.value AS title FROM object o
-                LEFT JOIN field f ON f.object = o.handle AND f.namespace = x'' AND f.name = \(titleName)
+                SELECT o.id, o.type, o.owner, r.fields FROM object o LEFT JOIN record r ON r.object = o.handle
                 \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")) ORDER BY o.created
-                """,
-            arguments: arguments
-        )
-        return try found.map { row in
-            guard let id = ObjectID(bytes: row["id"] as Data), let owner = CompanyID(bytes: row["owner"] as Data) else {
+                """
+        ) { row in
+            if let type { row.bind(text: type) }
+        } _: { row in
+            guard let id = row.id(0, ObjectID.self), let owner = row.id(2, CompanyID.self) else {
                 throw corrupt("object id")
             }
-            let title = try (row["title"] as Data?).map { try StorageCoding.decodeValue([UInt8]($0)) }
-            return (id, row["type"], owner, title)
+            let type = row.text(1)
+            var title: Value?
+            if !row.isNull(3) {
+                let key = FieldKey(.joint, titleFields[type] ?? "title")
+                title = try RecordCoding.decode(row.bytes(3), wanted: [key])[key]?.winner.value
+            }
+            list.append((id, type, owner, title))
+            return true
         }
+        return list
     }
 
     /// The ids of the objects of `type` (or all), oldest first: what reads of a whole type walk through, a
@@ -524,26 +527,25 @@ package struct StoreTransaction {
         return ids
     }
 
-    /// The objects of `type` whose field `key` holds one of the strings `values`, by value (the CRM id lookup of
-    /// an import's chunk: indexed for `crm_id`), 500 values a query. Should two objects hold one value, the
-    /// lower id is kept. The join is `CROSS` so that SQLite looks the values up first: left to itself, it
-    /// walked every object of the type (the `object_type` index) and took 0.57 s for 500 values among 5,000
+    /// The objects of `type` whose `crm_id` field in `namespace` holds one of the strings `values` (the CRM id
+    /// lookup of an import's chunk, through the `crm_key` index), 500 values a query. Should two objects hold one
+    /// value, the lower id is kept. The join is `CROSS` so that SQLite looks the values up first: left to itself,
+    /// it walked every object of the type (the `object_type` index) and took 0.57 s for 500 values among 5,000
     /// objects, against 1.4 ms.
-    package func objectIDs(of type: String, where key: FieldKey, isOneOf values: [String]) throws -> [String: ObjectID] {
+    package func objectIDs(of type: String, crmIDsIn namespace: Namespace, isOneOf values: [String]) throws -> [String: ObjectID] {
         var found: [String: ObjectID] = [:]
-        let namespace = StorageCoding.encode(key.namespace)
+        let space = StorageCoding.encode(namespace)
         try inChunks(values) { chunk in
             let match = Self.match(chunk.count)
             try Columns.step(
                 db,
                 cached: match.cached,
                 sql: """
-                    SELECT f.value, o.id FROM field f CROSS JOIN object o ON o.handle = f.object
-                    WHERE f.name = ? AND f.namespace = ? AND f.value \(match.sql) AND o.type = ?
+                    SELECT c.value, o.id FROM crm_key c CROSS JOIN object o ON o.handle = c.object
+                    WHERE c.namespace = ? AND c.value \(match.sql) AND o.type = ?
                     """
             ) { row in
-                row.bind(text: key.name)
-                row.bind(namespace)
+                row.bind(space)
                 for value in chunk { row.bind(StorageCoding.encode(Value.string(value))) }
                 row.bind(text: type)
             } _: { row in
@@ -556,18 +558,20 @@ package struct StoreTransaction {
         return found
     }
 
-    /// Every object of `type` with its value of field `key` (for an import's upsert map).
+    /// Every object of `type` holding field `key`, with its value (each record read, only that field decoded).
     package func fieldValues(of key: FieldKey, type: String) throws -> [(ObjectID, Value)] {
-        try rows(
-            sql: """
-                SELECT o.id, f.value FROM field f JOIN object o ON o.handle = f.object
-                WHERE f.name = ? AND f.namespace = ? AND o.type = ?
-                """,
-            arguments: [key.name, Data(StorageCoding.encode(key.namespace)), type]
-        ).map { row in
-            guard let id = ObjectID(bytes: row["id"] as Data) else { throw corrupt("object id") }
-            return (id, try StorageCoding.decodeValue([UInt8](row["value"] as Data)))
+        var values: [(ObjectID, Value)] = []
+        try Columns.step(
+            db,
+            sql: "SELECT o.id, r.fields FROM object o JOIN record r ON r.object = o.handle WHERE o.type = ?"
+        ) { row in
+            row.bind(text: type)
+        } _: { row in
+            guard let id = row.id(0, ObjectID.self) else { throw corrupt("object id") }
+            if let field = try RecordCoding.decode(row.bytes(1), wanted: [key])[key] { values.append((id, field.winner.value)) }
+            return true
         }
+        return values
     }
 
     // MARK: revocations (statements are checked by the node before they are stored)
@@ -716,7 +720,7 @@ package struct StoreTransaction {
     /// parts must already be waiting or gone.
     package func deleteObject(_ id: ObjectID) throws {
         guard let handle = try handle(of: id) else { return }
-        for table in ["membership", "field", "set_field", "set_element", "applied_part"] {
+        for table in ["membership", "record", "crm_key", "set_field", "set_element", "applied_part"] {
             try execute(sql: "DELETE FROM \(table) WHERE object = ?", arguments: [handle])
         }
         try execute(sql: "DELETE FROM object WHERE handle = ?", arguments: [handle])

@@ -62,6 +62,12 @@ package struct ByteReader: Sendable {
     package var remaining: Int { bytes.count - offset }
     package var isAtEnd: Bool { offset == bytes.count }
 
+    /// Moves to `offset` (within the bytes), to read a part located earlier.
+    package mutating func skip(to offset: Int) {
+        precondition((0...bytes.count).contains(offset), "offset \(offset) is outside \(bytes.count) bytes")
+        self.offset = offset
+    }
+
     package func truncated(_ field: String) -> WireError {
         WireError(.truncated, "\(what) is truncated: it ends at byte \(bytes.count) while reading \(field)")
     }

@@ -1,4 +1,5 @@
 import EntenteCore
+import EntenteWire
 import Foundation
 import GRDB
 import Testing
@@ -50,6 +51,101 @@ import Testing
         DELETE FROM grdb_migrations WHERE identifier = 'v5';
         """
 
+    /// Puts a store back to migration v6's layout: a row per scalar field (v7 keeps an object's fields in one
+    /// record), with the partial index of `crm_id` values. Done here in Swift, since SQL cannot read a record.
+    static func putBackBeforeRecords(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE field (
+                    object INTEGER NOT NULL, namespace BLOB NOT NULL, name TEXT NOT NULL,
+                    value BLOB NOT NULL, stamp BLOB NOT NULL, visibility BLOB NOT NULL, writer BLOB NOT NULL,
+                    extra BLOB NOT NULL DEFAULT x'', conflicted INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (object, namespace, name)) WITHOUT ROWID;
+                CREATE INDEX field_conflicted ON field(conflicted) WHERE conflicted = 1;
+                CREATE INDEX field_crm_id ON field(value, namespace) WHERE name = 'crm_id';
+                """
+        )
+        for row in try Row.fetchAll(db, sql: "SELECT object, fields FROM record") {
+            let object: Int64 = row[0]
+            for (key, state) in try RecordCoding.decode([UInt8](row[1] as Data)) {
+                let winner = state.winner
+                try db.execute(
+                    sql: """
+                        INSERT INTO field (object, namespace, name, value, stamp, visibility, writer, extra, conflicted)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        object, Data(StorageCoding.encode(key.namespace)), key.name,
+                        Data(StorageCoding.encode(winner.value)), Data(StorageCoding.encode(winner.timestamp)),
+                        Data(StorageCoding.encode(winner.visibility)), Data(winner.writer.bytes),
+                        Data(StorageCoding.encodeExtra(state)), !state.conflicts.isEmpty,
+                    ]
+                )
+            }
+        }
+        try db.execute(sql: "DROP TABLE record; DROP TABLE crm_key; DELETE FROM grdb_migrations WHERE identifier = 'v7'")
+    }
+
+    /// A copy of `node`'s directory at `copy`, its database put back to an older layout by `putBack`.
+    static func copy(of node: Node, to copy: URL, putBack: @Sendable @escaping (Database) throws -> Void) async throws -> URL {
+        try FileManager.default.copyItem(at: node.directory, to: copy)
+        let queue = try DatabaseQueue(path: copy.appendingPathComponent("entente.sqlite").path)
+        try await queue.write(putBack)
+        try queue.close()
+        return copy
+    }
+
+    /// Initech and Umbra write the object's `next_step` concurrently: whoever receives both holds a conflict.
+    static func writeConcurrently(_ deal: Deal, _ id: ObjectID) async throws {
+        var call = Changes()
+        call.joint = [FieldValue("next_step", "Call")]
+        var demo = Changes()
+        demo.joint = [FieldValue("next_step", "Demo")]
+        try await deal.initech.update(id, changes: call)
+        try await deal.umbra.update(id, changes: demo)
+    }
+
+    @Test func aStoreFromBeforeRecordsKeepsFieldsConflictsAndCRMIds() async throws {
+        let deal = try await Deal.make()
+        defer { deal.cleanUp() }
+        let partners = [deal.initech.company, deal.umbra.company]
+        var changes = Changes(fields: [FieldValue("title", "Data platform"), FieldValue("amount", "120000 USD")])
+        changes.privateFields = [FieldValue("crm_id", "006A"), FieldValue("margin", "12%")]
+        let id = try await deal.globex.create(type: "opportunity", changes: changes, with: partners)
+        try await send(deal.globex, deal.initech)
+        try await send(deal.globex, deal.umbra)
+        try await Self.writeConcurrently(deal, id)
+        try await send(deal.umbra, deal.globex)
+        try await send(deal.initech, deal.globex)
+        #expect(try await deal.globex.conflicts(id).count == 1)
+        let before = try await fingerprint(deal.globex)
+
+        let copy = try await Self.copy(of: deal.globex, to: deal.root.appendingPathComponent("globex-v6")) { db in
+            try Self.putBackBeforeRecords(db)
+            #expect(try db.tableExists("record") == false)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM field") ?? 0 >= 5)
+        }
+
+        let upgraded = try Node.open(at: copy)
+        #expect(try await fingerprint(upgraded) == before)
+        #expect(try await upgraded.verify().isSound)
+        #expect(try await upgraded.conflicts(id).count == 1)
+        let company = upgraded.company
+        let found = try upgraded.reading { tx in
+            try tx.objectIDs(of: "opportunity", crmIDsIn: .company(company), isOneOf: ["006A", "006B"])
+        }
+        #expect(found == ["006A": id])
+        // It goes on syncing: a later write lands in the upgraded record, next to the fields it does not touch.
+        var next = Changes()
+        next.joint = [FieldValue("next_step", "Contract")]
+        try await deal.initech.update(id, changes: next)
+        try await send(deal.initech, upgraded)
+        let view = try await upgraded.object(id)
+        #expect(view.joint.first { $0.name == "next_step" }?.value == .string("Contract"))
+        #expect(view.joint.first { $0.name == "title" }?.value == .string("Data platform"))
+        #expect(try await upgraded.verify().isSound)
+    }
+
     /// Migration v5's layout: one part table, keyed by envelope and object id, indexed by object id (v6 splits it
     /// into applied parts keyed by handle and waiting parts keyed by id).
     static let layoutBeforePartSplit = """
@@ -86,16 +182,13 @@ import Testing
         #expect(try await umbra.status().waiting.count == 1)
         let before = try await fingerprint(umbra)
 
-        let copy = deal.root.appendingPathComponent("umbra-v5")
-        try FileManager.default.copyItem(at: umbra.directory, to: copy)
-        let queue = try DatabaseQueue(path: copy.appendingPathComponent("entente.sqlite").path)
-        try await queue.write { db in
+        let copy = try await Self.copy(of: umbra, to: deal.root.appendingPathComponent("umbra-v5")) { db in
+            try Self.putBackBeforeRecords(db)
             try db.execute(sql: Self.layoutBeforePartSplit)
             #expect(try db.tableExists("applied_part") == false)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM envelope_part WHERE status = 1") == 1)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM envelope_part WHERE status = 0") ?? 0 > 0)
         }
-        try queue.close()
 
         let upgraded = try Node.open(at: copy)
         #expect(try await fingerprint(upgraded) == before)
@@ -126,25 +219,17 @@ import Testing
         // A joint set, and concurrent writes kept as a conflict.
         try await deal.initech.updateSet(id, field: "team", joint: true, add: ["alice", "bob"])
         try await deal.umbra.updateSet(id, field: "team", joint: true, add: ["carol"])
-        var initechStage = Changes()
-        initechStage.joint = [FieldValue("next_step", "Call")]
-        var umbraStage = Changes()
-        umbraStage.joint = [FieldValue("next_step", "Demo")]
-        try await deal.initech.update(id, changes: initechStage)
-        try await deal.umbra.update(id, changes: umbraStage)
+        try await Self.writeConcurrently(deal, id)
         try await send(deal.umbra, deal.initech)
         #expect(try await deal.initech.conflicts(id).count == 1)
         let before = try await fingerprint(deal.initech)
 
         // A copy of Initech's store, put back to the layout before v5.
-        let copy = deal.root.appendingPathComponent("initech-v4")
-        try FileManager.default.copyItem(at: deal.initech.directory, to: copy)
-        let queue = try DatabaseQueue(path: copy.appendingPathComponent("entente.sqlite").path)
-        try await queue.write { db in
+        let copy = try await Self.copy(of: deal.initech, to: deal.root.appendingPathComponent("initech-v4")) { db in
+            try Self.putBackBeforeRecords(db)
             try db.execute(sql: Self.layoutBeforePartSplit + Self.layoutBeforeHandles)
             #expect(try db.columns(in: "object").map(\.name).contains("handle") == false)
         }
-        try queue.close()
 
         let upgraded = try Node.open(at: copy)
         #expect(try await fingerprint(upgraded) == before)

@@ -162,12 +162,24 @@ import Testing
 
         // 3. A changed field value: the object differs from what its envelopes say, and the field is named.
         let changed = try await Self.verifyCorrupted(globex, deal.root, "field") { db in
+            let handle = "(SELECT handle FROM object WHERE id = ?)"
+            let record = try #require(
+                try Data.fetchOne(db, sql: "SELECT fields FROM record WHERE object = \(handle)", arguments: [Data(id.bytes)])
+            )
+            let title = FieldKey(.joint, "title")
+            var field = try #require(try RecordCoding.decode([UInt8](record))[title])
+            field = FieldState(
+                Register(
+                    value: .string("Tampered"),
+                    timestamp: field.winner.timestamp,
+                    visibility: field.winner.visibility,
+                    writer: field.winner.writer
+                )
+            )
+            let tampered = try RecordCoding.encode([(title, field)], onto: [UInt8](record)).bytes
             try db.execute(
-                sql: """
-                    UPDATE field SET value = ? WHERE object = (SELECT handle FROM object WHERE id = ?)
-                    AND namespace = x'' AND name = 'title'
-                    """,
-                arguments: [Data(StorageCoding.encode(Value.string("Tampered"))), Data(id.bytes)]
+                sql: "UPDATE record SET fields = ? WHERE object = \(handle)",
+                arguments: [Data(tampered), Data(id.bytes)]
             )
             #expect(db.changesCount == 1)
         }

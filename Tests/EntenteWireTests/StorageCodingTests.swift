@@ -62,7 +62,7 @@ struct StorageCodingTests {
 
     /// A field state grown by merging random writes, each naming some of the heads it had seen (as a replica
     /// that had received them would), so that it has conflicts and superseded marks.
-    private func randomField(
+    func randomField(
         _ rng: inout SplitMix64,
         replicas: [ReplicaID],
         companies: [CompanyID],
