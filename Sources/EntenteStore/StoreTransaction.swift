@@ -52,6 +52,9 @@ package struct StoreTransaction {
     let db: Database
     /// The handles of the objects this transaction loaded or saved: saving a loaded object needs no lookup.
     private let handles = Handles()
+    /// The records this transaction loaded or saved, as stored: a merge saves what it loaded, and writing over the
+    /// record needs its other fields.
+    private let records = Records()
 
     init(db: Database) { self.db = db }
 
@@ -65,6 +68,18 @@ package struct StoreTransaction {
         func remember(_ id: ObjectID, _ handle: Int64?) {
             if byID.count >= Self.limit { byID.removeAll(keepingCapacity: true) }
             byID[id] = handle
+        }
+    }
+
+    /// Records by handle, for one transaction, kept like `Handles`: every write of a record goes through
+    /// `saveRecord`, which updates its entry, and every delete drops it.
+    private final class Records {
+        static let limit = 4_000
+        private(set) var byHandle: [Int64: [UInt8]] = [:]
+
+        func remember(_ handle: Int64, _ record: [UInt8]?) {
+            if byHandle.count >= Self.limit { byHandle.removeAll(keepingCapacity: true) }
+            byHandle[handle] = record
         }
     }
 
@@ -273,7 +288,9 @@ package struct StoreTransaction {
         }
         var fields: [ObjectID: [FieldKey: FieldState]] = [:]
         try each("SELECT object, fields FROM record WHERE object \(byHandle.sql)") { record in
-            fields[try objectID(record)] = try RecordCoding.decode(record.bytes(1), wanted: keys)
+            let bytes = record.bytes(1)
+            fields[try objectID(record)] = try RecordCoding.decode(bytes, wanted: keys)
+            records.remember(record.int(0), bytes)
         }
         var sets: [ObjectID: [FieldKey: SetField]] = [:]
         try each(
@@ -357,7 +374,8 @@ package struct StoreTransaction {
                 try row.run()
             }
         }
-        let changed = state.fields.filter { previous?.fields[$0.key] != $0.value }.map { (key: $0.key, state: $0.value) }
+        var changed: [(key: FieldKey, state: FieldState)] = []
+        for (key, field) in state.fields where previous?.fields[key] != field { changed.append((key, field)) }
         if !changed.isEmpty { try saveRecord(handle, changed) }
         for (field, set) in state.sets where previous?.sets[field] != set {
             let namespace = Data(StorageCoding.encode(field.namespace))
@@ -384,14 +402,17 @@ package struct StoreTransaction {
     /// Writes `changes` over the object's record (the fields not among them stay as they are), and keeps the
     /// CRM id lookup (`crm_key`) in step with its `crm_id` fields.
     private func saveRecord(_ handle: Int64, _ changes: [(key: FieldKey, state: FieldState)]) throws {
-        var old: [UInt8]?
-        try Columns.step(db, sql: "SELECT fields FROM record WHERE object = ?") { row in
-            row.bind(handle)
-        } _: { row in
-            old = row.bytes(0)
-            return false
+        var old = records.byHandle[handle]
+        if old == nil {
+            try Columns.step(db, sql: "SELECT fields FROM record WHERE object = ?") { row in
+                row.bind(handle)
+            } _: { row in
+                old = row.bytes(0)
+                return false
+            }
         }
         let record = try RecordCoding.encode(changes, onto: old)
+        records.remember(handle, record.bytes)
         var row = try Bindings(db, sql: "INSERT OR REPLACE INTO record (object, fields, conflicted) VALUES (?, ?, ?)")
         row.bind(handle)
         row.bind(record.bytes)
@@ -416,6 +437,7 @@ package struct StoreTransaction {
             for table in ["membership", "record", "crm_key", "set_field", "set_element"] {
                 try execute(sql: "DELETE FROM \(table) WHERE object = ?", arguments: [handle])
             }
+            records.remember(handle, nil)
         }
         try saveObject(state, previous: nil)
     }
@@ -442,7 +464,7 @@ package struct StoreTransaction {
                 if row.bool(2) {
                     found.insert(id)
                 } else if !row.isNull(1),
-                    try RecordCoding.layout(row.bytes(1)).entries.contains(where: { $0.key.namespace == namespace })
+                    try RecordCoding.layout(row.bytes(1)).contains(namespace: namespace)
                 {
                     found.insert(id)
                 }
@@ -723,6 +745,7 @@ package struct StoreTransaction {
         for table in ["membership", "record", "crm_key", "set_field", "set_element", "applied_part"] {
             try execute(sql: "DELETE FROM \(table) WHERE object = ?", arguments: [handle])
         }
+        records.remember(handle, nil)
         try execute(sql: "DELETE FROM object WHERE handle = ?", arguments: [handle])
         handles.remember(id, nil)
     }

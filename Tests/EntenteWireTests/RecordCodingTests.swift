@@ -74,9 +74,10 @@ struct RecordCodingTests {
             #expect(spliced.conflicted == expected.values.contains { $0.heads.count > 1 })
             let before = try RecordCoding.layout(old)
             let after = try RecordCoding.layout(spliced.bytes)
-            #expect(after.entries.map(\.key).prefix(before.entries.count) == before.entries.map(\.key)[...])
-            for entry in before.entries where changes[entry.key] == nil {
-                let copy = try #require(after.entries.first { $0.key == entry.key })
+            let keys = after.entries.map(after.key(of:))
+            #expect(keys.prefix(before.entries.count) == before.entries.map(before.key(of:))[...])
+            for entry in before.entries where changes[before.key(of: entry)] == nil {
+                let copy = try #require(after.entries.first { after.key(of: $0) == before.key(of: entry) })
                 #expect(spliced.bytes[copy.bytes] == old[entry.bytes])
             }
         }
