@@ -399,9 +399,18 @@ private struct Verifier {
                     }
                 }
             }
+            let crmKeys = try tx.crmKeys(of: chunk)
             for id in chunk {
                 report.objects += 1
-                if !unreadable.contains(id) { compare(id, stored: states[id], parts: objectParts[id] ?? []) }
+                guard !unreadable.contains(id) else { continue }
+                compare(id, stored: states[id], parts: objectParts[id] ?? [])
+                var expected: [[UInt8]: [UInt8]] = [:]
+                for (key, field) in states[id]?.fields ?? [:] where key.name == StoreTransaction.crmIDField {
+                    expected[StorageCoding.encode(key.namespace)] = StorageCoding.encode(field.winner.value)
+                }
+                if (crmKeys[id] ?? [:]) != expected {
+                    note(.object, id.hex, "its CRM id lookup (crm_key) does not match its crm_id fields")
+                }
             }
         }
     }

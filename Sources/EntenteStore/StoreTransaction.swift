@@ -428,7 +428,7 @@ package struct StoreTransaction {
     }
 
     /// The field whose values `crm_key` indexes (`objectIDs(of:crmIDsIn:isOneOf:)`).
-    static let crmIDField = "crm_id"
+    package static let crmIDField = "crm_id"
 
     /// Replaces an object's state: every membership, field and set row is deleted and `state` written afresh (a
     /// rebuild). The object row stays, so the object keeps its handle and its applied parts.

@@ -21,7 +21,9 @@ struct Bench: AsyncParsableCommand {
                With --rounds R, W2 runs R times (fresh changes to the same records), every delta prepared before W3
                imports them in turn; W3 is reported over all.
             W4 cold open: open the partner's store and read one record; then read 1,000 random records.
-            Limits: raw SQLite upserts of the same rows (one prepared statement, sorted, one transaction),
+            Limits: raw SQLite upserts of the same rows (one prepared statement, sorted, one transaction); the
+               in-place floor (a table of N records of the partner's average record size, every tenth read and
+               written back, durably, in one transaction: the floor of a layout that rewrites records in place);
                Ed25519 verifications per second, XChaCha20-Poly1305 throughput.
             """
     )
@@ -192,12 +194,22 @@ struct Bench: AsyncParsableCommand {
 
         progress("Limits: raw SQLite upserts, Ed25519, XChaCha20-Poly1305...")
         let sqliteRate = try sqliteUpsertRate(rows: changedFields, directory: root)
+        let recordBytes = try averageRecordBytes(partner.databasePath)
+        let inPlaceRate = try sqliteInPlaceRate(
+            records: records,
+            recordBytes: recordBytes,
+            changed: changed.count,
+            directory: root
+        )
         let verifyRate = ed25519VerifyRate()
         let aeadRate = try aeadThroughput()
         results += [
             ("limit_sqlite_rows_per_second", sqliteRate), ("limit_ed25519_verifies_per_second", verifyRate),
             ("limit_xchacha20poly1305_bytes_per_second", aeadRate),
             ("w3_speedup_over_sqlite_upsert", Double(changedFields * rounds) / w3 / sqliteRate),
+            ("limit_record_bytes", recordBytes),
+            ("limit_sqlite_in_place_fields_per_second", inPlaceRate * 3),
+            ("w3_share_of_in_place_limit", Double(changedFields * rounds) / w3 / (inPlaceRate * 3)),
         ]
         report(results)
     }
@@ -241,6 +253,60 @@ struct Bench: AsyncParsableCommand {
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return Double(objects.count * names.count) / elapsed
+    }
+
+    /// The partner store's average record size, in bytes.
+    func averageRecordBytes(_ path: String) throws -> Double {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.read { db in try Double.fetchOne(db, sql: "SELECT avg(length(fields)) FROM record") } ?? 0
+    }
+
+    /// The storage floor of W3 for any layout that updates records in place: a table of `records` rows of
+    /// `recordBytes` each (a record per row, as the store keeps them, in a file as large), where every tenth
+    /// record is read and written back with 30 of its bytes changed, in handle order, durably (WAL,
+    /// synchronous=FULL, a 16 MiB page cache, a checkpoint after the commit, as the store does). Rows per
+    /// second; each row stands for the 3 fields W3 changes in it.
+    func sqliteInPlaceRate(records: Int, recordBytes: Double, changed: Int, directory: URL) throws -> Double {
+        let path = directory.appendingPathComponent("in-place.sqlite").path
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -16384")
+        }
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        let size = max(Int(recordBytes), 32)
+        var generator = SystemRandomNumberGenerator()
+        let filler = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE record (object INTEGER PRIMARY KEY, fields BLOB NOT NULL)")
+            let insert = try db.makeStatement(sql: "INSERT INTO record (object, fields) VALUES (?, ?)")
+            for handle in 1...records {
+                var bytes = filler
+                bytes[handle % size] = UInt8(truncatingIfNeeded: handle)
+                try insert.execute(arguments: [handle, Data(bytes)])
+            }
+        }
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        let start = DispatchTime.now().uptimeNanoseconds
+        try queue.write { db in
+            let read = try db.makeStatement(sql: "SELECT fields FROM record WHERE object = ?")
+            let write = try db.makeStatement(sql: "UPDATE record SET fields = ? WHERE object = ?")
+            for handle in stride(from: 1, through: records, by: 10) {
+                guard let data = try Data.fetchOne(read, arguments: [handle]) else { continue }
+                var bytes = [UInt8](data)
+                for index in bytes.count - 30..<bytes.count { bytes[index] &+= 1 }
+                try write.execute(arguments: [Data(bytes), handle])
+            }
+        }
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Double(changed) / elapsed
     }
 
     func ed25519VerifyRate() -> Double {

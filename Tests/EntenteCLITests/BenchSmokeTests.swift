@@ -29,5 +29,8 @@ import Testing
         // Each bundle import reports its write transactions: at least one each.
         #expect((report["w5_transactions"] as? Int ?? 0) >= 1)
         #expect(report["w3_longest_write_ms"] != nil && report["w5_longest_write_ms"] != nil)
+        // The in-place floor is measured on records as large as the partner's: 8 fields take some bytes each.
+        #expect((report["limit_record_bytes"] as? Double ?? Double(report["limit_record_bytes"] as? Int ?? 0)) > 8 * 4)
+        #expect(report["limit_sqlite_in_place_fields_per_second"] != nil && report["w3_share_of_in_place_limit"] != nil)
     }
 }

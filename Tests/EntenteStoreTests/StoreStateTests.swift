@@ -62,6 +62,20 @@ struct RichObject {
         apply(24, by: b, .addElement(FieldKey(.company(b), "regions"), "emea", .companies([owner])))
     }
 
+    /// The object as its create alone made it (a rebuild that found nothing else).
+    var created: ObjectState {
+        var state = ObjectState(id: self.state.id)
+        state.apply(
+            Operation(
+                object: state.id,
+                timestamp: stamp(1, of: owner),
+                kind: .create(type: "opportunity", nonce: self.state.createNonce)
+            ),
+            author: owner
+        )
+        return state
+    }
+
     func replica(of company: CompanyID) -> ReplicaID {
         company == owner ? ownerReplica : company == a ? aReplica : bReplica
     }
@@ -211,15 +225,7 @@ struct StoreStateTests {
             #expect(Set(try store.read { tx in try tx.conflictedObjects() }) == [doomed.state.id, kept.state.id])
 
             // The rebuilt state (only the create) replaces every membership, field and set row.
-            var rebuilt = ObjectState(id: doomed.state.id)
-            rebuilt.apply(
-                Operation(
-                    object: doomed.state.id,
-                    timestamp: doomed.stamp(1, of: doomed.owner),
-                    kind: .create(type: "opportunity", nonce: doomed.state.createNonce)
-                ),
-                author: doomed.owner
-            )
+            let rebuilt = doomed.created
             try store.write { tx in try tx.replaceObject(rebuilt) }
             let loaded = try #require(try store.read { tx in try tx.loadObject(doomed.state.id) })
             #expect(loaded == rebuilt)
@@ -231,6 +237,69 @@ struct StoreStateTests {
             #expect(parts.map(\.envelope) == [rowid, later])
             #expect(parts.map(\.waiting) == [nil, "waiting for a participant"])
             #expect(try store.read { tx in try tx.waitingParts() }.map(\.object) == [doomed.state.id])
+        }
+    }
+
+    @Test("CRM ids follow the records: a changed id is found by its new value only, and goes with a rebuild or a delete")
+    func crmIDsFollowRecords() throws {
+        var object = RichObject(seed: 7)
+        var other = RichObject(seed: 8)
+        let crm = FieldKey(.company(object.owner), "crm_id")
+        func find(_ tx: StoreTransaction, _ values: [String], in namespace: Namespace? = nil) throws -> [String: ObjectID] {
+            try tx.objectIDs(of: "opportunity", crmIDsIn: namespace ?? crm.namespace, isOneOf: values)
+        }
+        try withStore { store, _ in
+            let before = object.state
+            object.apply(30, by: object.owner, .set(crm, .string("006A"), .private, preds: []))
+            // Another company's crm_id is its own: the same value in its namespace names its object only.
+            other.apply(30, by: other.owner, .set(FieldKey(.company(other.owner), "crm_id"), .string("006A"), .private, preds: []))
+            try store.write { tx in
+                try tx.saveObject(before, previous: nil)
+                try tx.saveObject(object.state, previous: before)
+                try tx.saveObject(other.state, previous: nil)
+                #expect(try find(tx, ["006A", "006B"]) == ["006A": object.state.id])
+                #expect(try find(tx, ["006A"], in: .company(other.owner)) == ["006A": other.state.id])
+            }
+            // A new value replaces the old one in the lookup, in the same transaction as the load it follows.
+            try store.write { tx in
+                let loaded = try #require(try tx.loadObjects([object.state.id], fields: [crm])[object.state.id])
+                var changed = loaded
+                changed.apply(
+                    Operation(
+                        object: object.state.id,
+                        timestamp: object.stamp(31, of: object.owner),
+                        kind: .set(crm, .string("006B"), .private, preds: [object.stamp(30, of: object.owner)])
+                    ),
+                    author: object.owner
+                )
+                try tx.saveObject(changed, previous: loaded)
+                #expect(try find(tx, ["006A", "006B"]) == ["006B": object.state.id])
+                // The partial load and save kept every other field of the record.
+                let whole = try #require(try tx.loadObject(object.state.id))
+                #expect(whole.fields[RichObject.stage] == object.state.fields[RichObject.stage])
+                #expect(whole.fields[crm]?.winner.value == .string("006B"))
+                // A rebuild without the field takes its key with it, and a save after it (the transaction's copy
+                // of the record dropped) writes over the rebuilt record, not the one loaded before.
+                let rebuilt = object.created
+                try tx.replaceObject(rebuilt)
+                #expect(try find(tx, ["006A", "006B"]).isEmpty)
+                var note = rebuilt
+                note.apply(
+                    Operation(
+                        object: object.state.id,
+                        timestamp: object.stamp(40, of: object.owner),
+                        kind: .set(FieldKey(.joint, "title"), .string("After"), .participants, preds: [])
+                    ),
+                    author: object.owner
+                )
+                try tx.saveObject(note, previous: loaded)
+                #expect(try tx.loadObject(object.state.id)?.fields.keys.sorted() == [FieldKey(.joint, "title")])
+            }
+            try store.write { tx in try tx.deleteObject(other.state.id) }
+            let (found, orphans) = try store.read { tx in
+                (try find(tx, ["006A"], in: .company(other.owner)), try tx.orphanStateRows())
+            }
+            #expect(found.isEmpty && orphans.isEmpty)
         }
     }
 

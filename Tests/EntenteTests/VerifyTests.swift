@@ -190,6 +190,19 @@ import Testing
             "\(changed.problems)"
         )
 
+        // 3b. A CRM id lookup row the object's fields do not hold: imports would match a record to it.
+        let looked = try await Self.verifyCorrupted(globex, deal.root, "crm_key") { db in
+            try db.execute(
+                sql: "INSERT INTO crm_key (object, namespace, value) SELECT handle, x'', x'01' FROM object WHERE id = ?",
+                arguments: [Data(id.bytes)]
+            )
+            #expect(db.changesCount == 1)
+        }
+        #expect(
+            looked.problems.contains { $0.area == .object && $0.subject == id.hex && $0.message.contains("crm_key") },
+            "\(looked.problems)"
+        )
+
         // 4. A duplicated sequence number: the envelope recorded a second time under another number.
         let duplicated = try await Self.verifyCorrupted(globex, deal.root, "sequence") { db in
             try db.execute(
