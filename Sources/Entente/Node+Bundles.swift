@@ -497,7 +497,10 @@ extension Node {
             if reason != nil { importWaiting?.insert(object) }
         }
         guard state.exists else {
-            if previous != nil { try tx.deleteObject(object) }
+            if let previous {
+                try tx.deleteObject(object)
+                recordRemoval(of: previous)
+            }
             return
         }
         record(from: previous.map { [object: $0] } ?? [:], to: [object: state], author: company, isLocal: false)

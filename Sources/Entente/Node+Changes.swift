@@ -6,6 +6,10 @@ public struct Change: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
         /// The object arrived or was created.
         case created(type: String)
+        /// The object is gone: the envelope that created it was refused after it had applied, because another
+        /// of its operations turned out refused once that operation's object arrived (`Specs/crdt.md`, "Refusals
+        /// first"). Replicas that saw the envelope refused at once never had the object.
+        case removed(type: String)
         /// A company joined the object.
         case participantAdded(CompanyID)
         /// A company was removed from the object.
@@ -47,6 +51,20 @@ extension Node {
 
     private func unsubscribe(_ id: Int) {
         subscribers[id] = nil
+    }
+
+    /// Records that `state` is gone (published on commit).
+    func recordRemoval(of state: ObjectState) {
+        guard !subscribers.isEmpty, let type = state.type else { return }
+        pendingChanges.append(
+            Change(
+                object: state.id,
+                kind: .removed(type: type),
+                company: company,
+                timestamp: state.created ?? Timestamp(physical: 0, counter: 0, replica: replica),
+                isLocal: false
+            )
+        )
     }
 
     /// Records the differences between two states of the objects a batch touched (published on commit).

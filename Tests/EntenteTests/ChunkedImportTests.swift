@@ -206,6 +206,7 @@ import Testing
         #expect(before != .enumeration("committed"))
         #expect(try await deal.umbra.object(own).owner.id == deal.initech.company)
         // The second object arrives (Globex invites Umbra): the envelope is refused whole, the write taken back.
+        let feed = await deal.umbra.changes()
         try await deal.globex.invite(late, deal.umbra.company)
         let report = try await deal.umbra.importBundle(try await deal.globex.exportBundle(to: deal.umbra.company).encoded())
         #expect(report.applied > 0)
@@ -218,6 +219,23 @@ import Testing
             try await deal.umbra.object(own)
         }
         #expect(try await !deal.umbra.objects().map(\.id).contains(own))
+        // Integrators hear of it: the object's removal, and the write taken back, on the change feed (read up
+        // to a local write made afterwards: the feed is in commit order).
+        var mark = Changes()
+        mark.privateFields = [FieldValue("feed_mark", "after")]
+        try await deal.umbra.update(late, changes: mark)
+        var heard: [Change] = []
+        for await change in feed {
+            heard.append(change)
+            if case .field(name: "feed_mark", _, _, _) = change.kind { break }
+        }
+        #expect(heard.contains { $0.object == own && $0.kind == .removed(type: "opportunity") })
+        #expect(
+            heard.contains {
+                $0.object == known
+                    && $0.kind == .field(name: "stage", namespace: nil, old: .enumeration("committed"), new: before)
+            }
+        )
         // The envelope stays logged: offered again, it is held, and changes nothing.
         #expect(try await deal.umbra.importEnvelopes([hostile]).duplicates == 1)
         #expect(try await deal.umbra.object(known).joint("stage")?.value == before)
