@@ -93,11 +93,23 @@ package struct StoreTransaction {
         }
     }
 
-    /// The SQL match for `count` bound values (`= ?` for one, `IN (?, …)` for more), and whether to cache its
-    /// statement: single reads and full chunks recur, while a chunk's odd-sized tail is prepared once.
-    private static func match(_ count: Int) -> (sql: String, cached: Bool) {
-        let sql = count == 1 ? "= ?" : "IN (" + Array(repeating: "?", count: count).joined(separator: ",") + ")"
-        return (sql, count == 1 || count == 500)
+    /// The SQL match for `count` bound values: `= ?` for one, `IN (?, …)` for more. Every query that uses it is
+    /// prepared once and kept: `padded` makes a list's length a power of two (or a full chunk of 500), so a few
+    /// lengths recur, where a statement was compiled for one use for each odd length (a delta's envelopes name a
+    /// few hundred objects each).
+    private static func match(_ count: Int) -> String {
+        count == 1 ? "= ?" : "IN (" + Array(repeating: "?", count: count).joined(separator: ",") + ")"
+    }
+
+    /// `items` with the last one repeated up to the next power of two, at most 500 (a value listed twice in
+    /// `IN (…)` matches once).
+    private static func padded<T>(_ items: some Collection<T>) -> [T] {
+        var list = Array(items)
+        guard list.count > 1, let last = list.last else { return list }
+        var length = 2
+        while length < list.count { length *= 2 }
+        list += repeatElement(last, count: max(min(length, 500), list.count) - list.count)
+        return list
     }
 
     // MARK: cached statements (compiled once per connection, reused across a batch)
@@ -191,10 +203,10 @@ package struct StoreTransaction {
     package func creations(of ids: [ObjectID]) throws -> [ObjectID: Creation] {
         var result: [ObjectID: Creation] = [:]
         try inChunks(ids) { chunk in
-            let match = Self.match(chunk.count)
-            try Columns.step(db, cached: match.cached, sql: "SELECT id, owner, type, nonce FROM object WHERE id \(match.sql)") {
+            let list = Self.padded(chunk)
+            try Columns.step(db, sql: "SELECT id, owner, type, nonce FROM object WHERE id \(Self.match(list.count))") {
                 row in
-                for id in chunk { row.bind(id.raw) }
+                for id in list { row.bind(id.raw) }
             } _: { row in
                 guard let id = row.id(0, ObjectID.self) else { throw corrupt("object id") }
                 guard let owner = row.id(1, CompanyID.self) else { throw corrupt("object owner") }
@@ -227,13 +239,15 @@ package struct StoreTransaction {
         var objectIDs: [Int64: ObjectID] = [:]
         var objects: [(handle: Int64, id: ObjectID, type: String, owner: CompanyID, created: Timestamp, nonce: [UInt8],
             archived: ArchiveFlag?)] = []
-        let byID = Self.match(ids.count)
+        let list = Self.padded(ids)
         try Columns.step(
             db,
-            cached: byID.cached,
-            sql: "SELECT handle, id, type, owner, created, nonce, archived, archived_stamp FROM object WHERE id \(byID.sql)"
+            sql: """
+                SELECT handle, id, type, owner, created, nonce, archived, archived_stamp FROM object
+                WHERE id \(Self.match(list.count))
+                """
         ) { row in
-            for id in ids { row.bind(id.raw) }
+            for id in list { row.bind(id.raw) }
         } _: { row in
             guard let id = row.id(1, ObjectID.self) else { throw corrupt("object id") }
             guard let owner = row.id(3, CompanyID.self) else { throw corrupt("object owner") }
@@ -248,13 +262,13 @@ package struct StoreTransaction {
             return true
         }
         guard !objects.isEmpty else { return }
-        let found = objects.map { $0.handle }
+        let found = Self.padded(objects.map { $0.handle })
         let byHandle = Self.match(found.count)
-        // Field rows are narrowed by name in SQL, then by namespace here.
-        let names = keys.map { Set($0.map(\.name)).sorted() } ?? []
-        let fieldFilter = keys == nil ? "" : " AND name " + Self.match(names.count).sql
+        // Set rows are narrowed by name in SQL, then by namespace here.
+        let names = Self.padded(keys.map { Set($0.map(\.name)).sorted() } ?? [])
+        let fieldFilter = keys == nil ? "" : " AND name " + Self.match(names.count)
         func each(_ sql: String, fieldRows: Bool = false, _ body: (Columns) throws -> Void) throws {
-            try Columns.step(db, cached: byHandle.cached, sql: fieldRows ? sql + fieldFilter : sql) { row in
+            try Columns.step(db, sql: fieldRows ? sql + fieldFilter : sql) { row in
                 for handle in found { row.bind(handle) }
                 if fieldRows { for name in names { row.bind(text: name) } }
             } _: { columns in
@@ -279,7 +293,7 @@ package struct StoreTransaction {
             }
         }
         var membership: [ObjectID: [CompanyID: [MembershipEvent]]] = [:]
-        try each("SELECT object, company, stamp, is_member FROM membership WHERE object \(byHandle.sql)") { event in
+        try each("SELECT object, company, stamp, is_member FROM membership WHERE object \(byHandle)") { event in
             guard let company = event.id(1, CompanyID.self) else { throw corrupt("membership company") }
             let stamp = try StorageCoding.decodeTimestamp(event.bytes(2))
             membership[try objectID(event), default: [:]][company, default: []].append(
@@ -287,14 +301,14 @@ package struct StoreTransaction {
             )
         }
         var fields: [ObjectID: [FieldKey: FieldState]] = [:]
-        try each("SELECT object, fields FROM record WHERE object \(byHandle.sql)") { record in
+        try each("SELECT object, fields FROM record WHERE object \(byHandle)") { record in
             let bytes = record.bytes(1)
             fields[try objectID(record)] = try RecordCoding.decode(bytes, wanted: keys)
             records.remember(record.int(0), bytes)
         }
         var sets: [ObjectID: [FieldKey: SetField]] = [:]
         try each(
-            "SELECT object, namespace, name, visibility, stamp FROM set_field WHERE object \(byHandle.sql)",
+            "SELECT object, namespace, name, visibility, stamp FROM set_field WHERE object \(byHandle)",
             fieldRows: true
         ) { set in
             guard let key = try fieldKey(set) else { return }
@@ -304,7 +318,7 @@ package struct StoreTransaction {
             )
         }
         try each(
-            "SELECT object, namespace, name, element, state FROM set_element WHERE object \(byHandle.sql)",
+            "SELECT object, namespace, name, element, state FROM set_element WHERE object \(byHandle)",
             fieldRows: true
         ) { element in
             guard let key = try fieldKey(element) else { return }
@@ -448,17 +462,16 @@ package struct StoreTransaction {
         let space = StorageCoding.encode(namespace)
         var found: Set<ObjectID> = []
         try inChunks(ids) { chunk in
-            let match = Self.match(chunk.count)
+            let list = Self.padded(chunk)
             try Columns.step(
                 db,
-                cached: match.cached,
                 sql: """
                     SELECT o.id, r.fields, EXISTS (SELECT 1 FROM set_field s WHERE s.object = o.handle AND s.namespace = ?)
-                    FROM object o LEFT JOIN record r ON r.object = o.handle WHERE o.id \(match.sql)
+                    FROM object o LEFT JOIN record r ON r.object = o.handle WHERE o.id \(Self.match(list.count))
                     """
             ) { row in
                 row.bind(space)
-                for id in chunk { row.bind(id.raw) }
+                for id in list { row.bind(id.raw) }
             } _: { row in
                 guard let id = row.id(0, ObjectID.self) else { throw corrupt("object id") }
                 if row.bool(2) {
@@ -558,17 +571,16 @@ package struct StoreTransaction {
         var found: [String: ObjectID] = [:]
         let space = StorageCoding.encode(namespace)
         try inChunks(values) { chunk in
-            let match = Self.match(chunk.count)
+            let list = Self.padded(chunk)
             try Columns.step(
                 db,
-                cached: match.cached,
                 sql: """
                     SELECT c.value, o.id FROM crm_key c CROSS JOIN object o ON o.handle = c.object
-                    WHERE c.namespace = ? AND c.value \(match.sql) AND o.type = ?
+                    WHERE c.namespace = ? AND c.value \(Self.match(list.count)) AND o.type = ?
                     """
             ) { row in
                 row.bind(space)
-                for value in chunk { row.bind(StorageCoding.encode(Value.string(value))) }
+                for value in list { row.bind(StorageCoding.encode(Value.string(value))) }
                 row.bind(text: type)
             } _: { row in
                 guard let id = row.id(1, ObjectID.self) else { throw corrupt("object id") }
