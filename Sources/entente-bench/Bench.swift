@@ -3,6 +3,7 @@ import Entente
 import EntenteCrypto
 import Foundation
 import GRDB
+import Synchronization
 
 @main
 struct Bench: AsyncParsableCommand {
@@ -16,7 +17,8 @@ struct Bench: AsyncParsableCommand {
                envelope at a time, checked whole, then merged in transactions of about 60 ms).
             W2 delta: the owner changes 3 fields in 10% of the records; the delta for one partner is exported.
             W3 merge: the partner imports it (open, verify, decrypt, merge, persist) as a bundle (checked whole,
-               then merged in transactions of about 60 ms; the longest is reported); then such a delta over TCP on
+               then merged in transactions of about 60 ms; the check's time and the longest write are reported);
+               then such a delta over TCP on
                loopback (committed in chunks; the longest write transaction is reported); then with concurrent changes by the partner to the same fields, and both sides converge.
                With --rounds R, W2 runs R times (fresh changes to the same records), every delta prepared before W3
                imports them in turn; W3 is reported over all.
@@ -130,17 +132,30 @@ struct Bench: AsyncParsableCommand {
         _ = partner.takeWriteStatistics()
         var w3 = 0.0
         var w3CPU = 0.0
+        var w3Check = 0.0
         for envelopes in roundDeltas {
             let bundle = Bundle(envelopes: envelopes).encoded()
             let cpu = Meter.cpuSeconds()
-            w3 += try await Meter.seconds { try await partner.importBundle(bundle) }
+            // The check's share: from the start to the last envelope checked (the merge follows).
+            let start = DispatchTime.now().uptimeNanoseconds
+            let checked = Mutex<UInt64>(start)
+            w3 += try await Meter.seconds {
+                try await partner.importBundle(bundle) { progress in
+                    if case .checked(let done, let total) = progress, done == total {
+                        checked.withLock { $0 = DispatchTime.now().uptimeNanoseconds }
+                    }
+                }
+            }
             w3CPU += Meter.cpuSeconds() - cpu
+            w3Check += Double(checked.withLock { $0 } - start) / 1e9
         }
         let peak = Meter.peakRSS()
         let w3Writes = partner.takeWriteStatistics()
         results += [
             ("w3_seconds", w3 / Double(rounds)), ("w3_fields_per_second", Double(changedFields * rounds) / w3),
             ("w3_cpu_microseconds_per_field", w3CPU * 1e6 / Double(changedFields * rounds)),
+            ("w3_check_seconds", w3Check / Double(rounds)),
+            ("w3_check_fields_per_second", Double(changedFields * rounds) / w3Check),
             ("w3_peak_rss_bytes", Double(peak)), ("w3_rss_growth_bytes", Double(max(0, peak - before))),
             ("w3_longest_write_ms", Meter.milliseconds(w3Writes.longest)),
         ]

@@ -21,7 +21,7 @@ import Testing
             "w3_fields_per_second",
             "w3_peak_rss_bytes", "w3_rss_growth_bytes", "w4_open_ms", "w4_read1000_ms", "w5_seconds",
             "limit_sqlite_rows_per_second",
-            "w3_speedup_over_sqlite_upsert",
+            "w3_speedup_over_sqlite_upsert", "w3_check_seconds", "w3_check_fields_per_second",
         ]
         for key in keys { #expect(report[key] != nil, "missing \(key)") }
         #expect(report["w2_changed_fields"] as? Int == 18)
