@@ -13,7 +13,7 @@ package import EntenteCore
 /// Company and replica ids are written once per record, in its id table, and referred to by index: most
 /// fields of a record are written by one or two replicas, and 16-byte ids per field were more than half the
 /// bytes. Entries are self-contained given the table, so a save rewrites only the entries that changed and
-/// copies the others as they are (``encode(_:onto:)``); the table only grows until the record is rewritten
+/// copies the others as they are (`encode(_:onto:)`); the table only grows until the record is rewritten
 /// whole.
 package enum RecordCoding {
     static let version: UInt8 = 1
@@ -138,10 +138,6 @@ package enum RecordCoding {
     }
 
     /// The state of one located entry.
-    package static func decode(_ entry: Entry, of bytes: [UInt8], in layout: Layout) throws(WireError) -> FieldState {
-        try decode(entry, of: bytes, layout.ids)
-    }
-
     static func decode(_ entry: Entry, of bytes: [UInt8], _ ids: [ID128]) throws(WireError) -> FieldState {
         var reader = ByteReader(bytes, what: "stored record")
         reader.skip(to: entry.payload)
