@@ -130,6 +130,10 @@ import Testing
         #expect(try await fingerprint(upgraded) == before)
         #expect(try await upgraded.verify().isSound)
         #expect(try await upgraded.conflicts(id).count == 1)
+        // The upgrade gave the field table's pages back: the file holds no free page.
+        let pages = try DatabaseQueue(path: upgraded.databasePath)
+        #expect(try await pages.read { db in try Int.fetchOne(db, sql: "PRAGMA freelist_count") } == 0)
+        try pages.close()
         let company = upgraded.company
         let found = try upgraded.reading { tx in
             try tx.objectIDs(of: "opportunity", crmIDsIn: .company(company), isOneOf: ["006A", "006B"])
