@@ -77,15 +77,21 @@ struct BundleCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Verify and merge a bundle from a partner.",
             discussion:
-                "All or nothing: if any envelope is malformed, tampered with, from an unknown company, misaddressed or unauthorised, nothing is imported. The file is checked whole first, envelope by envelope, without writing; then merged in short transactions, so that other work on the node goes on meanwhile. Progress goes to standard error."
+                "All or nothing: if any envelope is malformed, tampered with, from an unknown company, misaddressed or unauthorised, nothing is imported. The file is checked whole first, envelope by envelope, without writing; then merged in short transactions, so that other work on the node goes on meanwhile. For a bundle of 1,000 envelopes or more, progress goes to standard error at each tenth of the check and of the merge."
         )
         @OptionGroup var node: NodeOptions
         @Argument(help: "The bundle file.") var file: String
         @Flag(help: "Print the result as JSON.") var json = false
+        @Flag(help: "Print progress lines whatever the bundle's size.") var progress = false
+        @Flag(help: "Print no progress lines.") var quiet = false
+
+        func validate() throws {
+            if progress && quiet { throw ValidationError("--progress and --quiet contradict each other") }
+        }
 
         func run() async throws {
             try await guarded {
-                let printer = ImportProgressPrinter()
+                let printer = ImportProgressPrinter(minimum: progress ? 1 : quiet ? .max : 1_000)
                 let report = try await node.open().importBundle(file: file) { printer.report($0) }
                 if json {
                     Output.print(
@@ -153,10 +159,14 @@ struct BundleCommand: AsyncParsableCommand {
     }
 }
 
-/// Prints a bundle import's progress on standard error at each tenth of a large bundle's envelopes.
+/// Prints a bundle import's progress on standard error at each tenth of the envelopes of a bundle of at least
+/// `minimum` envelopes.
 final class ImportProgressPrinter: Sendable {
     /// The last step printed and its tenth.
     private let last = Mutex<(step: String, tenth: Int)>(("", 0))
+    private let minimum: Int
+
+    init(minimum: Int) { self.minimum = minimum }
 
     func report(_ progress: BundleImportProgress) {
         let (step, done, total) =
@@ -164,7 +174,7 @@ final class ImportProgressPrinter: Sendable {
             case .checked(let done, let total): ("checked", done, total)
             case .merged(let done, let total): ("merged", done, total)
             }
-        guard total >= 1_000 else { return }
+        guard total >= minimum else { return }
         let tenth = done * 10 / total
         let isNew = last.withLock { last in
             guard last.step != step || last.tenth != tenth else { return false }
