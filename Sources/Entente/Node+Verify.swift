@@ -405,8 +405,8 @@ private struct Verifier {
                 guard !unreadable.contains(id) else { continue }
                 compare(id, stored: states[id], parts: objectParts[id] ?? [])
                 var expected: [[UInt8]: [UInt8]] = [:]
-                for (key, field) in states[id]?.fields ?? [:] where key.name == StoreTransaction.crmIDField {
-                    expected[StorageCoding.encode(key.namespace)] = StorageCoding.encode(field.winner.value)
+                for (key, field) in states[id]?.fields ?? [:] {
+                    if let crm = StoreTransaction.crmKey(key, field) { expected[crm.namespace] = crm.value }
                 }
                 if (crmKeys[id] ?? [:]) != expected {
                     note(.object, id.hex, "its CRM id lookup (crm_key) does not match its crm_id fields")

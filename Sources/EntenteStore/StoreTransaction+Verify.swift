@@ -106,21 +106,19 @@ extension StoreTransaction {
     /// The CRM id lookup's rows for `ids` (raw namespace and value bytes, by object), 500 objects a query.
     package func crmKeys(of ids: [ObjectID]) throws -> [ObjectID: [[UInt8]: [UInt8]]] {
         var keys: [ObjectID: [[UInt8]: [UInt8]]] = [:]
-        var start = 0
-        while start < ids.count {
-            let chunk = ids[start..<min(start + 500, ids.count)]
-            start += chunk.count
-            let rows = try Row.fetchAll(
+        try inChunks(ids) { chunk in
+            let list = Self.padded(chunk)
+            try Columns.step(
                 db,
                 sql: """
                     SELECT o.id, c.namespace, c.value FROM crm_key c JOIN object o ON o.handle = c.object
-                    WHERE o.id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
-                    """,
-                arguments: StatementArguments(chunk.map { Data($0.bytes) })
-            )
-            for row in rows {
-                guard let id = ObjectID(bytes: Self.blob(row[0])) else { continue }
-                keys[id, default: [:]][Self.blob(row[1])] = Self.blob(row[2])
+                    WHERE o.id \(Self.match(list.count))
+                    """
+            ) { row in
+                for id in list { row.bind(id.raw) }
+            } _: { row in
+                if let id = row.id(0, ObjectID.self) { keys[id, default: [:]][row.bytes(1)] = row.bytes(2) }
+                return true
             }
         }
         return keys

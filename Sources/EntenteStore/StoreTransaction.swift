@@ -84,7 +84,7 @@ package struct StoreTransaction {
     }
 
     /// `items` 500 at a time: the store reads many objects (or values) with one query per chunk, not per item.
-    private func inChunks<T>(_ items: [T], _ body: (ArraySlice<T>) throws -> Void) rethrows {
+    func inChunks<T>(_ items: [T], _ body: (ArraySlice<T>) throws -> Void) rethrows {
         var start = 0
         while start < items.count {
             let chunk = items[start..<min(start + 500, items.count)]
@@ -97,13 +97,13 @@ package struct StoreTransaction {
     /// prepared once and kept: `padded` makes a list's length a power of two (or a full chunk of 500), so a few
     /// lengths recur, where a statement was compiled for one use for each odd length (a delta's envelopes name a
     /// few hundred objects each).
-    private static func match(_ count: Int) -> String {
+    static func match(_ count: Int) -> String {
         count == 1 ? "= ?" : "IN (" + Array(repeating: "?", count: count).joined(separator: ",") + ")"
     }
 
     /// `items` with the last one repeated up to the next power of two, at most 500 (a value listed twice in
     /// `IN (…)` matches once).
-    private static func padded<T>(_ items: some Collection<T>) -> [T] {
+    static func padded<T>(_ items: some Collection<T>) -> [T] {
         var list = Array(items)
         guard list.count > 1, let last = list.last else { return list }
         var length = 2
@@ -266,18 +266,18 @@ package struct StoreTransaction {
         let byHandle = Self.match(found.count)
         // Set rows are narrowed by name in SQL, then by namespace here.
         let names = Self.padded(keys.map { Set($0.map(\.name)).sorted() } ?? [])
-        let fieldFilter = keys == nil ? "" : " AND name " + Self.match(names.count)
-        func each(_ sql: String, fieldRows: Bool = false, _ body: (Columns) throws -> Void) throws {
-            try Columns.step(db, sql: fieldRows ? sql + fieldFilter : sql) { row in
+        let nameFilter = keys == nil ? "" : " AND name " + Self.match(names.count)
+        func each(_ sql: String, byName: Bool = false, _ body: (Columns) throws -> Void) throws {
+            try Columns.step(db, sql: byName ? sql + nameFilter : sql) { row in
                 for handle in found { row.bind(handle) }
-                if fieldRows { for name in names { row.bind(text: name) } }
+                if byName { for name in names { row.bind(text: name) } }
             } _: { columns in
                 try body(columns)
                 return true
             }
         }
         /// The row's field key, or nil if it is not one of `keys`.
-        func fieldKey(_ row: Columns) throws -> FieldKey? {
+        func setKey(_ row: Columns) throws -> FieldKey? {
             let key = FieldKey(try namespace(row, 1), row.text(2))
             return keys?.contains(key) == false ? nil : key
         }
@@ -309,9 +309,9 @@ package struct StoreTransaction {
         var sets: [ObjectID: [FieldKey: SetField]] = [:]
         try each(
             "SELECT object, namespace, name, visibility, stamp FROM set_field WHERE object \(byHandle)",
-            fieldRows: true
+            byName: true
         ) { set in
-            guard let key = try fieldKey(set) else { return }
+            guard let key = try setKey(set) else { return }
             sets[try objectID(set), default: [:]][key] = SetField(
                 visibility: try StorageCoding.decodeVisibility(set.bytes(3)),
                 visibilityStamp: try StorageCoding.decodeTimestamp(set.bytes(4))
@@ -319,9 +319,9 @@ package struct StoreTransaction {
         }
         try each(
             "SELECT object, namespace, name, element, state FROM set_element WHERE object \(byHandle)",
-            fieldRows: true
+            byName: true
         ) { element in
-            guard let key = try fieldKey(element) else { return }
+            guard let key = try setKey(element) else { return }
             sets[try objectID(element)]?[key]?.elements[element.text(3)] = try StorageCoding.decodeElement(
                 element.bytes(4)
             )
@@ -432,17 +432,22 @@ package struct StoreTransaction {
         row.bind(record.bytes)
         row.bind(record.conflicted)
         try row.run()
-        for change in changes where change.key.name == Self.crmIDField {
+        for change in changes {
+            guard let crm = Self.crmKey(change.key, change.state) else { continue }
             var key = try Bindings(db, sql: "INSERT OR REPLACE INTO crm_key (object, namespace, value) VALUES (?, ?, ?)")
             key.bind(handle)
-            key.bind(StorageCoding.encode(change.key.namespace))
-            key.bind(StorageCoding.encode(change.state.winner.value))
+            key.bind(crm.namespace)
+            key.bind(crm.value)
             try key.run()
         }
     }
 
-    /// The field whose values `crm_key` indexes (`objectIDs(of:crmIDsIn:isOneOf:)`).
-    package static let crmIDField = "crm_id"
+    /// The `crm_key` row a field makes (raw namespace and value), if it is a `crm_id` field: the lookup of
+    /// `objectIDs(of:crmIDsIn:isOneOf:)`, and what `entente verify` expects to find.
+    package static func crmKey(_ key: FieldKey, _ field: FieldState) -> (namespace: [UInt8], value: [UInt8])? {
+        guard key.name == "crm_id" else { return nil }
+        return (StorageCoding.encode(key.namespace), StorageCoding.encode(field.winner.value))
+    }
 
     /// Replaces an object's state: every membership, field and set row is deleted and `state` written afresh (a
     /// rebuild). The object row stays, so the object keeps its handle and its applied parts.
@@ -563,7 +568,7 @@ package struct StoreTransaction {
     }
 
     /// The objects of `type` whose `crm_id` field in `namespace` holds one of the strings `values` (the CRM id
-    /// lookup of an import's chunk, through the `crm_key` index), 500 values a query. Should two objects hold one
+    /// lookup of an import's chunk, through the `crm_key` index: `crmKey(_:_:)`), 500 values a query. Should two objects hold one
     /// value, the lower id is kept. The join is `CROSS` so that SQLite looks the values up first: left to itself,
     /// it walked every object of the type (the `object_type` index) and took 0.57 s for 500 values among 5,000
     /// objects, against 1.4 ms.
