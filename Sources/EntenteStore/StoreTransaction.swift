@@ -301,10 +301,12 @@ package struct StoreTransaction {
             )
         }
         var fields: [ObjectID: [FieldKey: FieldState]] = [:]
+        // Only a write transaction saves what it loaded: reads (exports, reports, a bundle's check) keep nothing.
+        let keepsRecords = !db.configuration.readonly
         try each("SELECT object, fields FROM record WHERE object \(byHandle)") { record in
             let bytes = record.bytes(1)
             fields[try objectID(record)] = try RecordCoding.decode(bytes, wanted: keys)
-            records.remember(record.int(0), bytes)
+            if keepsRecords { records.remember(record.int(0), bytes) }
         }
         var sets: [ObjectID: [FieldKey: SetField]] = [:]
         try each(
