@@ -95,6 +95,19 @@ import Testing
         return copy
     }
 
+    /// `writer`'s next write to the object reaches the upgraded node and applies; the node stays sound. Returns
+    /// the object as the upgraded node then shows it.
+    static func goesOnSyncing(_ upgraded: Node, from writer: Node, _ id: ObjectID) async throws -> ObjectView {
+        var next = Changes()
+        next.joint = [FieldValue("next_step", "Contract")]
+        try await writer.update(id, changes: next)
+        try await send(writer, upgraded)
+        let view = try await upgraded.object(id)
+        #expect(view.joint.first { $0.name == "next_step" }?.value == .string("Contract"))
+        #expect(try await upgraded.verify().isSound)
+        return view
+    }
+
     /// Initech and Umbra write the object's `next_step` concurrently: whoever receives both holds a conflict.
     static func writeConcurrently(_ deal: Deal, _ id: ObjectID) async throws {
         var call = Changes()
@@ -140,14 +153,8 @@ import Testing
         }
         #expect(found == ["006A": id])
         // It goes on syncing: a later write lands in the upgraded record, next to the fields it does not touch.
-        var next = Changes()
-        next.joint = [FieldValue("next_step", "Contract")]
-        try await deal.initech.update(id, changes: next)
-        try await send(deal.initech, upgraded)
-        let view = try await upgraded.object(id)
-        #expect(view.joint.first { $0.name == "next_step" }?.value == .string("Contract"))
+        let view = try await Self.goesOnSyncing(upgraded, from: deal.initech, id)
         #expect(view.joint.first { $0.name == "title" }?.value == .string("Data platform"))
-        #expect(try await upgraded.verify().isSound)
     }
 
     /// Migration v5's layout: one part table, keyed by envelope and object id, indexed by object id (v6 splits it
@@ -240,12 +247,6 @@ import Testing
         #expect(try await upgraded.verify().isSound)
         #expect(try await upgraded.conflicts(id).count == 1)
         // It goes on syncing: Globex's next write arrives and applies.
-        var next = Changes()
-        next.joint = [FieldValue("next_step", "Contract")]
-        try await deal.globex.update(id, changes: next)
-        try await send(deal.globex, upgraded)
-        let view = try await upgraded.object(id)
-        #expect(view.joint.first { $0.name == "next_step" }?.value == .string("Contract"))
-        #expect(try await upgraded.verify().isSound)
+        _ = try await Self.goesOnSyncing(upgraded, from: deal.globex, id)
     }
 }
